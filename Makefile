@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine:  `make run`  and  `make test`.
+# The virtual environment lives in .venv; it is created and filled on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Tests and CI pin the CPU build that this team's machines carry; users get whatever
+# torch fits their hardware through pyproject's open range (`make run` does not pin).
+TORCH_PIN ?= torch==2.13.0
+ARGS ?=
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)"
+	$(BIN)/python -m pip install --quiet -e ".[test]" "$(TORCH_PIN)"
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/python main.py $(ARGS)
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(ARGS)
+
+bench: $(VENV)/.installed-test
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,173 @@
+"""Events: everything a run produces leaves as one of these.
+
+Plain, immutable, picklable dataclasses holding Python scalars and numpy arrays, so the same
+stream feeds the window (across a process pipe), the headless CLI, the tests and, later, the
+run store and replay. No torch tensors ever appear in an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    """The session built its data and model (also re-sent after a reset).
+
+    ``settings`` holds the live settings in force at step 0 (lr, dropout, optimizer, …).
+    """
+
+    dataset: str
+    class_names: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    n_train: int
+    n_validation: int
+    n_test: int
+    model_description: str
+    parameter_count: int
+    device: str
+    settings: dict
+    seed: int
+    max_steps: int | None
+    steps_per_epoch: int
+    chance_loss: float  # ln K: the loss of a model that has learned nothing
+
+
+@dataclass(frozen=True, slots=True)
+class StepMetrics:
+    """A batch of consecutive optimizer steps, published by time (not per step).
+
+    Arrays all have one entry per step; ``steps`` are 1-based step numbers (step 1 is the
+    first optimizer step). ``loss`` may hold NaN/inf when a run diverges.
+    """
+
+    steps: np.ndarray  # int64
+    loss: np.ndarray  # float64
+    batch_accuracy: np.ndarray  # float64
+    grad_norm: np.ndarray  # float64, global L2 norm before clipping
+    lr: np.ndarray  # float64
+    epoch: float  # fractional epoch after the last step in this batch
+    steps_per_second: float
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Reliability bins over top-label confidence (binary: the positive-class probability)."""
+
+    bin_edges: np.ndarray  # (n_bins + 1,)
+    mean_confidence: np.ndarray  # (n_bins,), NaN for an empty bin
+    observed_frequency: np.ndarray  # (n_bins,), NaN for an empty bin
+    counts: np.ndarray  # (n_bins,) int64
+    ece: float
+    mce: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Scores of one split at one step, with what panels need to redraw without the model.
+
+    ``probabilities`` (N x K, float32) and ``labels`` (N,) let the GUI recompute every threshold
+    metric without waiting for training. ``split`` is "validation", "test" or "deployment".
+    """
+
+    step: int
+    epoch: float
+    split: str
+    loss: float
+    accuracy: float
+    confusion: np.ndarray  # (K, K) int64, rows = true class, columns = predicted
+    precision: np.ndarray  # (K,)
+    recall: np.ndarray  # (K,)
+    f1: np.ndarray  # (K,)
+    calibration: Calibration
+    roc_auc: float | None  # binary tasks only
+    probabilities: np.ndarray  # (N, K) float32
+    labels: np.ndarray  # (N,) int64
+    train_loss: float  # full-pass (eval mode) loss on the training split at this step
+    train_accuracy: float
+    zero_rule_accuracy: float  # always predict the training majority class
+    random_accuracy: float  # guess by the training label distribution
+    duration_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class ParamChanged:
+    """A live setting changed; ``step`` is the first optimizer step that used ``new``."""
+
+    step: int
+    key: str
+    old: float | int | str
+    new: float | int | str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRefused:
+    """A command could not be applied (e.g. rewind with no checkpoint); the run goes on."""
+
+    step: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """The session's run state changed: "running", "paused", "finished" or "stopped"."""
+
+    step: int
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rewound:
+    """Weights and optimizer were restored to ``to_step``; history after it no longer holds."""
+
+    from_step: int
+    to_step: int
+
+
+@dataclass(frozen=True, slots=True)
+class TestSetOpened:
+    """The sealed test split was opened at ``step`` (recorded for honesty)."""
+
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diverged:
+    """The loss became non-finite at ``step``; the run paused itself."""
+
+    step: int
+    loss: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The run reached its planned length (``reason`` "completed") or was stopped ("stopped")."""
+
+    step: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """The training thread hit an unexpected error; the message is one sentence, the detail a traceback."""
+
+    message: str
+    detail: str
+
+
+Event = (
+    RunStarted
+    | StepMetrics
+    | Evaluation
+    | ParamChanged
+    | CommandRefused
+    | StateChanged
+    | Rewound
+    | TestSetOpened
+    | Diverged
+    | Finished
+    | Error
+)

@@ -92,7 +92,9 @@ class RunConfig:
         for key, value in self.settings.items():
             validate_setting(key, value)
         if self.model.kind not in MODEL_KINDS:
-            raise ConfigError(f"model must be one of {', '.join(MODEL_KINDS)} (got {self.model.kind!r})")
+            raise ConfigError(
+                f"model must be one of {', '.join(MODEL_KINDS)} (got {self.model.kind!r})"
+            )
         if self.model.activation not in ACTIVATIONS:
             raise ConfigError(
                 f"activation must be one of {', '.join(ACTIVATIONS)} (got {self.model.activation!r})"
@@ -100,7 +102,9 @@ class RunConfig:
         if any(width < 1 for width in self.model.hidden):
             raise ConfigError(f"hidden layer widths must be at least 1 (got {self.model.hidden})")
         if self.model.kind == "cnn" and self.dataset.name != "digits":
-            raise ConfigError("the CNN is built for the 8x8 digits; choose --dataset digits or an MLP")
+            raise ConfigError(
+                "the CNN is built for the 8x8 digits; choose --dataset digits or an MLP"
+            )
         if self.steps is not None and self.steps < 1:
             raise ConfigError(f"steps must be at least 1 (got {self.steps})")
         if self.epochs is not None and self.epochs <= 0:
@@ -111,5 +115,7 @@ class RunConfig:
             raise ConfigError(f"checkpoints_kept must be at least 1 (got {self.checkpoints_kept})")
         for scheduled in self.schedule:
             if scheduled.step < 1:
-                raise ConfigError(f"a scheduled change needs a step of at least 1 (got {scheduled.step})")
+                raise ConfigError(
+                    f"a scheduled change needs a step of at least 1 (got {scheduled.step})"
+                )
         return self

@@ -1,0 +1,174 @@
+"""Command-line flags → a validated ``RunConfig``; bad flags become one sentence and exit 2.
+
+No torch and no Qt here: the window process parses the same flags to configure its run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from typing import NoReturn
+
+from engine.commands import LIVE_SETTINGS, parse_assignment
+from engine.config import (
+    ACTIVATIONS,
+    MODEL_KINDS,
+    DatasetSpec,
+    ModelSpec,
+    RunConfig,
+    ScheduledChange,
+)
+from engine.errors import TrainScopeError
+
+DATASET_CHOICES = (
+    "digits",
+    "breast_cancer",
+    "wine",
+    "iris",
+    "moons",
+    "circles",
+    "blobs",
+    "classification",
+    "csv",
+)
+
+
+class OneSentenceParser(argparse.ArgumentParser):
+    """argparse, but a bad flag prints one sentence (no usage dump) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"trainscope: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneSentenceParser(
+        prog="trainscope", description="Watch and steer neural-network training live."
+    )
+    mode = parser.add_argument_group("mode")
+    mode.add_argument(
+        "--headless", action="store_true", help="train without a window and print progress"
+    )
+    mode.add_argument(
+        "--json", action="store_true", help="end with one JSON line summarising the run"
+    )
+    mode.add_argument(
+        "--screenshot", metavar="PATH", help="window: save a PNG of the window before quitting"
+    )
+    mode.add_argument(
+        "--quit-after", type=float, metavar="SECONDS", help="window: quit after this many seconds"
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", default="digits", choices=DATASET_CHOICES)
+    data.add_argument("--n-samples", type=int, help="rows to generate or keep")
+    data.add_argument("--noise", type=float, default=0.0, help="input noise")
+    data.add_argument(
+        "--label-noise", type=float, default=0.0, help="fraction of training labels flipped"
+    )
+    data.add_argument("--imbalance", type=float, help="minority-class fraction (binary tasks)")
+    data.add_argument("--n-classes", type=int, help="classes for blobs / classification")
+    data.add_argument("--n-features", type=int, help="features for blobs / classification")
+    data.add_argument("--csv", metavar="PATH", help="import a CSV file (implies --dataset csv)")
+    data.add_argument("--label-column", help="CSV column holding the label (default: the last)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", default="mlp", choices=MODEL_KINDS)
+    model.add_argument(
+        "--hidden",
+        default="128,128",
+        help="hidden widths, e.g. 128,128; 'none' = logistic regression",
+    )
+    model.add_argument("--activation", default="relu", choices=ACTIVATIONS)
+    run = parser.add_argument_group("run")
+    length = run.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="optimizer steps to train")
+    length.add_argument("--epochs", type=float, help="epochs to train")
+    run.add_argument("--eval-every", type=int, default=50, help="steps between evaluations")
+    settings_help = "; ".join(f"{key}: {text}" for key, text in LIVE_SETTINGS.items())
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"initial setting ({settings_help})",
+    )
+    run.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="STEP:KEY=VALUE",
+        help="scripted mid-run change",
+    )
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    return parser
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'128,128' → (128, 128); '' / 'none' / '0' → () (logistic regression)."""
+    cleaned = text.strip().lower()
+    if cleaned in ("", "none", "0"):
+        return ()
+    try:
+        widths = tuple(int(part) for part in cleaned.split(","))
+    except ValueError:
+        raise TrainScopeError(
+            f"--hidden takes whole numbers separated by commas, e.g. 128,128 (got {text!r})"
+        ) from None
+    return widths
+
+
+def parse_scheduled(text: str) -> ScheduledChange:
+    """'200:lr=0.5' → the change that step 200 is the first to use."""
+    step_text, sep, assignment = text.partition(":")
+    if not sep:
+        raise TrainScopeError(f"--at takes STEP:KEY=VALUE, e.g. 200:lr=0.5 (got {text!r})")
+    try:
+        step = int(step_text)
+    except ValueError:
+        raise TrainScopeError(
+            f"--at needs a whole step number before the colon (got {step_text!r})"
+        ) from None
+    return ScheduledChange(step=step, change=parse_assignment(assignment))
+
+
+def config_from_args(
+    args: argparse.Namespace, headless_default_epochs: float | None = 20
+) -> RunConfig:
+    """Build and validate the run the flags describe; raises ``TrainScopeError`` in one sentence."""
+    dataset_name = "csv" if args.csv else args.dataset
+    if dataset_name == "csv" and not args.csv:
+        raise TrainScopeError("--dataset csv needs --csv PATH")
+    dataset = DatasetSpec(
+        name=dataset_name,
+        n_samples=args.n_samples,
+        noise=args.noise,
+        label_noise=args.label_noise,
+        imbalance=args.imbalance,
+        n_classes=args.n_classes,
+        n_features=args.n_features,
+        csv_path=args.csv,
+        label_column=args.label_column,
+    )
+    config = RunConfig(
+        dataset=dataset,
+        model=ModelSpec(
+            kind=args.model, hidden=parse_hidden(args.hidden), activation=args.activation
+        ),
+        steps=args.steps,
+        epochs=args.epochs
+        if args.epochs is not None or args.steps is not None
+        else headless_default_epochs,
+        eval_every=args.eval_every,
+        seed=args.seed,
+        device=args.device,
+    )
+    initial = {change.key: change.value for change in map(parse_assignment, args.set)}
+    config = config.with_settings(**initial)
+    config = replace(config, schedule=tuple(parse_scheduled(text) for text in args.at))
+    return config.validate()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one sentence to stderr and exit non-zero."""
+    print(f"trainscope: error: {message}", file=sys.stderr)
+    raise SystemExit(code)

@@ -1,0 +1,134 @@
+"""Synthetic two-dimensional and tabular datasets from scikit-learn's generators, as arrays.
+
+Kept apart from ``engine.data`` so that module can stay about loading, splitting and scaling;
+each generator returns plain arrays (features, labels, class names) and ``engine.data`` wraps
+them in a ``Dataset``. Imbalance is built into the generation here, so ``n_samples`` stays the
+number of rows the student asked for. scikit-learn is imported on first use (see engine.data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.config import DatasetSpec
+from engine.csv_import import MIN_ROWS_PER_CLASS
+from engine.errors import DataError
+
+GeneratedArrays = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
+
+
+def generate(spec: DatasetSpec, seed: int) -> GeneratedArrays:
+    """Features, labels and class names for a generator's name (moons, circles, …)."""
+    return GENERATORS[spec.name](spec, seed)
+
+
+def require_two_classes(name: str, n_classes: int) -> None:
+    """Imbalance names one minority class, which only means something with two classes."""
+    if n_classes != 2:
+        raise DataError(f"imbalance needs a dataset with two classes, but '{name}' has {n_classes}")
+
+
+def check_minority_rows(count: int, class_name: str) -> None:
+    """An imbalance so strong that the minority cannot reach every split is refused up front."""
+    if count < MIN_ROWS_PER_CLASS:
+        raise DataError(
+            f"this imbalance leaves only {count} row{'s' if count != 1 else ''} of class "
+            f"'{class_name}'; at least {MIN_ROWS_PER_CLASS} are needed to split into train, "
+            "validation and test (use more samples or a larger imbalance)"
+        )
+
+
+def _binary_counts(
+    total: int, imbalance: float | None, minority_name: str
+) -> int | tuple[int, int]:
+    """Rows per class for a two-class generator: sklearn's even split, or (majority, minority)."""
+    if imbalance is None:
+        return total
+    minority = round(imbalance * total)
+    check_minority_rows(minority, minority_name)
+    return (total - minority, minority)
+
+
+def _make_moons(spec: DatasetSpec, seed: int) -> GeneratedArrays:
+    from sklearn.datasets import make_moons
+
+    counts = _binary_counts(spec.n_samples or 1000, spec.imbalance, "lower moon")
+    x, y = make_moons(n_samples=counts, noise=spec.noise, random_state=seed)
+    return x, y, ("upper moon", "lower moon")
+
+
+def _make_circles(spec: DatasetSpec, seed: int) -> GeneratedArrays:
+    from sklearn.datasets import make_circles
+
+    counts = _binary_counts(spec.n_samples or 1000, spec.imbalance, "inner ring")
+    x, y = make_circles(n_samples=counts, noise=spec.noise, factor=0.5, random_state=seed)
+    return x, y, ("outer ring", "inner ring")
+
+
+def _make_blobs(spec: DatasetSpec, seed: int) -> GeneratedArrays:
+    """Gaussian blobs; with imbalance, sklearn draws one centre per requested class count."""
+    from sklearn.datasets import make_blobs
+
+    n_classes = spec.n_classes or 3
+    n_features = spec.n_features or 2
+    total = spec.n_samples or 1000
+    if spec.imbalance is None:
+        x, y = make_blobs(
+            n_samples=total, centers=n_classes, n_features=n_features, random_state=seed
+        )
+    else:
+        require_two_classes("blobs", n_classes)
+        counts = _binary_counts(total, spec.imbalance, "blob 1")
+        x, y = make_blobs(
+            n_samples=list(counts), centers=None, n_features=n_features, random_state=seed
+        )
+    return x, y, tuple(f"blob {k}" for k in range(n_classes))
+
+
+def _make_classification(spec: DatasetSpec, seed: int) -> GeneratedArrays:
+    """sklearn's make_classification: 6 informative features (fewer if fewer features exist).
+
+    Label noise is not passed as ``flip_y``: engine.data flips training labels only, later, so
+    validation and test keep measuring the truth.
+    """
+    from sklearn.datasets import make_classification
+
+    n_classes = spec.n_classes or 2
+    n_features = spec.n_features or 20
+    total = spec.n_samples or 2000
+    n_informative = min(6, n_features)
+    if n_classes > 2**n_informative:
+        raise DataError(
+            f"classification with {n_classes} classes needs at least "
+            f"{math.ceil(math.log2(n_classes))} features (got {n_features})"
+        )
+    weights = None
+    if spec.imbalance is not None:
+        require_two_classes("classification", n_classes)
+        check_minority_rows(round(spec.imbalance * total), "class 1")
+        weights = [1 - spec.imbalance, spec.imbalance]
+    x, y = make_classification(
+        n_samples=total,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_redundant=min(2, n_features - n_informative),
+        n_repeated=0,
+        n_classes=n_classes,
+        n_clusters_per_class=2 if 2 * n_classes <= 2**n_informative else 1,
+        weights=weights,
+        flip_y=0.0,
+        class_sep=1.0,
+        random_state=seed,
+    )
+    return x, y, tuple(f"class {k}" for k in range(n_classes))
+
+
+GENERATORS: dict[str, Callable[[DatasetSpec, int], GeneratedArrays]] = {
+    "moons": _make_moons,
+    "circles": _make_circles,
+    "blobs": _make_blobs,
+    "classification": _make_classification,
+}

@@ -1,0 +1,105 @@
+"""The headless run: train in-process, print progress, end with an optional JSON summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import TextIO
+
+from engine import events as ev
+from engine.commands import Stop
+from engine.config import RunConfig
+from engine.session import ThreadSession
+from engine.summary import RunSummary
+
+PROGRESS_INTERVAL_S = 1.0
+
+
+def run_headless(
+    config: RunConfig, emit_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """Run ``config`` to its planned end (or divergence); return the process exit code."""
+    session = ThreadSession(config)
+    summary = RunSummary()
+    progress = _Progress(err)
+    session.start()
+    try:
+        while True:
+            ended = False
+            for event in session.drain():
+                summary.update(event)
+                progress.note(event)
+                ended = ended or _ends_run(event)
+            progress.maybe_print(summary)
+            if ended or not session.is_alive():
+                break
+            time.sleep(0.02)
+    except KeyboardInterrupt:
+        print("interrupted: stopping the run", file=err)
+    finally:
+        session.send(Stop())
+        session.close()
+    for event in session.drain():
+        summary.update(event)
+    progress.finish(summary)
+    if emit_json:
+        print(json.dumps(summary.to_dict()), file=out, flush=True)
+    return 1 if summary.errors else 0
+
+
+def _ends_run(event: ev.Event) -> bool:
+    """A headless run ends when it completes, diverges (paused by itself) or fails."""
+    return isinstance(event, ev.Diverged | ev.Error) or (
+        isinstance(event, ev.Finished) and event.reason == "completed"
+    )
+
+
+class _Progress:
+    """Progress on stderr: a bar when it is a terminal, a line a second otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.last_print = 0.0
+        self.max_steps: int | None = None
+        self.is_terminal = stream.isatty()
+
+    def note(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            self.max_steps = event.max_steps
+            print(
+                f"training {event.model_description} ({event.parameter_count:,} parameters) on "
+                f"{event.dataset} [{event.n_train}/{event.n_validation}/{event.n_test}] on {event.device}",
+                file=self.stream,
+            )
+        elif isinstance(event, ev.Diverged):
+            print(f"diverged: {event.message}", file=self.stream)
+        elif isinstance(event, ev.ParamChanged):
+            print(f"step {event.step}: {event.key} {event.old} → {event.new}", file=self.stream)
+        elif isinstance(event, ev.Error):
+            print(f"error: {event.message}", file=self.stream)
+
+    def maybe_print(self, summary: RunSummary) -> None:
+        now = time.monotonic()
+        if now - self.last_print >= PROGRESS_INTERVAL_S:
+            self.last_print = now
+            self._line(summary, end="\r" if self.is_terminal else "\n")
+
+    def finish(self, summary: RunSummary) -> None:
+        self._line(summary, end="\n")
+
+    def _line(self, summary: RunSummary, end: str) -> None:
+        last = summary.last_validation
+        total = f"/{self.max_steps}" if self.max_steps else ""
+        bar = ""
+        if self.max_steps and self.is_terminal:
+            filled = int(20 * min(1.0, summary.steps / self.max_steps))
+            bar = "[" + "#" * filled + "." * (20 - filled) + "] "
+        scores = f"val loss {last.loss:.4f}  val acc {last.accuracy:.3f}  " if last else ""
+        print(
+            f"{bar}step {summary.steps}{total}  epoch {summary.epoch:.1f}  {scores}"
+            f"{summary.steps_per_second:.0f} steps/s",
+            end=end,
+            file=self.stream,
+            flush=True,
+        )

@@ -1,0 +1,328 @@
+"""A training session on a background thread: commands in, events out.
+
+``ThreadSession`` is the in-process form (headless CLI, tests); ``engine.worker`` wraps the same
+session in a child process for the window. Both offer ``start``, ``send``, ``drain``, ``close``
+and ``is_alive``, so callers do not care which they hold.
+
+The training thread applies commands only between two optimizer steps, so a change takes effect
+on the very next step and the ``ParamChanged`` event names that step. Step metrics are published
+by time (every ``PUBLISH_INTERVAL_S``), not per step.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from engine import commands as cmd
+from engine import events as ev
+from engine.config import RunConfig
+from engine.errors import TrainScopeError
+
+#: How often accumulated step metrics leave the training thread (seconds).
+PUBLISH_INTERVAL_S = 0.025
+
+
+class ThreadSession:
+    """Runs one training run on a daemon thread; thread-safe ``send`` and ``drain``."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config.validate()
+        self._commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
+        self._events: deque[ev.Event] = deque()
+        self._thread = threading.Thread(target=self._run, name="trainscope-training", daemon=True)
+
+    # ----- the interface shared with the worker-process session ------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def send(self, command: cmd.Command) -> None:
+        self._commands.put(command)
+
+    def drain(self) -> list[ev.Event]:
+        drained = []
+        while self._events:
+            drained.append(self._events.popleft())
+        return drained
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the run and wait for the thread to end."""
+        if self._thread.is_alive():
+            self.send(cmd.Stop())
+            self._thread.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    # ----- the training thread --------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            _TrainingLoop(self.config, self._commands, self._events.append).run()
+        except TrainScopeError as error:
+            self._events.append(ev.Error(message=str(error), detail=""))
+            self._events.append(ev.StateChanged(step=0, state="error"))
+        except Exception as error:  # the thread must report, never die silently
+            self._events.append(
+                ev.Error(message=f"training stopped: {error}", detail=traceback.format_exc())
+            )
+            self._events.append(ev.StateChanged(step=0, state="error"))
+
+
+class _TrainingLoop:
+    """The loop the training thread runs: apply commands, step, publish, evaluate."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        commands: queue.SimpleQueue[cmd.Command],
+        emit: Callable[[ev.Event], None],
+    ) -> None:
+        self.config = config
+        self.commands = commands
+        self.emit = emit
+        self.step = 0
+        self.state = "running"
+        self.steps_left_in_single_step = 0
+        self.stop_requested = False
+        self.test_opened_at: int | None = None
+        self.checkpoints: deque = deque(maxlen=config.checkpoints_kept)
+        self.last_published = time.perf_counter()
+        self.steps_since_publish = 0
+        self.last_evaluated_step = -1
+
+    # ----- setup ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        # Imported here so that importing engine.session stays cheap until a run really starts.
+        from engine.data import prepare_data
+        from engine.device import resolve_device
+        from engine.models import describe, parameter_count
+        from engine.trainer import Trainer
+
+        device = resolve_device(self.config.device)
+        self.data = prepare_data(self.config.dataset, self.config.seed)
+        self.trainer = Trainer(self.config, self.data, device)
+        self.description = describe(
+            self.trainer.model, self.config.model, self.data.n_features, self.data.n_classes
+        )
+        self.parameter_count = parameter_count(self.trainer.model)
+        self.schedule = sorted(self.config.schedule, key=lambda change: change.step)
+        self.max_steps = self._planned_steps()
+
+    def _planned_steps(self) -> int | None:
+        if self.config.steps is not None:
+            return self.config.steps
+        if self.config.epochs is not None:
+            return max(1, math.ceil(self.config.epochs * self.trainer.steps_per_epoch))
+        return None
+
+    def _announce(self) -> None:
+        self.emit(
+            ev.RunStarted(
+                dataset=self.data.name,
+                class_names=tuple(self.data.class_names),
+                feature_names=tuple(self.data.feature_names),
+                n_train=len(self.data.train_y),
+                n_validation=len(self.data.validation_y),
+                n_test=len(self.data.test_y),
+                model_description=self.description,
+                parameter_count=self.parameter_count,
+                device=str(self.trainer.device),
+                settings=dict(self.trainer.settings),
+                seed=self.config.seed,
+                max_steps=self.max_steps,
+                steps_per_epoch=self.trainer.steps_per_epoch,
+                chance_loss=math.log(self.data.n_classes),
+            )
+        )
+        self.emit(ev.StateChanged(step=self.step, state=self.state))
+
+    # ----- main loop ------------------------------------------------------------------------
+    def run(self) -> None:
+        self._build()
+        self._announce()
+        self.checkpoints.append(self.trainer.checkpoint(0))
+        self.evaluate()
+        while not self.stop_requested:
+            self.apply_pending_commands(block=not self._should_step())
+            if self.stop_requested:
+                break
+            if self._should_step():
+                self._one_step()
+        self.publish_steps()
+        self.emit(ev.Finished(step=self.step, reason="stopped"))
+        self.emit(ev.StateChanged(step=self.step, state="stopped"))
+
+    def _should_step(self) -> bool:
+        return self.state == "running" or self.steps_left_in_single_step > 0
+
+    def _one_step(self) -> None:
+        next_step = self.step + 1
+        while self.schedule and self.schedule[0].step <= next_step:
+            self.set_param(self.schedule.pop(0).change)
+        self.trainer.train_step(next_step)
+        self.step = next_step
+        self.steps_since_publish += 1
+        single_stepping = self.steps_left_in_single_step > 0
+        if single_stepping:
+            self.steps_left_in_single_step -= 1
+        if self.step % self.config.eval_every == 0:
+            self.publish_steps()
+            self.evaluate()
+        elif time.perf_counter() - self.last_published >= PUBLISH_INTERVAL_S:
+            self.publish_steps()
+        if self.max_steps is not None and self.step >= self.max_steps and self.state == "running":
+            self._finish_planned_run()
+        elif single_stepping and self.steps_left_in_single_step == 0:
+            # A single step ends with a fresh evaluation so the student sees its effect at once.
+            self.publish_steps()
+            self.evaluate()
+
+    def _finish_planned_run(self) -> None:
+        self.publish_steps()
+        if self.last_evaluated_step != self.step:
+            self.evaluate()
+        self.emit(ev.Finished(step=self.step, reason="completed"))
+        self.max_steps = None  # resuming afterwards trains on with no planned end
+        self._set_state("finished")
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.emit(ev.StateChanged(step=self.step, state=state))
+
+    # ----- publishing -----------------------------------------------------------------------
+    def publish_steps(self) -> None:
+        """Send the step metrics gathered since the last publish; pause on a non-finite loss."""
+        now = time.perf_counter()
+        steps, loss, accuracy, grad_norm, lr = self.trainer.fetch_step_records()
+        elapsed = now - self.last_published
+        rate = self.steps_since_publish / elapsed if elapsed > 0 else 0.0
+        self.last_published, self.steps_since_publish = now, 0
+        if len(steps) == 0:
+            return
+        epoch = self.step / self.trainer.steps_per_epoch
+        self.emit(ev.StepMetrics(steps, loss, accuracy, grad_norm, lr, epoch, rate))
+        bad = ~np.isfinite(loss)
+        if bad.any():
+            first = int(np.argmax(bad))
+            self._diverged(int(steps[first]), float(loss[first]))
+
+    def _diverged(self, step: int, loss: float) -> None:
+        lr = self.trainer.settings["lr"]
+        message = (
+            f"the loss became {loss} at step {step} (learning rate {lr:g}); training paused — "
+            "rewind to the last good checkpoint or reset, then try a learning rate ten times smaller"
+        )
+        self.emit(ev.Diverged(step=step, loss=loss, message=message))
+        self.steps_left_in_single_step = 0
+        self._set_state("paused")
+
+    def evaluate(self) -> None:
+        epoch = self.step / self.trainer.steps_per_epoch
+        validation = self.trainer.evaluate("validation", self.step, epoch)
+        self.emit(validation)
+        if self.test_opened_at is not None:
+            self.emit(self.trainer.evaluate("test", self.step, epoch))
+        self.last_evaluated_step = self.step
+        if math.isfinite(validation.loss) and (
+            not self.checkpoints or self.checkpoints[-1].step < self.step
+        ):
+            self.checkpoints.append(self.trainer.checkpoint(self.step))
+
+    # ----- commands -------------------------------------------------------------------------
+    def apply_pending_commands(self, block: bool) -> None:
+        """Apply every queued command; while idle, wait briefly for one instead of spinning."""
+        try:
+            command = self.commands.get(timeout=0.05) if block else self.commands.get_nowait()
+        except queue.Empty:
+            if block:
+                self.publish_steps()
+            return
+        while True:
+            self.apply(command)
+            try:
+                command = self.commands.get_nowait()
+            except queue.Empty:
+                return
+
+    def apply(self, command: cmd.Command) -> None:
+        if isinstance(command, cmd.SetParam):
+            self.set_param(command)
+        elif isinstance(command, cmd.Pause):
+            self.steps_left_in_single_step = 0
+            self.publish_steps()
+            self._set_state("paused")
+        elif isinstance(command, cmd.Resume):
+            self.max_steps = None if self.state == "finished" else self.max_steps
+            self._set_state("running")
+        elif isinstance(command, cmd.Step):
+            self.publish_steps()
+            self._set_state("paused")
+            self.steps_left_in_single_step = command.n
+        elif isinstance(command, cmd.Stop):
+            self.stop_requested = True
+        elif isinstance(command, cmd.Reset):
+            self.reset()
+        elif isinstance(command, cmd.Rewind):
+            self.rewind()
+        elif isinstance(command, cmd.OpenTestSet):
+            self.open_test_set()
+        elif isinstance(command, cmd.Evaluate):
+            self.publish_steps()
+            self.evaluate()
+
+    def set_param(self, change: cmd.SetParam) -> None:
+        old = self.trainer.settings[change.key]
+        if old == change.value:
+            return
+        self.trainer.apply_setting(change.key, change.value)
+        self.emit(ev.ParamChanged(step=self.step + 1, key=change.key, old=old, new=change.value))
+
+    def rewind(self) -> None:
+        self.publish_steps()
+        earlier = [checkpoint for checkpoint in self.checkpoints if checkpoint.step < self.step]
+        if not earlier:
+            self.emit(
+                ev.CommandRefused(
+                    step=self.step, message="there is no earlier checkpoint to rewind to"
+                )
+            )
+            return
+        target = earlier[-1]
+        while self.checkpoints and self.checkpoints[-1].step > target.step:
+            self.checkpoints.pop()
+        self.trainer.restore(target)
+        self.emit(ev.Rewound(from_step=self.step, to_step=target.step))
+        self.step = target.step
+        if self.state == "running":
+            self._set_state("paused")
+        self.evaluate()
+
+    def reset(self) -> None:
+        self.trainer.reset()
+        self.step = 0
+        self.checkpoints.clear()
+        self.schedule = sorted(self.config.schedule, key=lambda change: change.step)
+        self.max_steps = self._planned_steps()
+        self.last_published, self.steps_since_publish = time.perf_counter(), 0
+        self._announce()
+        self.checkpoints.append(self.trainer.checkpoint(0))
+        self.evaluate()
+
+    def open_test_set(self) -> None:
+        if self.test_opened_at is not None:
+            return
+        self.test_opened_at = self.step
+        self.emit(ev.TestSetOpened(step=self.step))
+        epoch = self.step / self.trainer.steps_per_epoch
+        self.emit(self.trainer.evaluate("test", self.step, epoch))

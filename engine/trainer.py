@@ -1,0 +1,273 @@
+"""The trainer: model, optimizer and data on one device, and the three things done to them —
+take an optimizer step, evaluate a split, and save or restore a checkpoint.
+
+It knows nothing about threads or commands; ``engine.session`` drives it. Per-step numbers
+(loss, batch accuracy, gradient norm) stay on the device as tensors and are fetched in one
+transfer by ``fetch_step_records`` a few times a second, so a GPU run never waits on the host.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import clip_grads_with_norm_, get_total_norm
+
+from engine import metrics
+from engine.config import RunConfig
+from engine.data import PreparedData
+from engine.events import Evaluation
+from engine.models import build_model, set_dropout
+
+#: The training split is scored on at most this many fixed rows per evaluation, so evaluation
+#: stays a small fraction of training time even on large generated sets.
+TRAIN_EVAL_ROWS = 2048
+
+
+@dataclass
+class Checkpoint:
+    """Weights and optimizer state at ``step``, kept in memory for rewind."""
+
+    step: int
+    model_state: dict
+    optimizer_name: str
+    optimizer_state: dict
+
+
+def build_optimizer(
+    name: str, parameters: list[nn.Parameter], settings: dict
+) -> torch.optim.Optimizer:
+    """SGD uses ``momentum`` as its momentum; Adam/AdamW use it as beta1."""
+    lr, weight_decay, momentum = settings["lr"], settings["weight_decay"], settings["momentum"]
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer_class = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    return optimizer_class(parameters, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
+
+
+class Trainer:
+    """Owns the model, optimizer and device tensors of one run."""
+
+    def __init__(self, config: RunConfig, data: PreparedData, device: torch.device) -> None:
+        self.config = config
+        self.data = data
+        self.device = device
+        self.settings = dict(config.settings)
+        torch.manual_seed(config.seed)
+        self.model = build_model(
+            config.model,
+            data.n_features,
+            data.n_classes,
+            self.settings["dropout"],
+            data.image_shape,
+        ).to(device)
+        self.initial_state = copy.deepcopy(self.model.state_dict())
+        self.parameters = [p for p in self.model.parameters()]
+        self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
+        self.train_x = torch.as_tensor(data.train_x, device=device)
+        self.train_y = torch.as_tensor(data.train_y, device=device)
+        self.splits = {
+            "validation": (torch.as_tensor(data.validation_x, device=device), data.validation_y),
+            "test": (torch.as_tensor(data.test_x, device=device), data.test_y),
+        }
+        rows = np.random.default_rng(config.seed).permutation(len(data.train_y))[:TRAIN_EVAL_ROWS]
+        rows_tensor = torch.as_tensor(np.sort(rows), device=device)
+        self.train_eval_x = self.train_x[rows_tensor]
+        self.train_eval_y = self.train_y[rows_tensor]
+        self.baselines = metrics.baselines(data.train_y, data.validation_y, data.n_classes)
+        self.generator = torch.Generator(device=device)
+        self._restart_sampling()
+        self._clear_records()
+
+    # ----- sampling -------------------------------------------------------------------------
+    def _restart_sampling(self) -> None:
+        self.generator.manual_seed(self.config.seed)
+        self._order = torch.randperm(
+            len(self.train_y), generator=self.generator, device=self.device
+        )
+        self._position = 0
+
+    def _next_batch_indices(self) -> torch.Tensor:
+        """Indices of the next batch; a new random order starts at every epoch."""
+        batch_size = self.settings["batch_size"]
+        if self._position >= len(self._order):
+            self._order = torch.randperm(
+                len(self.train_y), generator=self.generator, device=self.device
+            )
+            self._position = 0
+        indices = self._order[self._position : self._position + batch_size]
+        self._position += batch_size
+        return indices
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, math.ceil(len(self.train_y) / self.settings["batch_size"]))
+
+    # ----- one step -------------------------------------------------------------------------
+    def train_step(self, step: int) -> None:
+        """One optimizer step; its loss, batch accuracy and gradient norm stay on the device."""
+        indices = self._next_batch_indices()
+        inputs, targets = self.train_x[indices], self.train_y[indices]
+        logits = self.model(inputs)
+        loss = F.cross_entropy(logits, targets)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grads = [p.grad for p in self.parameters if p.grad is not None]
+        grad_norm = get_total_norm(grads)
+        if self.settings["grad_clip"] > 0:
+            clip_grads_with_norm_(self.parameters, self.settings["grad_clip"], grad_norm)
+        self.optimizer.step()
+        self._losses.append(loss.detach())
+        self._correct.append((logits.detach().argmax(1) == targets).sum())
+        self._batch_sizes.append(len(targets))
+        self._grad_norms.append(grad_norm)
+        self._record_steps.append(step)
+        self._record_lrs.append(self.settings["lr"])
+
+    def fetch_step_records(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Steps, loss, batch accuracy, gradient norm and lr since the last fetch (one transfer)."""
+        if not self._losses:
+            empty = np.empty(0)
+            return np.empty(0, dtype=np.int64), empty, empty, empty, empty
+        stacked = torch.stack(
+            (
+                torch.stack(self._losses).float(),
+                torch.stack(self._correct).float(),
+                torch.stack(self._grad_norms).float(),
+            )
+        )
+        loss, correct, grad_norm = stacked.to("cpu", torch.float64).numpy()
+        accuracy = correct / np.asarray(self._batch_sizes, dtype=np.float64)
+        steps = np.asarray(self._record_steps, dtype=np.int64)
+        lrs = np.asarray(self._record_lrs, dtype=np.float64)
+        self._clear_records()
+        return steps, loss, accuracy, grad_norm, lrs
+
+    def _clear_records(self) -> None:
+        self._losses: list[torch.Tensor] = []
+        self._correct: list[torch.Tensor] = []
+        self._grad_norms: list[torch.Tensor] = []
+        self._batch_sizes: list[int] = []
+        self._record_steps: list[int] = []
+        self._record_lrs: list[float] = []
+
+    # ----- settings -------------------------------------------------------------------------
+    def apply_setting(self, key: str, value: object) -> None:
+        """Write one validated live setting into the model or optimizer (between two steps)."""
+        self.settings[key] = value
+        if key == "dropout":
+            set_dropout(self.model, float(value))
+        elif key == "optimizer":
+            self.optimizer = build_optimizer(str(value), self.parameters, self.settings)
+        elif key in ("lr", "weight_decay", "momentum"):
+            self._write_param_groups()
+
+    def _write_param_groups(self) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.settings["lr"]
+            group["weight_decay"] = self.settings["weight_decay"]
+            if "momentum" in group:
+                group["momentum"] = self.settings["momentum"]
+            if "betas" in group:
+                group["betas"] = (self.settings["momentum"], group["betas"][1])
+
+    # ----- evaluation -----------------------------------------------------------------------
+    @torch.no_grad()
+    def _logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            return self.model(inputs)
+        finally:
+            self.model.train(was_training)
+
+    def evaluate(self, split: str, step: int, epoch: float) -> Evaluation:
+        """Score ``split`` in eval mode and package everything the panels need."""
+        started = time.perf_counter()
+        inputs, labels = self.splits[split]
+        log_probabilities = torch.log_softmax(self._logits(inputs).float(), dim=1)
+        train_log_probabilities = torch.log_softmax(self._logits(self.train_eval_x).float(), dim=1)
+        train_loss = F.nll_loss(train_log_probabilities, self.train_eval_y)
+        train_accuracy = (train_log_probabilities.argmax(1) == self.train_eval_y).float().mean()
+        probabilities = log_probabilities.exp().cpu().numpy()
+        train_numbers = torch.stack((train_loss, train_accuracy)).cpu().numpy()
+        return self._package(split, step, epoch, probabilities, labels, train_numbers, started)
+
+    def _package(
+        self,
+        split: str,
+        step: int,
+        epoch: float,
+        probabilities: np.ndarray,
+        labels: np.ndarray,
+        train_numbers: np.ndarray,
+        started: float,
+    ) -> Evaluation:
+        n_classes = probabilities.shape[1]
+        finite = bool(np.isfinite(probabilities).all())
+        if not finite:
+            # A diverged model: score it as a know-nothing guess, but report its loss as NaN.
+            probabilities = np.full_like(probabilities, 1.0 / n_classes)
+        predictions = probabilities.argmax(1)
+        confusion = metrics.confusion_matrix(labels, predictions, n_classes)
+        precision, recall, f1 = metrics.precision_recall_f1(confusion)
+        roc_auc = None
+        if n_classes == 2 and len(np.unique(labels)) == 2:
+            roc_auc = float(metrics.roc_auc(probabilities[:, 1], labels))
+        return Evaluation(
+            step=step,
+            epoch=epoch,
+            split=split,
+            loss=metrics.log_loss(probabilities, labels) if finite else float("nan"),
+            accuracy=float(np.mean(predictions == labels)) if len(labels) else float("nan"),
+            confusion=confusion,
+            precision=precision,
+            recall=recall,
+            f1=f1,
+            calibration=metrics.calibration_from_probabilities(probabilities, labels),
+            roc_auc=roc_auc,
+            probabilities=probabilities.astype(np.float32),
+            labels=np.asarray(labels, dtype=np.int64),
+            train_loss=float(train_numbers[0]),
+            train_accuracy=float(train_numbers[1]),
+            zero_rule_accuracy=self.baselines.zero_rule_accuracy,
+            random_accuracy=self.baselines.random_accuracy,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    # ----- checkpoints ----------------------------------------------------------------------
+    def checkpoint(self, step: int) -> Checkpoint:
+        model_state = {
+            name: tensor.detach().clone() for name, tensor in self.model.state_dict().items()
+        }
+        return Checkpoint(
+            step,
+            model_state,
+            self.settings["optimizer"],
+            copy.deepcopy(self.optimizer.state_dict()),
+        )
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Load weights and (if the optimizer kind still matches) its state; keep current settings."""
+        self.model.load_state_dict(checkpoint.model_state)
+        self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
+        if checkpoint.optimizer_name == self.settings["optimizer"]:
+            self.optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer_state))
+            self._write_param_groups()
+        self._clear_records()
+
+    def reset(self) -> None:
+        """Back to the initial weights and a fresh optimizer, keeping the current settings."""
+        self.model.load_state_dict(self.initial_state)
+        set_dropout(self.model, self.settings["dropout"])
+        self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
+        self._restart_sampling()
+        self._clear_records()

@@ -1,0 +1,29 @@
+"""Shared test fixtures: no test may leave a training thread or a child process running."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _leftovers() -> list[str]:
+    threads = [t.name for t in threading.enumerate() if t.name.startswith("trainscope") and t.is_alive()]
+    children = [f"pid {child.pid}" for child in multiprocessing.active_children()]
+    return threads + children
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_threads_or_processes():
+    """Fail any test that leaves a training thread or a worker process behind (after a grace period)."""
+    yield
+    deadline = time.monotonic() + 5.0
+    while _leftovers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = _leftovers()
+    assert not left, f"test left running: {left}"

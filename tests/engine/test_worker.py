@@ -13,7 +13,14 @@ from pathlib import Path
 from engine import commands as cmd
 from engine import events as ev
 from engine.worker import ProcessSession
-from tests.engine.session_helpers import collect_until, last_state, of_type, small_config, step_count, step_values
+from tests.engine.session_helpers import (
+    collect_until,
+    last_state,
+    of_type,
+    small_config,
+    step_count,
+    step_values,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,5 +109,7 @@ def test_gui_side_engine_modules_do_not_import_torch():
         "import sys; import engine.worker, engine.session, engine.summary, engine.cli, engine.metrics, "
         "engine.data; print('torch' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"

@@ -50,6 +50,7 @@ class StepMetrics:
     lr: np.ndarray  # float64
     epoch: float  # fractional epoch after the last step in this batch
     steps_per_second: float
+    published_at: float = 0.0  # time.time() when it left the training thread (latency probes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,7 +211,7 @@ class _TrainingLoop:
         if len(steps) == 0:
             return
         epoch = self.step / self.trainer.steps_per_epoch
-        self.emit(ev.StepMetrics(steps, loss, accuracy, grad_norm, lr, epoch, rate))
+        self.emit(ev.StepMetrics(steps, loss, accuracy, grad_norm, lr, epoch, rate, time.time()))
         bad = ~np.isfinite(loss)
         if bad.any():
             first = int(np.argmax(bad))

@@ -1,0 +1,120 @@
+"""Training and validation accuracy per evaluation, against the baselines that give them meaning.
+
+An accuracy means nothing until it sits beside what a know-nothing strategy scores: the
+zero-rule (always the majority class) and random guessing by the label distribution. On a task
+with 94% negatives, 0.94 is the zero-rule, not a success; the dashed grey lines say so.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from gui.panels.base import MarkerLines, Panel, horizontal_reference
+from gui.run_state import RunState
+from gui.theme import Theme
+
+MAX_SYMBOL_POINTS = 300
+CLOSE_BASELINES = 0.04  # closer than this, one label names both lines (they would overprint)
+
+
+class AccuracyPanel(Panel):
+    """Train accuracy (full pass, eval mode) and validation accuracy, y fixed to [0, 1]."""
+
+    title = "Accuracy"
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.plot_widget = self.make_plot(self.title)
+        self.plot = self.plot_widget.getPlotItem()
+        self.content_layout.addWidget(self.plot_widget, 1)
+        plot = self.plot
+        plot.setLabel("bottom", "step")
+        plot.setLabel("left", "accuracy")
+        plot.setYRange(0.0, 1.0, padding=0.02)
+        plot.getViewBox().setMouseEnabled(x=True, y=False)
+        plot.enableAutoRange(y=False)
+        self.add_legend_below(plot)
+        self.train_curve = plot.plot(name="train")
+        self.validation_curve = plot.plot(name="validation")
+        for curve in (self.train_curve, self.validation_curve):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.zero_rule_line = horizontal_reference(theme, 0.0, "zero-rule", position=0.98)
+        self.random_line = horizontal_reference(theme, 0.0, "random", position=0.6)
+        for line in (self.zero_rule_line, self.random_line):
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
+        self.markers = MarkerLines(plot, theme, label_positions=(0.45, 0.35, 0.25))  # curves on top
+        self.apply_theme(theme)
+
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        palette = theme.palette
+        theme.style_plot(self.plot)
+        for curve, color in (
+            (self.train_curve, palette.train),
+            (self.validation_curve, palette.validation),
+        ):
+            curve.setPen(theme.pen(color))
+            curve.setSymbolBrush(color)
+            curve.setSymbolPen(palette.background)
+            curve.setSymbolSize(theme.px(theme.symbol_size))
+        self.zero_rule_line.setPen(theme.reference_pen())
+        self.random_line.setPen(
+            theme.pen(palette.baseline, theme.reference_width, style=Qt.DotLine)
+        )
+        for line in (self.zero_rule_line, self.random_line):
+            line.label.setFont(theme.font(theme.annotation_pt))
+        self.markers.apply_theme(theme)
+
+    def refresh(self, state: RunState) -> None:
+        key = (
+            state.run_key,
+            state.series_version,
+            state.evaluation_version,
+            state.markers_version,
+        )
+        if key == self._drawn:
+            return
+        previous = self._drawn or (None, None, None, None)
+        new_run = previous[0] != key[0]  # another run (or RunState): everything is stale
+        if new_run or previous[1] != key[1]:
+            self._draw_curves(state)
+        if new_run or previous[2] != key[2]:
+            self._draw_baselines(state)
+        if new_run or previous[3] != key[3]:
+            self.markers.update(state.markers)
+        self._drawn = key
+
+    def _draw_curves(self, state: RunState) -> None:
+        evaluations = state.evaluations
+        steps = evaluations["step"]
+        symbol = "o" if len(evaluations) <= MAX_SYMBOL_POINTS else None
+        self.train_curve.setData(steps, evaluations["train_accuracy"], symbol=symbol)
+        self.validation_curve.setData(steps, evaluations["val_accuracy"], symbol=symbol)
+        latest = evaluations.last("val_accuracy")
+        self.set_plot_title(
+            self.plot, self.title if latest is None else f"{self.title} — validation {latest:.3f}"
+        )
+
+    def _draw_baselines(self, state: RunState) -> None:
+        """Baselines come with every evaluation (they depend on the split's label distribution)."""
+        evaluation = state.latest_validation
+        for line in (self.zero_rule_line, self.random_line):
+            line.setVisible(evaluation is not None)
+        if evaluation is None:
+            return
+        zero_rule, random = evaluation.zero_rule_accuracy, evaluation.random_accuracy
+        self.zero_rule_line.setValue(zero_rule)
+        self.random_line.setValue(random)
+        merged = abs(zero_rule - random) < CLOSE_BASELINES
+        self.random_line.label.setVisible(not merged)
+        self.random_line.label.setFormat(f"random {random:.2f}")
+        both = f"zero-rule {zero_rule:.2f} · random {random:.2f}"
+        self.zero_rule_line.label.setFormat(both if merged else f"zero-rule {zero_rule:.2f}")
+
+    def baseline_labels(self) -> list[str]:
+        """The baseline texts on screen (a label merged into the other one is left out)."""
+        lines = (self.zero_rule_line, self.random_line)
+        return [line.label.toPlainText() for line in lines if line.label.isVisible()]

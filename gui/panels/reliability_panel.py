@@ -1,0 +1,119 @@
+"""Reliability diagram: when the model says 80%, is it right 80% of the time?
+
+Points are the observed frequency in each confidence bin against the bin's mean confidence;
+the dashed diagonal is perfect calibration, and points below it mean the model is surer than it
+should be. The histogram under it shows how many cases each bin holds, because a bin of three
+cases says little. Bins, ECE and MCE come ready-made in the evaluation (``Calibration``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QWidget
+
+from engine.events import Calibration
+from gui.panels.base import Panel
+from gui.run_state import RunState
+from gui.theme import Theme
+
+AXIS_WIDTH = 56  # both plots share the left axis width so their x axes line up
+
+
+class ReliabilityPanel(Panel):
+    """Calibration of the latest validation evaluation: curve, diagonal, per-bin counts, ECE/MCE."""
+
+    title = "Calibration"
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.curve_widget = self.make_plot(self.title)
+        self.curve_widget.setToolTip(
+            "ECE: average gap between confidence and accuracy, weighted by bin size. "
+            "MCE: the largest gap in any bin."
+        )
+        self.count_widget = self.make_plot()
+        self.content_layout.addWidget(self.curve_widget, 3)
+        self.content_layout.addWidget(self.count_widget, 1)
+        self.curve_plot = self.curve_widget.getPlotItem()
+        self.count_plot = self.count_widget.getPlotItem()
+        self._build_items()
+        self.calibration: Calibration | None = None
+        self.apply_theme(theme)
+
+    def _build_items(self) -> None:
+        curve_plot, count_plot = self.curve_plot, self.count_plot
+        for plot in (curve_plot, count_plot):
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.setXRange(0.0, 1.0, padding=0.02)
+            plot.getViewBox().setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+        curve_plot.setYRange(0.0, 1.0, padding=0.02)
+        count_plot.setXLink(curve_plot)
+        count_plot.enableAutoRange(y=True)
+        curve_plot.addLegend(offset=(10, 10))
+        self.diagonal = curve_plot.plot([0.0, 1.0], [0.0, 1.0], name="perfectly calibrated")
+        self.curve = curve_plot.plot(name="model")
+        self.hint = pg.TextItem("below the diagonal = overconfident", anchor=(1, 1))
+        self.hint.setPos(0.98, 0.02)
+        curve_plot.addItem(self.hint, ignoreBounds=True)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.09)
+        count_plot.addItem(self.bars)
+
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        palette = theme.palette
+        for plot in (self.curve_plot, self.count_plot):
+            theme.style_plot(plot)
+        self.curve_plot.setLabel("left", "observed frequency", **theme.label_style())
+        self.count_plot.setLabel("left", "cases", **theme.label_style())
+        self.diagonal.setPen(theme.reference_pen())
+        self.curve.setPen(theme.pen(palette.validation))
+        self.curve.setSymbol("o")
+        self.curve.setSymbolBrush(palette.validation)
+        self.curve.setSymbolPen(palette.background)
+        self.curve.setSymbolSize(theme.px(theme.symbol_size + 1))
+        self.hint.setColor(palette.muted)
+        hint_font = theme.font(theme.annotation_pt)
+        hint_font.setItalic(True)
+        self.hint.setFont(hint_font)
+        self.bars.setOpts(brush=palette.histogram, pen=pg.mkPen(palette.muted, width=0.5))
+        self.invalidate()
+
+    def refresh(self, state: RunState) -> None:
+        key = (state.run_key, state.evaluation_version)
+        if key == self._drawn:
+            return
+        self._drawn = key
+        binary = state.is_binary
+        x_label = "predicted P(positive)" if binary else "confidence (top-label)"
+        self.count_plot.setLabel("bottom", x_label, **self.theme.label_style())
+        self.curve_plot.setLabel("bottom", x_label, **self.theme.label_style())
+        self.curve_plot.getAxis("bottom").showLabel(False)  # the histogram under it names the axis
+        evaluation = state.latest_validation
+        if evaluation is None:
+            self.calibration = None
+            self.curve.setData([], [])
+            self.bars.setOpts(x=[], height=[])
+            self.set_plot_title(self.curve_plot, self.title)
+            return
+        self._draw(evaluation.calibration)
+        self.set_plot_title(self.curve_plot, self.title_text(evaluation.calibration))
+
+    def _draw(self, calibration: Calibration) -> None:
+        self.calibration = calibration
+        filled = np.asarray(calibration.counts) > 0
+        self.curve.setData(
+            np.asarray(calibration.mean_confidence)[filled],
+            np.asarray(calibration.observed_frequency)[filled],
+        )
+        edges = np.asarray(calibration.bin_edges, dtype=np.float64)
+        centres = (edges[:-1] + edges[1:]) / 2.0
+        width = float(np.min(np.diff(edges))) * 0.9 if len(edges) > 1 else 0.09
+        self.bars.setOpts(
+            x=centres, height=np.asarray(calibration.counts, dtype=np.float64), width=width
+        )
+
+    def title_text(self, calibration: Calibration) -> str:
+        """The calibration errors in the title, where the eye lands first."""
+        return f"{self.title} — ECE {calibration.ece:.3f} · MCE {calibration.mce:.3f}"

@@ -1,0 +1,399 @@
+"""Decision threshold and error costs for two-class tasks: what each choice buys and costs.
+
+Everything here works from the latest validation evaluation's cached probabilities. A
+``ThresholdTable`` is built once per evaluation (one sort) and the sweep curves once per
+evaluation or cost change; dragging the threshold then only moves lines and points and rewrites
+the readout (one ``searchsorted``), so the slider stays smooth however large the split.
+
+The panel is one-way: it emits ``threshold_changed`` / ``costs_changed`` and the window applies
+them to ``RunState``, whose ``threshold_version`` brings the new value back on the next frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.events import Evaluation
+from engine.metrics import (
+    ThresholdPoint,
+    ThresholdSweep,
+    ThresholdTable,
+    average_precision,
+    precision_recall_curve,
+    roc_auc,
+    roc_curve,
+)
+from gui.panels.base import Panel, horizontal_reference
+from gui.run_state import RunState
+from gui.theme import Theme
+
+SWEEP_THRESHOLDS = np.linspace(0.0, 1.0, 201)
+SLIDER_STEPS = 100  # the slider moves in 0.01 steps; the spin box takes exact values
+MULTICLASS_MESSAGE = "Threshold analysis needs a two-class task"
+NO_RUN_MESSAGE = "Waiting for a run to start"
+
+
+class ThresholdPanel(Panel):
+    """Threshold slider and costs, a readout, metric-vs-threshold, ROC and PR curves."""
+
+    title = "Threshold"
+    threshold_changed = Signal(float)
+    costs_changed = Signal(float, float)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(theme, parent)
+        self.stack = QStackedWidget()
+        self.message = QLabel(MULTICLASS_MESSAGE)
+        self.message.setAlignment(Qt.AlignCenter)
+        self.message.setWordWrap(True)
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self._build_analysis())
+        self.content_layout.addWidget(self.stack, 1)
+        self.table: ThresholdTable | None = None
+        self.sweep: ThresholdSweep | None = None
+        self.point: ThresholdPoint | None = None
+        self.min_cost_threshold: float | None = None
+        self.min_cost = math.nan
+        self._evaluation: Evaluation | None = None
+        self._costs: tuple[float, float] | None = None
+        self._connect()
+        self.apply_theme(theme)
+
+    def _build_analysis(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_controls())
+        self.readout = QLabel("waiting for the first evaluation")
+        self.readout.setTextFormat(Qt.RichText)
+        self.readout.setWordWrap(True)
+        layout.addWidget(self.readout)
+        plots = QHBoxLayout()
+        self.sweep_widget = self.make_plot("Metrics vs threshold")
+        self.roc_widget = self.make_plot("ROC")
+        self.pr_widget = self.make_plot("Precision–recall")
+        plots.addWidget(self.sweep_widget, 2)
+        plots.addWidget(self.roc_widget, 1)
+        plots.addWidget(self.pr_widget, 1)
+        layout.addLayout(plots, 1)
+        self._build_sweep_plot()
+        self._build_curve_plots()
+        return page
+
+    def _build_controls(self) -> QGridLayout:
+        """Threshold on the first row, the two costs under it (one row is too wide for a laptop)."""
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setValue(SLIDER_STEPS // 2)
+        self.slider.setToolTip(
+            "Cases with P(positive) at or above the threshold count as positive."
+        )
+        self.threshold_spin = _spin(1.0, 0.01, 3, 0.5)
+        self.cost_fp_spin = _spin(1e6, 1.0, 2, 1.0)
+        self.cost_fn_spin = _spin(1e6, 1.0, 2, 1.0)
+        self.cost_fp_spin.setToolTip("What one false alarm costs (e.g. a needless review).")
+        self.cost_fn_spin.setToolTip("What one miss costs (e.g. an undetected fraud).")
+        self.min_cost_button = QPushButton("go to lowest cost")
+        self.min_cost_button.setToolTip("Move the threshold to where the expected cost is lowest.")
+        texts = ("threshold", "cost of a false positive", "cost of a false negative")
+        self.control_labels = [QLabel(text) for text in texts]
+        grid = QGridLayout()
+        grid.addWidget(self.control_labels[0], 0, 0)
+        grid.addWidget(self.slider, 0, 1, 1, 3)
+        grid.addWidget(self.threshold_spin, 0, 4)
+        costs = QHBoxLayout()
+        for widget in (self.cost_fp_spin, self.control_labels[2], self.cost_fn_spin):
+            costs.addWidget(widget)
+        costs.addStretch(1)
+        costs.addWidget(self.min_cost_button)
+        grid.addWidget(self.control_labels[1], 1, 0)
+        grid.addLayout(costs, 1, 1, 1, 4)
+        grid.setColumnStretch(1, 1)
+        return grid
+
+    def _build_sweep_plot(self) -> None:
+        plot = self.sweep_plot = self.sweep_widget.getPlotItem()
+        plot.setLabel("bottom", "threshold")
+        plot.setLabel("left", "precision · recall · F1")
+        plot.setXRange(0.0, 1.0, padding=0.02)
+        plot.setYRange(0.0, 1.0, padding=0.02)
+        plot.getViewBox().setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        self.precision_curve, self.recall_curve, self.f1_curve = (plot.plot() for _ in range(3))
+        self.cost_view = pg.ViewBox(enableMouse=False)
+        plot.showAxis("right")
+        plot.scene().addItem(self.cost_view)
+        plot.getAxis("right").linkToView(self.cost_view)
+        plot.setLabel("right", "expected cost per case")
+        self.cost_view.setXLink(plot)
+        self.cost_curve = pg.PlotDataItem()
+        self.cost_view.addItem(self.cost_curve)
+        plot.getViewBox().sigResized.connect(self._sync_cost_view)
+        self.min_cost_line = pg.InfiniteLine(
+            angle=90, label="lowest cost", labelOpts={"position": 0.1, "fill": (255, 255, 255, 210)}
+        )
+        plot.addItem(self.min_cost_line, ignoreBounds=True)
+        self.threshold_line = pg.InfiniteLine(
+            pos=0.5,
+            angle=90,
+            movable=True,
+            bounds=(0.0, 1.0),
+            label="{value:.2f}",
+            labelOpts={"position": 0.93, "fill": (255, 255, 255, 210)},
+        )
+        plot.addItem(self.threshold_line, ignoreBounds=True)
+
+    def _build_curve_plots(self) -> None:
+        roc = self.roc_plot = self.roc_widget.getPlotItem()
+        pr = self.pr_plot = self.pr_widget.getPlotItem()
+        roc.setLabel("bottom", "false positive rate")
+        roc.setLabel("left", "true positive rate")
+        pr.setLabel("bottom", "recall")
+        pr.setLabel("left", "precision")
+        for plot in (roc, pr):
+            plot.setXRange(0.0, 1.0, padding=0.02)
+            plot.setYRange(0.0, 1.0, padding=0.02)
+            plot.getViewBox().setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+        roc.addLegend(offset=(-10, -10))
+        pr.addLegend(offset=(10, -10))
+        self.roc_diagonal = roc.plot([0.0, 1.0], [0.0, 1.0])
+        self.roc_curve = roc.plot(name="ROC")
+        self.roc_point = roc.plot(name="at threshold")
+        self.pr_baseline = horizontal_reference(self.theme, 0.0, "random", position=0.02)
+        pr.addItem(self.pr_baseline, ignoreBounds=True)
+        self.pr_curve = pr.plot(name="PR")
+        self.pr_point = pr.plot(name="at threshold")
+
+    def _connect(self) -> None:
+        self.slider.valueChanged.connect(self._on_slider_moved)
+        self.threshold_spin.valueChanged.connect(self._on_threshold_typed)
+        self.threshold_line.sigPositionChanged.connect(self._on_line_dragged)
+        self.cost_fp_spin.valueChanged.connect(self._on_cost_edited)
+        self.cost_fn_spin.valueChanged.connect(self._on_cost_edited)
+        self.min_cost_button.clicked.connect(self._on_min_cost_clicked)
+
+    def apply_theme(self, theme: Theme) -> None:
+        super().apply_theme(theme)
+        palette = theme.palette
+        for plot in (self.sweep_plot, self.roc_plot, self.pr_plot):
+            theme.style_plot(plot)
+        cost_axis_style = {"color": palette.cost, "font-size": theme.css_size(theme.axis_label_pt)}
+        cost_axis = self.sweep_plot.getAxis("right")
+        cost_axis.setLabel("expected cost per case", **cost_axis_style)
+        cost_axis.setGrid(False)  # its lines would cross the left axis's grid at other heights
+        cost_axis.setStyle(maxTickLevel=1)
+        self._style_curves(theme)
+        self.message.setStyleSheet(theme.label_stylesheet(theme.title_font_pt, palette.muted))
+        self.readout.setStyleSheet(theme.label_stylesheet(theme.base_font_pt + 1))
+        for label in self.control_labels:
+            label.setStyleSheet(theme.label_stylesheet())
+        self.invalidate()
+
+    def _style_curves(self, theme: Theme) -> None:
+        palette = theme.palette
+        colours = [
+            palette.precision,
+            palette.recall,
+            palette.f1,
+            palette.validation,
+            palette.validation,
+        ]
+        curves = [
+            self.precision_curve,
+            self.recall_curve,
+            self.f1_curve,
+            self.roc_curve,
+            self.pr_curve,
+        ]
+        for curve, colour in zip(curves, colours, strict=True):
+            curve.setPen(theme.pen(colour))
+        self.cost_curve.setPen(theme.pen(palette.cost, style=Qt.DashLine))
+        self.roc_diagonal.setPen(theme.reference_pen())
+        self.pr_baseline.setPen(theme.reference_pen())
+        for point in (self.roc_point, self.pr_point):
+            point.setPen(None)
+            point.setSymbol("o")
+            point.setSymbolBrush(palette.operating_point)
+            point.setSymbolPen(palette.foreground)
+            point.setSymbolSize(theme.px(theme.symbol_size * 1.8))
+        width = theme.reference_width
+        self.threshold_line.setPen(theme.pen(palette.operating_point, width + 0.5))
+        self.threshold_line.setHoverPen(theme.pen(palette.operating_point, width + 2))
+        self.min_cost_line.setPen(theme.marker_pen(palette.cost))
+        lines = [self.threshold_line, self.min_cost_line, self.pr_baseline]
+        for line, colour in zip(
+            lines, [palette.operating_point, palette.cost, palette.muted], strict=True
+        ):
+            line.label.setColor(colour)
+            line.label.setFont(theme.font(theme.annotation_pt))
+
+    @Slot()
+    def _sync_cost_view(self) -> None:
+        """Keep the cost axis's view box exactly over the main one (pyqtgraph's two-axis recipe)."""
+        main_view = self.sweep_plot.getViewBox()
+        self.cost_view.setGeometry(main_view.sceneBoundingRect())
+        self.cost_view.linkedViewChanged(main_view, self.cost_view.XAxis)
+
+    @Slot(int)
+    def _on_slider_moved(self, value: int) -> None:
+        threshold = value / SLIDER_STEPS
+        with QSignalBlocker(self.threshold_spin):
+            self.threshold_spin.setValue(threshold)
+        self.threshold_changed.emit(threshold)
+
+    @Slot(float)
+    def _on_threshold_typed(self, value: float) -> None:
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(round(value * SLIDER_STEPS))
+        self.threshold_changed.emit(float(value))
+
+    @Slot(object)
+    def _on_line_dragged(self, line: pg.InfiniteLine) -> None:
+        threshold = round(min(max(float(self.threshold_line.value()), 0.0), 1.0), 3)
+        with QSignalBlocker(self.slider), QSignalBlocker(self.threshold_spin):
+            self.slider.setValue(round(threshold * SLIDER_STEPS))
+            self.threshold_spin.setValue(threshold)
+        self.threshold_changed.emit(threshold)
+
+    @Slot(float)
+    def _on_cost_edited(self, _value: float) -> None:
+        self.costs_changed.emit(float(self.cost_fp_spin.value()), float(self.cost_fn_spin.value()))
+
+    @Slot()
+    def _on_min_cost_clicked(self) -> None:
+        if self.min_cost_threshold is not None:
+            self.threshold_changed.emit(self.min_cost_threshold)
+
+    def refresh(self, state: RunState) -> None:
+        key = (state.run_key, state.evaluation_version, state.threshold_version)
+        if key == self._drawn:
+            return
+        self._drawn = key
+        self.stack.setCurrentIndex(1 if state.is_binary else 0)
+        if not state.is_binary:
+            self.message.setText(MULTICLASS_MESSAGE if state.run else NO_RUN_MESSAGE)
+            return
+        evaluation = state.latest_validation
+        costs = (state.cost_fp, state.cost_fn)
+        new_evaluation = evaluation is not self._evaluation
+        if new_evaluation:
+            self._on_new_evaluation(evaluation)
+        if new_evaluation or costs != self._costs:
+            self._on_costs(*costs)
+        self._show_threshold(state.threshold)
+
+    def _on_new_evaluation(self, evaluation: Evaluation | None) -> None:
+        """Once per evaluation: sort the scores, draw ROC and PR curves."""
+        self._evaluation = evaluation
+        if evaluation is None:
+            self.table = self.sweep = self.point = self.min_cost_threshold = None
+            for curve in self._data_items():
+                curve.setData([], [])
+            self.readout.setText("waiting for the first evaluation")
+            return
+        scores, labels = evaluation.probabilities[:, 1], evaluation.labels
+        self.table = ThresholdTable.from_scores(scores, labels)
+        fpr, tpr, _ = roc_curve(scores, labels)
+        precision, recall, _ = precision_recall_curve(scores, labels)
+        self.roc_curve.setData(fpr, tpr)
+        self.pr_curve.setData(recall, precision)
+        auc, ap = roc_auc(scores, labels), average_precision(scores, labels)
+        self.rename_legend_entry(self.roc_plot, self.roc_curve, f"ROC, AUC {auc:.3f}")
+        self.rename_legend_entry(self.pr_plot, self.pr_curve, f"PR, AP {ap:.3f}")
+        positive_rate = self.table.n_positive / self.table.n_cases if self.table.n_cases else 0.0
+        self.pr_baseline.setValue(positive_rate)
+        self.pr_baseline.label.setFormat(f"random {positive_rate:.2f}")
+
+    def _data_items(self) -> list[pg.PlotDataItem]:
+        sweep = [self.precision_curve, self.recall_curve, self.f1_curve, self.cost_curve]
+        return [self.roc_curve, self.pr_curve, self.roc_point, self.pr_point, *sweep]
+
+    def _on_costs(self, cost_fp: float, cost_fn: float) -> None:
+        """Once per evaluation or cost change: the sweep curves and the lowest-cost threshold."""
+        self._costs = (cost_fp, cost_fn)
+        self._sync_costs(cost_fp, cost_fn)
+        if self.table is None:
+            return
+        sweep = self.sweep = self.table.sweep(SWEEP_THRESHOLDS, cost_fp, cost_fn)
+        self.precision_curve.setData(sweep.thresholds, sweep.precision)
+        self.recall_curve.setData(sweep.thresholds, sweep.recall)
+        self.f1_curve.setData(sweep.thresholds, sweep.f1)
+        self.cost_curve.setData(sweep.thresholds, sweep.expected_cost)
+        top = float(np.max(sweep.expected_cost)) if sweep.expected_cost.size else 1.0
+        self.cost_view.setYRange(0.0, top if top > 0 else 1.0, padding=0.05)
+        best = min(max(self.table.best_cost_threshold(cost_fp, cost_fn), 0.0), 1.0)
+        self.min_cost_threshold = best
+        self.min_cost = self.table.at(best, cost_fp, cost_fn).expected_cost
+        self.min_cost_line.setValue(self.min_cost_threshold)
+        self.min_cost_line.label.setFormat(f"lowest cost {self.min_cost_threshold:.2f}")
+        self._sync_cost_view()
+
+    def _sync_costs(self, cost_fp: float, cost_fn: float) -> None:
+        with QSignalBlocker(self.cost_fp_spin), QSignalBlocker(self.cost_fn_spin):
+            self.cost_fp_spin.setValue(cost_fp)
+            self.cost_fn_spin.setValue(cost_fn)
+
+    def _show_threshold(self, threshold: float) -> None:
+        """The cheap part, run on every slider move: one searchsorted, two points, one label."""
+        with (
+            QSignalBlocker(self.slider),
+            QSignalBlocker(self.threshold_spin),
+            QSignalBlocker(self.threshold_line),
+        ):
+            self.slider.setValue(round(threshold * SLIDER_STEPS))
+            self.threshold_spin.setValue(threshold)
+            self.threshold_line.setValue(threshold)
+        self.threshold_line.label.valueChanged()  # the label listens to the blocked signal
+        if self.table is None or self._costs is None:
+            return
+        point = self.point = self.table.at(threshold, *self._costs)
+        negatives = point.fp + point.tn
+        fpr = point.fp / negatives if negatives else math.nan
+        self.roc_point.setData([fpr], [point.recall])
+        self.pr_point.setData([point.recall], [point.precision])
+        self.readout.setText(self.readout_html(point))
+
+    def readout_html(self, point: ThresholdPoint) -> str:
+        """The numbers at the threshold, each in its curve's colour (the readout is the legend)."""
+        palette = self.theme.palette
+
+        def coloured(color: str, text: str) -> str:
+            return f'<span style="color:{color}">■ {text}</span>'
+
+        parts = [
+            f"<b>at threshold {point.threshold:.2f}</b>:",
+            coloured(palette.precision, f"precision {point.precision:.3f}"),
+            coloured(palette.recall, f"recall {point.recall:.3f}"),
+            coloured(palette.f1, f"F1 {point.f1:.3f}"),
+            coloured(palette.cost, f"expected cost {point.expected_cost:.3f} per case"),
+        ]
+        if self.min_cost_threshold is not None:
+            best = f"lowest cost {self.min_cost:.3f} at threshold {self.min_cost_threshold:.2f}"
+            parts.append(f"&nbsp;— {best}")
+        return " &nbsp; ".join(parts)
+
+
+def _spin(high: float, step: float, decimals: int, value: float) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(0.0, high)
+    spin.setSingleStep(step)
+    spin.setDecimals(decimals)
+    spin.setValue(value)
+    spin.setKeyboardTracking(False)  # typing "0.35" should not fire for "0." and "0.3" first
+    return spin

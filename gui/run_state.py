@@ -1,0 +1,290 @@
+"""Everything the panels show, folded from the event stream; no Qt here on purpose.
+
+The window drains events once per frame and calls ``apply``; panels then compare the integer
+version counters with the ones they last drew and redraw only what changed. Keeping this plain
+Python + numpy makes it testable without a display and reusable for replay and comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from engine import events as ev
+from gui.series import GrowableSeries
+
+MarkerKind = Literal["param", "rewind", "diverged", "test_opened", "reset"]
+
+SMOOTHING_STEPS = 50
+"""The smoothed loss is an EMA whose span is about this many steps (alpha = 2 / (span + 1))."""
+
+MAX_MESSAGES = 50
+RECENT_EVALUATIONS = 16
+"""Evaluations kept per split so a rewind can bring back the one the model now matches."""
+
+TRAIN_COLUMNS = ("step", "loss", "smoothed_loss", "batch_accuracy", "grad_norm", "lr")
+EVALUATION_COLUMNS = ("step", "val_loss", "val_accuracy", "train_loss", "train_accuracy")
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """Something worth a vertical line on a time chart: a setting changed, a rewind, a divergence."""
+
+    step: int
+    kind: MarkerKind
+    label: str
+
+
+def format_value(value: float | int | str) -> str:
+    """Compact display of a setting: 3 significant digits, no '1e-05' zero padding."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, np.integer)):
+        return str(int(value))
+    number = float(value)
+    if not math.isfinite(number):
+        return str(number)
+    text = f"{number:.3g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def param_label(key: str, old: float | int | str, new: float | int | str) -> str:
+    """The marker text for a changed setting, e.g. 'lr 0.001 → 0.1'."""
+    return f"{key} {format_value(old)} → {format_value(new)}"
+
+
+class RunState:
+    """The GUI's model of one session's run (a reset starts over inside the same object)."""
+
+    def __init__(self) -> None:
+        self.run: ev.RunStarted | None = None
+        self._identity = object()
+        self.train = GrowableSeries(TRAIN_COLUMNS)
+        self.evaluations = GrowableSeries(EVALUATION_COLUMNS, capacity=256)
+        self.latest_by_split: dict[str, ev.Evaluation] = {}
+        self._recent: dict[str, deque[ev.Evaluation]] = {}
+        self.markers: list[Marker] = []
+        self.best_step: int | None = None
+        self.best_val_loss: float | None = None
+        self.state = "idle"
+        self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
+        self.settings: dict = {}
+        self.messages: list[str] = []
+        self.threshold, self.cost_fp, self.cost_fn = 0.5, 1.0, 1.0
+        self._ema: float | None = None
+        # Panels remember these and redraw only when one they depend on has moved.
+        self.series_version = self.evaluation_version = self.markers_version = 0
+        self.threshold_version = self.run_version = self.status_version = 0
+        self._handlers = {
+            ev.RunStarted: self._on_run_started,
+            ev.StepMetrics: self._on_step_metrics,
+            ev.Evaluation: self._on_evaluation,
+            ev.ParamChanged: self._on_param_changed,
+            ev.CommandRefused: self._on_command_refused,
+            ev.StateChanged: self._on_state_changed,
+            ev.Rewound: self._on_rewound,
+            ev.TestSetOpened: self._on_test_opened,
+            ev.Diverged: self._on_diverged,
+            ev.Finished: self._on_finished,
+            ev.Error: self._on_error,
+        }
+
+    @property
+    def run_key(self) -> tuple[object, int]:
+        """Which run this is, unique across RunState objects (panels may be handed another one)."""
+        return (self._identity, self.run_version)
+
+    @property
+    def latest_validation(self) -> ev.Evaluation | None:
+        return self.latest_by_split.get("validation")
+
+    @property
+    def latest_test(self) -> ev.Evaluation | None:
+        return self.latest_by_split.get("test")
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.run.class_names if self.run is not None else ()
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def is_binary(self) -> bool:
+        """Two classes: threshold analysis applies and P(positive) is column 1."""
+        return self.n_classes == 2
+
+    def set_threshold(self, threshold: float) -> None:
+        """Move the decision threshold (clamped to [0, 1]); panels redraw from cached probabilities."""
+        threshold = min(max(float(threshold), 0.0), 1.0)
+        if threshold != self.threshold:
+            self.threshold = threshold
+            self.threshold_version += 1
+
+    def set_costs(self, cost_fp: float, cost_fn: float) -> None:
+        """Set what one false positive and one false negative cost (both >= 0)."""
+        cost_fp, cost_fn = float(cost_fp), float(cost_fn)
+        if cost_fp < 0 or cost_fn < 0 or not math.isfinite(cost_fp + cost_fn):
+            raise ValueError(f"costs must be finite and 0 or more (got {cost_fp}, {cost_fn})")
+        if (cost_fp, cost_fn) != (self.cost_fp, self.cost_fn):
+            self.cost_fp, self.cost_fn = cost_fp, cost_fn
+            self.threshold_version += 1
+
+    def apply(self, events: Iterable[ev.Event]) -> None:
+        """Fold a frame's worth of events in, in order; unknown event types are ignored."""
+        for event in events:
+            handler = self._handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+
+    def _add_marker(self, step: int, kind: MarkerKind, label: str) -> None:
+        self.markers.append(Marker(int(step), kind, label))
+        self.markers_version += 1
+
+    def _add_message(self, text: str) -> None:
+        self.messages.append(text)
+        del self.messages[:-MAX_MESSAGES]
+        self.status_version += 1
+
+    def _on_run_started(self, event: ev.RunStarted) -> None:
+        """A first start, or a reset: either way the history starts over at step 0."""
+        was_running_before = self.run is not None
+        self.run = event
+        self.train.clear()
+        self.evaluations.clear()
+        self.latest_by_split.clear()
+        self._recent.clear()
+        self.markers = []
+        self.best_step = self.best_val_loss = None
+        self._ema = None
+        self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
+        self.settings = dict(event.settings)
+        if self.state == "diverged":
+            self.state = "paused"  # a reset clears the divergence; StateChanged follows
+        if was_running_before:
+            self.markers.append(Marker(0, "reset", "reset"))
+        self.run_version += 1
+        self.series_version += 1
+        self.evaluation_version += 1
+        self.markers_version += 1
+        self.status_version += 1
+
+    def _on_step_metrics(self, event: ev.StepMetrics) -> None:
+        loss = np.asarray(event.loss, dtype=np.float64)
+        self.train.append(
+            event.steps, loss, self._smooth(loss), event.batch_accuracy, event.grad_norm, event.lr
+        )
+        if len(event.steps):
+            self.step = int(event.steps[-1])
+        self.epoch = float(event.epoch)
+        self.steps_per_second = float(event.steps_per_second)
+        self.series_version += 1
+        self.status_version += 1
+
+    def _smooth(self, loss: np.ndarray) -> np.ndarray:
+        """EMA of the loss; a non-finite loss shows as a gap but does not poison later values."""
+        alpha = 2.0 / (SMOOTHING_STEPS + 1)
+        smoothed = np.empty_like(loss)
+        ema = self._ema
+        for i, value in enumerate(loss.tolist()):
+            if not math.isfinite(value):
+                smoothed[i] = math.nan
+                continue
+            ema = value if ema is None else ema + alpha * (value - ema)
+            smoothed[i] = ema
+        self._ema = ema
+        return smoothed
+
+    def _on_evaluation(self, event: ev.Evaluation) -> None:
+        self.latest_by_split[event.split] = event
+        self._recent.setdefault(event.split, deque(maxlen=RECENT_EVALUATIONS)).append(event)
+        if event.split == "validation":
+            replaced = self.evaluations.last("step") == event.step  # re-evaluated after a rewind
+            if replaced:
+                self.evaluations.truncate_after(event.step - 1)
+            self.evaluations.append(
+                event.step, event.loss, event.accuracy, event.train_loss, event.train_accuracy
+            )
+            if replaced:
+                self._recompute_best()
+            elif math.isfinite(event.loss) and (
+                self.best_val_loss is None or event.loss < self.best_val_loss
+            ):
+                self.best_val_loss, self.best_step = float(event.loss), int(event.step)
+            self.series_version += 1
+        self.evaluation_version += 1
+
+    def _on_param_changed(self, event: ev.ParamChanged) -> None:
+        self.settings[event.key] = event.new
+        self._add_marker(event.step, "param", param_label(event.key, event.old, event.new))
+        self.status_version += 1
+
+    def _on_command_refused(self, event: ev.CommandRefused) -> None:
+        self._add_message(event.message)
+
+    def _on_state_changed(self, event: ev.StateChanged) -> None:
+        """A diverged run pauses itself; keep saying "diverged" until it runs, rewinds or resets."""
+        if not (self.state == "diverged" and event.state == "paused"):
+            self.state = event.state
+        self.status_version += 1
+
+    def _on_rewound(self, event: ev.Rewound) -> None:
+        """History after ``to_step`` no longer holds: cut the curves, markers and evaluations there."""
+        to_step = event.to_step
+        self.train.truncate_after(to_step)
+        self.evaluations.truncate_after(to_step)
+        last_smoothed = self.train.last("smoothed_loss")
+        self._ema = (
+            last_smoothed if last_smoothed is not None and math.isfinite(last_smoothed) else None
+        )
+        self._recompute_best()
+        for split, recent in self._recent.items():
+            while recent and recent[-1].step > to_step:
+                recent.pop()
+            if recent:
+                self.latest_by_split[split] = recent[-1]
+            else:
+                self.latest_by_split.pop(split, None)
+        self.markers = [marker for marker in self.markers if marker.step <= to_step]
+        self._add_marker(to_step, "rewind", f"rewind from {event.from_step}")
+        self.step = to_step
+        if self.state == "diverged":
+            self.state = "paused"
+        self.series_version += 1
+        self.evaluation_version += 1
+        self.status_version += 1
+
+    def _recompute_best(self) -> None:
+        losses = self.evaluations["val_loss"]
+        finite = np.isfinite(losses)
+        if not finite.any():
+            self.best_step = self.best_val_loss = None
+            return
+        index = int(np.argmin(np.where(finite, losses, np.inf)))
+        self.best_step = int(self.evaluations["step"][index])
+        self.best_val_loss = float(losses[index])
+
+    def _on_test_opened(self, event: ev.TestSetOpened) -> None:
+        self._add_marker(event.step, "test_opened", "test set opened")
+
+    def _on_diverged(self, event: ev.Diverged) -> None:
+        self.state = "diverged"
+        self._add_marker(event.step, "diverged", f"diverged (loss {format_value(event.loss)})")
+        self._add_message(event.message)
+
+    def _on_finished(self, event: ev.Finished) -> None:
+        self.state = "finished" if event.reason == "completed" else "stopped"
+        self.status_version += 1
+
+    def _on_error(self, event: ev.Error) -> None:
+        self.state = "error"
+        self._add_message(event.message)

@@ -1,0 +1,36 @@
+"""GUI test fixtures: offscreen Qt, a theme, and run states folded from synthetic streams."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from gui.run_state import RunState  # noqa: E402
+from gui.theme import Theme  # noqa: E402
+from tests.gui import fake_events  # noqa: E402
+
+
+@pytest.fixture
+def theme() -> Theme:
+    return Theme.for_scale(1.0)
+
+
+def folded(events: list) -> RunState:
+    state = RunState()
+    state.apply(events)
+    return state
+
+
+@pytest.fixture
+def ten_class_state() -> RunState:
+    """A healthy 10-class run: 2000 steps, an evaluation every 100, an lr change at 801."""
+    return folded(fake_events.training_stream(10))
+
+
+@pytest.fixture
+def binary_state() -> RunState:
+    """The same run on a two-class task (so threshold analysis applies)."""
+    return folded(fake_events.training_stream(2))

@@ -1,0 +1,73 @@
+"""The confusion matrix shows the evaluation's counts, and for two classes follows the threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.metrics import ThresholdTable
+from gui.panels.confusion_panel import ConfusionPanel
+from gui.panels.threshold_panel import ThresholdPanel
+
+
+@pytest.fixture
+def panel(qtbot, theme) -> ConfusionPanel:
+    widget = ConfusionPanel(theme)
+    qtbot.addWidget(widget)
+    widget.resize(500, 450)
+    widget.show()
+    return widget
+
+
+def test_ten_classes_show_the_evaluation_counts(panel: ConfusionPanel, ten_class_state) -> None:
+    panel.safe_refresh(ten_class_state)
+    confusion = ten_class_state.latest_validation.confusion
+    np.testing.assert_array_equal(panel.confusion, confusion)
+    assert panel.cell_strings() == [[str(int(value)) for value in row] for row in confusion]
+    ticks = panel.plot.getAxis("bottom")._tickLevels[0]
+    assert [name for _, name in ticks] == list(ten_class_state.class_names)
+    accuracy = np.trace(confusion) / confusion.sum()
+    assert panel.plot_title(panel.plot) == f"Confusion matrix — accuracy {accuracy:.3f}"
+    panel.grab()
+    assert panel.last_error is None
+
+
+def test_row_fractions_toggle(panel: ConfusionPanel, ten_class_state) -> None:
+    panel.safe_refresh(ten_class_state)
+    panel.normalize_checkbox.setChecked(True)
+    panel.safe_refresh(ten_class_state)
+    confusion = ten_class_state.latest_validation.confusion
+    fractions = confusion / confusion.sum(axis=1, keepdims=True)
+    assert panel.cell_strings()[0] == [f"{value:.2f}" for value in fractions[0]]
+
+
+def test_binary_counts_follow_the_threshold_without_new_events(
+    panel, binary_state, qtbot, theme
+) -> None:
+    threshold_panel = ThresholdPanel(theme)
+    qtbot.addWidget(threshold_panel)
+    threshold_panel.threshold_changed.connect(binary_state.set_threshold)  # the window's job
+    panel.safe_refresh(binary_state)
+    before = panel.confusion.copy()
+    evaluation_version = binary_state.evaluation_version
+    threshold_panel.slider.setValue(20)  # the user drags to 0.20
+    assert binary_state.threshold == pytest.approx(0.2)
+    panel.safe_refresh(binary_state)
+    evaluation = binary_state.latest_validation
+    table = ThresholdTable.from_scores(evaluation.probabilities[:, 1], evaluation.labels)
+    tp, fp, fn, tn = table.counts(0.2)
+    np.testing.assert_array_equal(panel.confusion, [[tn, fp], [fn, tp]])
+    assert not np.array_equal(panel.confusion, before)
+    assert binary_state.evaluation_version == evaluation_version  # no training step needed
+    assert panel.cell_strings() == [[str(tn), str(fp)], [str(fn), str(tp)]]
+    assert "at threshold 0.20" in panel.plot_title(panel.plot)
+
+
+def test_no_evaluation_yet_draws_nothing(panel: ConfusionPanel) -> None:
+    from gui.run_state import RunState
+    from tests.gui import fake_events
+
+    state = RunState()
+    state.apply([fake_events.run_started(10)])
+    assert panel.safe_refresh(state)
+    assert panel.confusion is None and panel.cell_strings() == []

@@ -1,0 +1,39 @@
+"""The reliability diagram draws the evaluation's bins and names its calibration errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.panels.reliability_panel import ReliabilityPanel
+
+
+@pytest.fixture
+def panel(qtbot, theme) -> ReliabilityPanel:
+    widget = ReliabilityPanel(theme)
+    qtbot.addWidget(widget)
+    widget.resize(500, 600)
+    widget.show()
+    return widget
+
+
+def test_bins_counts_and_errors_are_drawn(panel: ReliabilityPanel, ten_class_state) -> None:
+    panel.safe_refresh(ten_class_state)
+    calibration = ten_class_state.latest_validation.calibration
+    filled = calibration.counts > 0
+    x, y = panel.curve.getOriginalDataset()
+    np.testing.assert_allclose(x, calibration.mean_confidence[filled])
+    np.testing.assert_allclose(y, calibration.observed_frequency[filled])
+    np.testing.assert_array_equal(panel.bars.opts["height"], calibration.counts)
+    title = panel.plot_title(panel.curve_plot)
+    assert title == f"Calibration — ECE {calibration.ece:.3f} · MCE {calibration.mce:.3f}"
+    assert panel.count_plot.getAxis("bottom").labelText == "confidence (top-label)"
+    assert panel.hint.toPlainText() == "below the diagonal = overconfident"
+    panel.grab()
+    assert panel.last_error is None
+
+
+def test_binary_axis_names_the_positive_class_probability(panel, binary_state) -> None:
+    panel.safe_refresh(binary_state)
+    assert panel.count_plot.getAxis("bottom").labelText == "predicted P(positive)"
+    assert panel.calibration is binary_state.latest_validation.calibration

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QStackedWidget,
     QVBoxLayout,
@@ -286,6 +287,9 @@ class ThresholdPanel(Panel):
             return
         self._drawn = key
         self.stack.setCurrentIndex(1 if state.is_binary else 0)
+        # The hidden analysis page must not keep the dock 665 px wide around one sentence.
+        horizontal = QSizePolicy.Preferred if state.is_binary else QSizePolicy.Ignored
+        self.stack.widget(1).setSizePolicy(horizontal, QSizePolicy.Preferred)
         if not state.is_binary:
             self.message.setText(MULTICLASS_MESSAGE if state.run else NO_RUN_MESSAGE)
             return

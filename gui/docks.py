@@ -1,0 +1,88 @@
+"""Every panel in its own dock, and the default arrangement "Restore default layout" goes back to.
+
+Docks let a student pull the confusion matrix onto a second screen or close what a lesson does
+not need; an instructor on a projector can give the loss chart half the wall. The default is a
+plain grid that reads left to right: steering on the left, then how training goes (loss,
+accuracy), what the model gets wrong (confusion), and how far to trust it (calibration,
+threshold) below.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+#: Default widths at 1600 x 1000: the controls column, then the charts.
+CONTROLS_WIDTH = 330
+TOP_ROW_HEIGHT = 500
+#: Loss, accuracy, confusion: the matrix gets a little more, its title carries the threshold.
+TOP_ROW_SHARES = (0.32, 0.28, 0.40)
+
+
+def make_dock(window: QMainWindow, name: str, title: str, widget: QWidget) -> QDockWidget:
+    """A movable, closable, floatable dock; ``name`` is its key in the saved layout."""
+    dock = QDockWidget(title, window)
+    dock.setObjectName(f"dock_{name}")
+    dock.setWidget(widget)
+    dock.setFeatures(
+        QDockWidget.DockWidgetMovable
+        | QDockWidget.DockWidgetClosable
+        | QDockWidget.DockWidgetFloatable
+    )
+    dock.setAllowedAreas(Qt.AllDockWidgetAreas)
+    return dock
+
+
+def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """Put every dock back in the default grid (also brings back closed and floating ones).
+
+    ``docks`` needs the keys controls, setup, loss, accuracy, confusion, calibration, threshold.
+    """
+    for dock in docks.values():
+        dock.setFloating(False)
+        window.removeDockWidget(dock)
+    window.addDockWidget(Qt.LeftDockWidgetArea, docks["controls"])
+    window.tabifyDockWidget(docks["controls"], docks["setup"])
+    window.addDockWidget(Qt.RightDockWidgetArea, docks["loss"])
+    window.splitDockWidget(docks["loss"], docks["calibration"], Qt.Vertical)
+    window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Horizontal)
+    window.splitDockWidget(docks["accuracy"], docks["confusion"], Qt.Horizontal)
+    window.splitDockWidget(docks["calibration"], docks["threshold"], Qt.Horizontal)
+    for dock in docks.values():
+        dock.show()
+    docks["controls"].raise_()
+    resize_default(window, docks)
+
+
+def resize_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """Share the window's size between the docks in the default proportions."""
+    width = max(window.width(), 800)
+    charts = width - CONTROLS_WIDTH
+    window.resizeDocks([docks["controls"], docks["loss"]], [CONTROLS_WIDTH, charts], Qt.Horizontal)
+    third = charts // 3
+    top_row = [round(charts * share) for share in TOP_ROW_SHARES]
+    window.resizeDocks(
+        [docks["loss"], docks["accuracy"], docks["confusion"]], top_row, Qt.Horizontal
+    )
+    window.resizeDocks(
+        [docks["calibration"], docks["threshold"]], [third, charts - third], Qt.Horizontal
+    )
+    top = round(max(window.height(), 600) * TOP_ROW_HEIGHT / 1000)
+    window.resizeDocks([docks["loss"], docks["calibration"]], [top, top], Qt.Vertical)
+
+
+def fit_bottom_row(window: QMainWindow, docks: dict[str, QDockWidget], binary: bool) -> None:
+    """Share the calibration / threshold row by what the task can show.
+
+    A two-class task fills the threshold panel with three charts (it gets two thirds); on a
+    multi-class task it only says why it is empty, so calibration gets the two thirds.
+    Docks the user floated, closed or tabbed are left alone.
+    """
+    calibration, threshold = docks["calibration"], docks["threshold"]
+    if calibration.isFloating() or threshold.isFloating():
+        return
+    if not (calibration.isVisible() and threshold.isVisible()):
+        return
+    total = calibration.width() + threshold.width()
+    wanted = total * 2 // 3 if binary else total // 3
+    window.resizeDocks([calibration, threshold], [total - wanted, wanted], Qt.Horizontal)

@@ -1,0 +1,410 @@
+"""The main window: one session, one ``RunState``, a frame timer, and every panel in a dock.
+
+The window owns the loop the architecture describes: a ``QTimer`` on the GUI thread drains the
+session about 30 times a second, folds the events into the run summary and the ``RunState``,
+and asks each *visible* panel to redraw at most once. Training never waits for painting and a
+slow panel never slows training; a panel that raises shows its own error and the rest go on.
+The window sends commands and reads events — it never sees the model or the optimizer, and it
+never imports torch (the worker process does).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QScrollArea, QToolBar, QWidget
+
+from engine import commands as cmd
+from engine import events as ev
+from engine.config import RunConfig
+from engine.errors import TrainScopeError
+from engine.summary import RunSummary
+from engine.worker import ProcessSession
+from gui.banner import ProblemBanner
+from gui.controls import ControlsPanel
+from gui.docks import arrange_default, fit_bottom_row, make_dock
+from gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editors
+from gui.menus import build_menus
+from gui.panels.accuracy_panel import AccuracyPanel
+from gui.panels.base import Panel
+from gui.panels.confusion_panel import ConfusionPanel
+from gui.panels.loss_panel import LossPanel
+from gui.panels.reliability_panel import ReliabilityPanel
+from gui.panels.threshold_panel import ThresholdPanel
+from gui.run_state import RunState
+from gui.setup_panel import SetupPanel
+from gui.status_line import StatusLine
+from gui.theme import Theme
+from gui.window_settings import WindowSettings
+
+log = logging.getLogger(__name__)
+
+FRAME_INTERVAL_MS = 33  # ~30 Hz: smooth to the eye, and 60 Hz would cost training speed
+HISTORY = 2000  # frames of cost / latency kept for the benchmark
+STOP_WAIT_S = 3.0
+ZOOM_STEP = 1.15
+DEFAULT_SIZE = (1600, 1000)
+PANEL_TYPES: dict[str, type[Panel]] = {
+    "loss": LossPanel,
+    "accuracy": AccuracyPanel,
+    "confusion": ConfusionPanel,
+    "calibration": ReliabilityPanel,
+    "threshold": ThresholdPanel,
+}
+
+
+class Session(Protocol):
+    """What the window needs from ``ThreadSession`` / ``ProcessSession``."""
+
+    def start(self) -> None: ...
+    def send(self, command: cmd.Command) -> None: ...
+    def drain(self) -> list[ev.Event]: ...
+    def is_alive(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+def fresh_state_after(old: RunState) -> RunState:
+    """An empty ``RunState`` for a new session whose version counters all move past the old ones.
+
+    Panels redraw when a counter differs from the one they last drew; starting the new state's
+    counters at the old values + 1 makes sure no panel mistakes the new run for one it drew.
+    """
+    new = RunState()
+    for name in vars(old):
+        if name.endswith("_version"):
+            setattr(new, name, getattr(old, name) + 1)
+    new.threshold, new.cost_fp, new.cost_fn = old.threshold, old.cost_fp, old.cost_fn
+    return new
+
+
+class MainWindow(QMainWindow):
+    """TrainScope's window; ``start_session(config)`` begins a run (the app calls it after the first paint)."""
+
+    def __init__(
+        self,
+        config: RunConfig | None = None,
+        session_factory: Callable[[RunConfig], Session] = ProcessSession,
+        settings: QSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("TrainScope")
+        self.config = config or RunConfig()
+        self.session_factory = session_factory
+        self.session: Session | None = None
+        self.state = RunState()
+        self.summary = RunSummary()
+        self.window_settings = WindowSettings(settings if settings is not None else QSettings())
+        self.theme = Theme.for_scale(self.window_settings.scale(), self.window_settings.classroom())
+        self._awaiting_new_run = False
+        self._last_error: str | None = None
+        self._laid_out_for_binary: bool | None = None
+        self._status_drawn: tuple[int, int] | None = None
+        self._frame_costs: deque[float] = deque(maxlen=HISTORY)
+        self._latencies: deque[float] = deque(maxlen=HISTORY)
+        self.setFont(self.theme.font())
+        self._build_panels()
+        self._build_banner()
+        self.status = StatusLine(self.statusBar(), self.theme)
+        self.actions_by_name = build_menus(self)
+        self._key_filter = FocusedControlKeepsArrows(self)
+        keep_arrows_in_editors(self, self._key_filter)
+        self.resize(*DEFAULT_SIZE)
+        arrange_default(self, self.docks)
+        self._layout_was_restored = self.window_settings.restore_window(self)
+        self.banner_bar.hide()  # a saved layout must not bring back an old problem
+        self.frame_timer = QTimer(self)
+        self.frame_timer.setInterval(FRAME_INTERVAL_MS)
+        self.frame_timer.timeout.connect(self.frame)
+        self.status.show_message("starting the training process…")
+
+    # --- building ------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.panels: dict[str, Panel] = {
+            name: panel_type(self.theme) for name, panel_type in PANEL_TYPES.items()
+        }
+        self.controls = ControlsPanel(self.theme)
+        self.setup = SetupPanel(self.theme, self.config)
+        self.docks = {
+            "controls": make_dock(self, "controls", "Controls", VerticalScroller(self.controls)),
+            "setup": make_dock(self, "setup", "Setup", VerticalScroller(self.setup)),
+        }
+        for name, panel in self.panels.items():
+            self.docks[name] = make_dock(self, name, panel.title, panel)
+        self.controls.command_requested.connect(self.send_command)
+        self.setup.apply_requested.connect(self.start_session)
+        threshold = self.panels["threshold"]
+        threshold.threshold_changed.connect(self._on_threshold_changed)
+        threshold.costs_changed.connect(self._on_costs_changed)
+
+    def _build_banner(self) -> None:
+        """A toolbar row above every dock: full width, and hidden while all is well."""
+        self.banner = ProblemBanner(self.theme)
+        self.banner.restart_requested.connect(self.restart_session)
+        self.banner_bar = QToolBar("Problem")
+        self.banner_bar.setObjectName("problemBar")
+        self.banner_bar.setMovable(False)
+        self.banner_bar.setFloatable(False)
+        self.banner_bar.toggleViewAction().setVisible(False)
+        self.banner_bar.addWidget(self.banner)
+        self.addToolBar(Qt.TopToolBarArea, self.banner_bar)
+
+    # --- the session ---------------------------------------------------------------------
+    @Slot(object)
+    def start_session(self, config: RunConfig | None = None) -> None:
+        """Close any current session and start a new one; panels keep the old run until RunStarted."""
+        config = config or self.config
+        self.shutdown_session()
+        try:
+            session = self.session_factory(config)
+        except TrainScopeError as error:
+            self.status.show_message(str(error), error=True)
+            return
+        self.config, self.session = config, session
+        self._awaiting_new_run, self._last_error = True, None
+        self.banner_bar.hide()
+        self.controls.new_session()
+        self.setup.show_config(config)
+        session.start()
+        self.status.show_message("starting the training process…")
+        if not self.frame_timer.isActive():
+            self.frame_timer.start()
+
+    @Slot()
+    def restart_session(self) -> None:
+        self.start_session(self.config)
+
+    def shutdown_session(self) -> None:
+        """Stop the run and wait (briefly) for its last events, so --json sees the whole run."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+        session.send(cmd.Stop())
+        deadline = time.monotonic() + STOP_WAIT_S
+        while session.is_alive() and time.monotonic() < deadline:
+            self._summarize(session.drain())
+            time.sleep(0.01)
+        self._summarize(session.drain())
+        session.close()
+
+    def _summarize(self, events: list[ev.Event]) -> None:
+        for event in events:
+            self.summary.update(event)
+
+    @Slot(object)
+    def send_command(self, command: cmd.Command) -> None:
+        if self.session is None or not self.session.is_alive():
+            self.status.show_message(
+                "the training process is not running — press Restart to train again", error=True
+            )
+            return
+        self.session.send(command)
+
+    # --- the frame -----------------------------------------------------------------------
+    @Slot()
+    def frame(self) -> None:
+        """Drain, fold, redraw what is visible, update the status bar; timed for the benchmark."""
+        started = time.perf_counter()
+        events = self.session.drain() if self.session is not None else []
+        if events:
+            self._take_events(events)
+        self._check_session_health()
+        drawn = self._refresh_visible_panels()
+        published_at = _newest_publish_time(events)
+        if published_at and self.panels["loss"] in drawn:
+            self._latencies.append((time.time() - published_at) * 1000.0)
+        status_key = (id(self.state), self.state.status_version)
+        if status_key != self._status_drawn:
+            self._status_drawn = status_key
+            self.status.show_run(self.state)
+        self._frame_costs.append((time.perf_counter() - started) * 1000.0)
+
+    def _take_events(self, events: list[ev.Event]) -> None:
+        if self._awaiting_new_run and any(isinstance(event, ev.RunStarted) for event in events):
+            self.state, self.summary = fresh_state_after(self.state), RunSummary()
+            self._awaiting_new_run = False
+        self._summarize(events)
+        self.state.apply(events)
+        self.controls.follow(events, self.state.state)
+        for event in events:
+            if isinstance(event, ev.RunStarted):
+                self._show_run_title(event)
+                self._fit_layout_to_task(event)
+            elif isinstance(event, ev.Error):
+                self._last_error = event.message
+                if event.detail:
+                    log.error("training failed: %s\n%s", event.message, event.detail)
+
+    def _check_session_health(self) -> None:
+        """An error from a session that is no longer alive means the run is gone: say so on top."""
+        if self._last_error is None or self.session is None or self.session.is_alive():
+            return
+        if not self.banner_bar.isVisible():
+            self.banner.show_problem(self._last_error)
+            self.banner_bar.show()
+
+    def _refresh_visible_panels(self) -> list[Panel]:
+        """Hidden, closed and tabbed-away panels cost nothing; they catch up when shown."""
+        if self.isMinimized():
+            return []
+        drawn = [panel for panel in self.panels.values() if panel.isVisible()]
+        for panel in drawn:
+            panel.safe_refresh(self.state)
+        return drawn
+
+    def _fit_layout_to_task(self, run: ev.RunStarted) -> None:
+        """Re-share the bottom row only when the kind of task changes, never on every reset."""
+        binary = len(run.class_names) == 2
+        first_run_in_a_remembered_layout = (
+            self._laid_out_for_binary is None and self._layout_was_restored
+        )
+        if binary != self._laid_out_for_binary:
+            self._laid_out_for_binary = binary
+            if not first_run_in_a_remembered_layout:
+                # After this frame's redraw: the panels' minimum sizes depend on what they show.
+                QTimer.singleShot(0, self._fit_bottom_row)
+
+    @Slot()
+    def _fit_bottom_row(self) -> None:
+        if self._laid_out_for_binary is not None:
+            fit_bottom_row(self, self.docks, self._laid_out_for_binary)
+
+    def _show_run_title(self, run: ev.RunStarted) -> None:
+        self.setWindowTitle(
+            f"TrainScope — {run.dataset} · {run.model_description} · "
+            f"{run.parameter_count:,} parameters"
+        )
+        self.status.show_message(f"training on {run.dataset} ({run.n_train:,} training examples)")
+
+    def frame_costs_ms(self) -> list[float]:
+        """Wall time of each recent ``frame()`` (drain + fold + redraw), in milliseconds."""
+        return list(self._frame_costs)
+
+    def latencies_ms(self) -> list[float]:
+        """Publish-to-redraw delay of the newest step metrics drawn in each frame, in milliseconds."""
+        return list(self._latencies)
+
+    # --- threshold: answered at once from cached probabilities ----------------------------
+    @Slot(float)
+    def _on_threshold_changed(self, threshold: float) -> None:
+        self.state.set_threshold(threshold)
+        self._refresh_now("confusion", "threshold")
+
+    @Slot(float, float)
+    def _on_costs_changed(self, cost_fp: float, cost_fn: float) -> None:
+        try:
+            self.state.set_costs(cost_fp, cost_fn)
+        except ValueError as error:
+            self.status.show_message(str(error), error=True)
+            return
+        self._refresh_now("threshold")
+
+    def _refresh_now(self, *names: str) -> None:
+        for name in names:
+            panel = self.panels[name]
+            if panel.isVisible():
+                panel.safe_refresh(self.state)
+
+    # --- keyboard and view ---------------------------------------------------------------
+    @Slot()
+    def double_lr(self) -> None:
+        self.controls.scale_lr(2.0)
+
+    @Slot()
+    def halve_lr(self) -> None:
+        self.controls.scale_lr(0.5)
+
+    @Slot()
+    def zoom_in(self) -> None:
+        self.set_interface_scale(self.theme.scale * ZOOM_STEP)
+
+    @Slot()
+    def zoom_out(self) -> None:
+        self.set_interface_scale(self.theme.scale / ZOOM_STEP)
+
+    @Slot()
+    def zoom_reset(self) -> None:
+        self.set_interface_scale(1.0)
+
+    @Slot(bool)
+    def set_classroom(self, classroom: bool) -> None:
+        self.set_interface_scale(self.theme.scale, classroom)
+
+    def set_interface_scale(self, scale: float, classroom: bool | None = None) -> None:
+        """Rebuild the theme, restyle everything, and remember it for the next launch."""
+        classroom = self.theme.classroom if classroom is None else classroom
+        theme = Theme.for_scale(scale, classroom)
+        if theme != self.theme:
+            self.apply_theme(theme)
+            self.window_settings.save_interface(theme.scale, theme.classroom)
+        self.status.show_message(f"interface size {theme.scale:.0%}")
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setFont(theme.font())
+        for panel in self.panels.values():
+            try:
+                panel.apply_theme(theme)
+            except Exception:  # a restyling bug must not take the window down
+                log.exception("panel %r could not apply the theme", panel.title)
+        for part in (self.controls, self.setup, self.banner, self.status):
+            part.apply_theme(theme)
+        for dock_name in ("controls", "setup"):
+            self.docks[dock_name].widget().updateGeometry()  # the column's width follows its font
+        self.actions_by_name["classroom"].setChecked(theme.classroom)
+
+    @Slot()
+    def restore_default_layout(self) -> None:
+        arrange_default(self, self.docks)
+        self._fit_bottom_row()
+
+    @Slot()
+    def leave_field(self) -> None:
+        """Esc: take the focus off a field or slider so the arrow keys drive the run again."""
+        focused = QApplication.focusWidget()
+        if focused is not None:
+            focused.clearFocus()
+
+    # --- closing -------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """The worker must be gone when the window is; the layout is remembered."""
+        self.frame_timer.stop()
+        self.shutdown_session()
+        self.window_settings.save_window(self)
+        self.window_settings.save_interface(self.theme.scale, self.theme.classroom)
+        super().closeEvent(event)
+        # Settle pending plot layouts now: if the window is destroyed right after closing, a
+        # pending re-layout would make pyqtgraph's anchored legends read their deleted ViewBox.
+        QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+
+
+def _newest_publish_time(events: list[ev.Event]) -> float | None:
+    for event in reversed(events):
+        if isinstance(event, ev.StepMetrics) and event.published_at > 0:
+            return event.published_at
+    return None
+
+
+class VerticalScroller(QScrollArea):
+    """Scrolls a tall column up and down, but is never narrower than the column itself.
+
+    At a large interface size the controls grow wider too; a horizontal scroll bar would hide
+    half of every slider, so the dock is made to give the column the width it needs instead.
+    """
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__()
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        content = self.widget().minimumSizeHint()
+        scroll_bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(content.width() + scroll_bar, min(content.height(), 200))

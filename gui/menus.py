@@ -1,0 +1,64 @@
+"""The menu bar: every keyboard shortcut is also a menu entry, so it can be found by looking.
+
+The shortcuts are window-wide actions (see ``gui.keys`` for which control may keep a key):
+Space pause/resume, → one step, R reset (asks first), ↑/↓ learning rate ×2/÷2,
+Ctrl+= / Ctrl+- / Ctrl+0 interface size, Esc gives the keys back to the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+
+class MenuBuilder:
+    """Adds named actions to menus and to the window itself (so they fire from any dock)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.actions: dict[str, QAction] = {}
+
+    def add(self, menu: QMenu, name: str, text: str, slot: Callable, *keys: str) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcuts([QKeySequence(key) for key in keys])
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.window.addAction(action)
+        self.actions[name] = action
+        return action
+
+
+def build_menus(window: MainWindow) -> dict[str, QAction]:
+    """The Run and View menus; returns their actions by name (tests and the window use them)."""
+    builder, controls = MenuBuilder(window), window.controls
+    run = window.menuBar().addMenu("&Run")
+    builder.add(run, "pause", "Pause / resume", controls.toggle_pause, "Space")
+    builder.add(run, "step", "One step", controls.step_once, "Right")
+    builder.add(run, "rewind", "Rewind to the last checkpoint", controls.rewind)
+    builder.add(run, "reset", "Reset…", controls.ask_reset, "R")
+    run.addSeparator()
+    builder.add(run, "lr_up", "Learning rate ×2", window.double_lr, "Up")
+    builder.add(run, "lr_down", "Learning rate ÷2", window.halve_lr, "Down")
+    run.addSeparator()
+    builder.add(run, "open_test", "Open test set…", controls.ask_open_test_set)
+    builder.add(run, "restart", "Restart the training process", window.restart_session)
+    view = window.menuBar().addMenu("&View")
+    for dock in window.docks.values():
+        view.addAction(dock.toggleViewAction())
+    view.addSeparator()
+    builder.add(view, "zoom_in", "Larger interface", window.zoom_in, "Ctrl+=", "Ctrl++")
+    builder.add(view, "zoom_out", "Smaller interface", window.zoom_out, "Ctrl+-")
+    builder.add(view, "zoom_reset", "Default interface size", window.zoom_reset, "Ctrl+0")
+    classroom = builder.add(view, "classroom", "Classroom mode", window.set_classroom)
+    classroom.setCheckable(True)
+    classroom.setChecked(window.theme.classroom)
+    view.addSeparator()
+    builder.add(view, "restore_layout", "Restore default layout", window.restore_default_layout)
+    builder.add(view, "leave_field", "Give the keys back to the window", window.leave_field, "Esc")
+    return builder.actions

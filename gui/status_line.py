@@ -1,0 +1,79 @@
+"""The status bar: where the run is (device, state, step, epoch, speed) and the latest message.
+
+A refused command or a divergence is said here in one sentence, on the left where the eye
+reads first; the run's vital signs sit on the right and change colour with the state, so
+"paused" or "diverged" is noticed from the back of a room.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from gui.run_state import RunState
+from gui.theme import Theme
+
+FIELDS = ("device", "state", "step", "epoch", "speed")
+
+
+class StatusLine:
+    """Labels inside a ``QStatusBar``; the window calls ``show_run`` when the status version moves."""
+
+    def __init__(self, status_bar: QStatusBar, theme: Theme) -> None:
+        self.theme = theme
+        self.message_label = QLabel()
+        self.message_label.setObjectName("statusMessage")
+        status_bar.addWidget(self.message_label, 1)
+        self.fields = {name: QLabel() for name in FIELDS}
+        for label in self.fields.values():
+            status_bar.addPermanentWidget(label)
+        self._message_is_error = False
+        self._shown_message: str | None = None
+        self.apply_theme(theme)
+
+    def show_run(self, state: RunState) -> None:
+        run = state.run
+        self.fields["device"].setText(f"device {run.device}" if run else "device …")
+        if self.fields["state"].text() != state.state:  # restyling costs: only on a change
+            self.fields["state"].setText(state.state)
+            self.fields["state"].setStyleSheet(self._state_style(state.state))
+        planned = f" / {run.max_steps:,}" if run and run.max_steps else ""
+        self.fields["step"].setText(f"step {state.step:,}{planned}")
+        self.fields["epoch"].setText(f"epoch {state.epoch:.2f}")
+        self.fields["speed"].setText(f"{state.steps_per_second:,.0f} steps/s")
+        if state.messages and state.messages[-1] is not self._shown_message:
+            self.show_message(state.messages[-1], error=True)
+            self._shown_message = state.messages[-1]
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        """One sentence; errors in the theme's error colour."""
+        self._message_is_error = error
+        self.message_label.setText(text)
+        self.message_label.setToolTip(text)
+        self._style_message()
+
+    def message(self) -> str:
+        return self.message_label.text()
+
+    def _state_style(self, state: str) -> str:
+        palette = self.theme.palette
+        color = {
+            "running": palette.best,
+            "paused": palette.validation,
+            "diverged": palette.diverged,
+            "error": palette.error_text,
+        }.get(state, palette.foreground)
+        return f"color: {color}; font-weight: bold;"
+
+    def _style_message(self) -> None:
+        palette = self.theme.palette
+        color = palette.error_text if self._message_is_error else palette.foreground
+        self.message_label.setStyleSheet(f"color: {color};")
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        font = theme.font(theme.base_font_pt + 1)
+        self.message_label.setFont(font)
+        for label in self.fields.values():
+            label.setFont(font)
+        self._style_message()
+        self.fields["state"].setStyleSheet(self._state_style(self.fields["state"].text()))

@@ -1,0 +1,89 @@
+"""`main.py` opening the real window in its own process: screenshot, JSON summary, no torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Runs main.py exactly as `python main.py ARGS` would (runpy, __main__), then reports whether
+# torch ever entered this — the GUI — process. The worker is a separate, spawned interpreter.
+RUN_MAIN_AND_REPORT_TORCH = textwrap.dedent(
+    """
+    import runpy, sys
+    sys.argv = ["main.py", *sys.argv[1:]]
+    code = 0
+    try:
+        runpy.run_path("main.py", run_name="__main__")
+    except SystemExit as exit:
+        code = exit.code
+    print("GUI_PROCESS_IMPORTED_TORCH=" + str("torch" in sys.modules), file=sys.stderr)
+    sys.exit(code)
+    """
+)
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),  # never the user's real settings
+    }
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_window_run_saves_a_screenshot_prints_the_summary_and_never_imports_torch(tmp_path):
+    screenshot = tmp_path / "out.png"
+    arguments = ["--dataset", "moons", "--n-samples", "400", "--hidden", "16"]
+    arguments += ["--screenshot", str(screenshot), "--quit-after", "6", "--json"]
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_MAIN_AND_REPORT_TORCH, *arguments],
+        cwd=REPO,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "GUI_PROCESS_IMPORTED_TORCH=False" in result.stderr
+    assert _png_size(screenshot) == (1600, 1000)
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["dataset"] == "moons" and summary["steps"] > 0
+    assert summary["steps_per_second"] > 0
+    assert summary["errors"] == [] and summary["finished"] == "stopped"
+    assert "Traceback" not in result.stderr
+
+
+def test_every_gui_module_imports_without_torch():
+    code = (
+        "import sys, gui.app, gui.main_window, gui.controls, gui.setup_panel; "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_a_bad_flag_is_one_sentence_and_no_window(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "main.py", "--hidden", "12,abc"],
+        cwd=REPO,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--hidden" in result.stderr

@@ -1,0 +1,73 @@
+"""Building real windows on real sessions for tests, with settings in a temporary ini file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+
+from engine import events as ev
+from engine.config import RunConfig
+from engine.session import ThreadSession
+from gui.main_window import MainWindow
+from tests.engine.session_helpers import small_config
+
+STARTUP_TIMEOUT_MS = 30_000  # a worker process imports torch before its first event
+
+
+class RecordingThreadSession(ThreadSession):
+    """A real ThreadSession that also keeps every event the window drained, for assertions."""
+
+    def __init__(self, config: RunConfig) -> None:
+        super().__init__(config)
+        self.log: list[ev.Event] = []
+
+    def drain(self) -> list[ev.Event]:
+        events = super().drain()
+        self.log.extend(events)
+        return events
+
+
+def temp_settings(folder: Path) -> QSettings:
+    """Never the user's real settings."""
+    return QSettings(str(folder / "trainscope.ini"), QSettings.IniFormat)
+
+
+def open_window(
+    qtbot,
+    folder: Path,
+    config: RunConfig | None = None,
+    session_factory=RecordingThreadSession,
+    start: bool = True,
+) -> MainWindow:
+    """A shown (and, when ``start``, running) window; pytest-qt closes it after the test."""
+    window = MainWindow(
+        config or small_config(), session_factory=session_factory, settings=temp_settings(folder)
+    )
+    show_active(qtbot, window)
+    if start:
+        window.start_session()
+    return window
+
+
+def show_active(qtbot, window: MainWindow) -> None:
+    """Shown and active: window-wide shortcuts only reach the active window."""
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+
+
+def of_type(events: list[ev.Event], kind: type) -> list:
+    return [event for event in events if isinstance(event, kind)]
+
+
+def wait_for_steps(qtbot, window: MainWindow, steps: int) -> None:
+    qtbot.waitUntil(lambda: window.state.step >= steps, timeout=STARTUP_TIMEOUT_MS)
+
+
+def pause(qtbot, window: MainWindow) -> int:
+    """Press Pause and wait until the run says it is paused; return the step it stopped at."""
+    qtbot.mouseClick(window.controls.pause_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.state.state == "paused", timeout=10_000)
+    return window.state.step

@@ -1,0 +1,57 @@
+"""Forking: a new run that starts from a recorded run's checkpoint, with some settings changed.
+
+Pure planning, no torch: it reads the run's config and the checkpoint's JSON notes and returns
+the config of the new run and the checkpoint file the session loads before its first step
+(``engine.runs.checkpoints.restore_into``). The new run starts with the settings that were in
+force at the checkpoint (live changes included), then ``changes`` on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from engine.commands import LIVE_SETTINGS, validate_setting
+from engine.config import RunConfig
+from engine.runs.checkpoints import checkpoint_meta, list_checkpoints
+from engine.runs.errors import RunStoreError
+from engine.runs.store import RunStore
+
+
+def fork_config(
+    store: RunStore, run_id: int, step: int, changes: dict[str, Any] | None = None
+) -> tuple[RunConfig, Path]:
+    """The config of a fork of ``run_id`` from its last checkpoint at or before ``step``."""
+    config = store.run_config(run_id)
+    saved = list_checkpoints(store.checkpoint_dir(run_id))
+    usable = [(saved_step, path) for saved_step, path in saved if saved_step <= step]
+    if not usable:
+        steps = ", ".join(str(saved_step) for saved_step, _ in saved) or "none"
+        raise RunStoreError(
+            f"run {run_id} has no checkpoint at or before step {step} (saved steps: {steps})"
+        )
+    start, path = usable[-1]
+    settings = dict(config.settings)
+    for key, value in checkpoint_meta(path).get("settings", {}).items():
+        if key in LIVE_SETTINGS:
+            settings[key] = validate_setting(key, value)
+    for key, value in (changes or {}).items():
+        settings[key] = validate_setting(key, value)
+    steps = config.steps
+    if steps is not None and steps <= start:
+        steps = start + steps  # forked at (or past) the planned end: train as long again
+    forked = replace(
+        config,
+        settings=settings,
+        steps=steps,
+        schedule=tuple(change for change in config.schedule if change.step > start),
+    )
+    return forked.validate(), path
+
+
+def fork_origin(store: RunStore, run_id: int, checkpoint_path: Path) -> dict[str, Any]:
+    """What the new run's ``forked_from`` records: the parent run and the checkpoint step."""
+    info = store.get_run(run_id)
+    step = int(Path(checkpoint_path).stem.removeprefix("step_"))
+    return {"run_id": run_id, "uid": info.uid, "name": info.name, "step": step}

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from engine.commands import LIVE_SETTINGS, parse_assignment
 from engine.config import (
@@ -21,6 +22,25 @@ from engine.config import (
 )
 from engine.errors import TrainScopeError
 
+if TYPE_CHECKING:
+    from engine.scenario import Scenario
+
+#: Flags that describe the data or the model; a scenario already fixes both.
+SCENARIO_FIXED = (
+    "dataset",
+    "n_samples",
+    "noise",
+    "label_noise",
+    "imbalance",
+    "n_classes",
+    "n_features",
+    "csv",
+    "label_column",
+    "model",
+    "hidden",
+    "activation",
+)
+
 DATASET_CHOICES = (
     "digits",
     "breast_cancer",
@@ -30,6 +50,7 @@ DATASET_CHOICES = (
     "circles",
     "blobs",
     "classification",
+    "wave",
     "csv",
 )
 
@@ -57,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode.add_argument(
         "--quit-after", type=float, metavar="SECONDS", help="window: quit after this many seconds"
+    )
+    mode.add_argument(
+        "--timing",
+        action="store_true",
+        help="window: print start-up timings (window shown, first training step) as JSON to stderr",
+    )
+    mode.add_argument(
+        "--list-scenarios", action="store_true", help="list the bundled lessons and exit"
+    )
+    mode.add_argument(
+        "--scenario",
+        metavar="ID",
+        help="run a lesson (an id from --list-scenarios or a .toml path); "
+        "--seed, --steps, --epochs, --eval-every, --set, --at and --device still apply",
     )
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default="digits", choices=DATASET_CHOICES)
@@ -172,3 +207,69 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print one sentence to stderr and exit non-zero."""
     print(f"trainscope: error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def explicit_flags(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> set[str]:
+    """The destinations the user really typed (not filled in from a default).
+
+    argparse only fills in a default where the namespace has no value yet, so parsing again
+    into a namespace pre-filled with a marker tells typed values apart, even one that equals
+    its default. List-valued flags (--set, --at) add to the scenario and are not tracked.
+    """
+    marker = object()
+    defaults = vars(parser.parse_args([]))
+    markers = {dest: marker for dest, value in defaults.items() if not isinstance(value, list)}
+    typed_argv = list(sys.argv[1:] if argv is None else argv)
+    parsed, _ = parser.parse_known_args(typed_argv, namespace=argparse.Namespace(**markers))
+    return {dest for dest in markers if getattr(parsed, dest) is not marker}
+
+
+def configure_run(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    argv: Sequence[str] | None,
+    headless_default_epochs: float | None = 20,
+) -> tuple[RunConfig, Scenario | None]:
+    """The run to start and, with ``--scenario``, the lesson it comes from."""
+    if not args.scenario:
+        return config_from_args(args, headless_default_epochs), None
+    from engine.scenario import load_scenario
+
+    typed = explicit_flags(parser, argv)
+    clashing = [dest for dest in SCENARIO_FIXED if dest in typed]
+    if clashing:
+        flag = "--" + clashing[0].replace("_", "-")
+        raise TrainScopeError(
+            f"{flag} cannot be combined with --scenario: the scenario sets the data and the model"
+        )
+    scenario = load_scenario(args.scenario)
+    config = scenario.run_config(seed=args.seed if "seed" in typed else None)
+    config = _with_run_flags(config, args, typed, headless_default_epochs)
+    return config.validate(), scenario
+
+
+def _with_run_flags(
+    config: RunConfig, args: argparse.Namespace, typed: set[str], default_epochs: float | None
+) -> RunConfig:
+    """A scenario's run with the typed run flags (length, settings, changes, device) applied."""
+    if "steps" in typed or "epochs" in typed:
+        config = replace(config, steps=args.steps, epochs=args.epochs)
+    elif config.steps is None and config.epochs is None:
+        config = replace(config, epochs=default_epochs)
+    if "eval_every" in typed:
+        config = replace(config, eval_every=args.eval_every)
+    if "device" in typed:
+        config = replace(config, device=args.device)
+    initial = {change.key: change.value for change in map(parse_assignment, args.set)}
+    config = config.with_settings(**initial)
+    extra = tuple(parse_scheduled(text) for text in args.at)
+    return replace(config, schedule=config.schedule + extra)
+
+
+def format_scenario_list() -> str:
+    """One line per bundled lesson: id, difficulty and its one-line summary."""
+    from engine.scenario import list_scenarios
+
+    infos = list_scenarios()
+    width = max((len(info.id) for info in infos), default=0)
+    return "\n".join(f"{info.id:<{width}}  {info.difficulty:<12}  {info.summary}" for info in infos)

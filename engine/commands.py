@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from engine.errors import SettingError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+WEIGHTINGS = ("none", "balanced")
 
 #: Settings that can change while a run goes on, with a one-line description for help texts.
 LIVE_SETTINGS: dict[str, str] = {
@@ -23,9 +24,55 @@ LIVE_SETTINGS: dict[str, str] = {
     "optimizer": "optimizer: sgd, adam or adamw",
     "batch_size": "batch size (whole number >= 1)",
     "grad_clip": "gradient-norm clip (> 0), or 0 for none",
+    "class_weighting": "loss weights per class: none, or balanced (each class counts equally)",
+    "slice_weighting": "loss weights per slice: none, or balanced (each slice counts equally)",
+    "no_zero_grad": "bug: forget to zero the gradients, so they pile up step after step (on/off)",
+    "no_eval_mode": "bug: forget eval(), so dropout stays on while evaluating (on/off)",
+    "shuffled_labels": "bug: training labels shuffled, no longer matching their inputs (on/off)",
 }
 
-Value = float | int | str
+#: The value each live setting has when a run does not say otherwise.
+DEFAULT_SETTINGS: dict[str, float | int | str | bool] = {
+    "lr": 1e-3,
+    "optimizer": "adam",
+    "dropout": 0.0,
+    "weight_decay": 0.0,
+    "momentum": 0.9,
+    "batch_size": 32,
+    "grad_clip": 0.0,
+    "class_weighting": "none",
+    "slice_weighting": "none",
+    "no_zero_grad": False,
+    "no_eval_mode": False,
+    "shuffled_labels": False,
+}
+
+#: What kind of control each setting needs: "number", "choice" (see ``SETTING_CHOICES``) or
+#: "toggle" (a boolean). Lets a form or a scenario loader handle settings it does not know.
+SETTING_KINDS: dict[str, str] = {
+    "lr": "number",
+    "dropout": "number",
+    "weight_decay": "number",
+    "momentum": "number",
+    "optimizer": "choice",
+    "batch_size": "number",
+    "grad_clip": "number",
+    "class_weighting": "choice",
+    "slice_weighting": "choice",
+    "no_zero_grad": "toggle",
+    "no_eval_mode": "toggle",
+    "shuffled_labels": "toggle",
+}
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "optimizer": OPTIMIZERS,
+    "class_weighting": WEIGHTINGS,
+    "slice_weighting": WEIGHTINGS,
+}
+BUG_TOGGLES = ("no_zero_grad", "no_eval_mode", "shuffled_labels")
+_TRUE_WORDS = ("true", "on", "yes", "1")
+_FALSE_WORDS = ("false", "off", "no", "0")
+
+Value = float | int | str  # toggles are bool, which Python counts as an int
 
 
 def _number(key: str, raw: object) -> float:
@@ -41,16 +88,36 @@ def _number(key: str, raw: object) -> float:
     return value
 
 
+def _choice(key: str, raw: object) -> str:
+    """One of a setting's named options, case-insensitive."""
+    name = str(raw).strip().lower()
+    choices = SETTING_CHOICES[key]
+    if name not in choices:
+        raise SettingError(f"{key} must be one of {', '.join(choices)} (got {raw!r})")
+    return name
+
+
+def _toggle(key: str, raw: object) -> bool:
+    """A bug switch: a bool, or on/off, true/false, yes/no, 1/0 as typed on a command line."""
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise SettingError(f"{key} is a switch: use true or false (got {raw!r})")
+
+
 def validate_setting(key: str, raw: object) -> Value:
     """Return the normalized value of a live setting, or raise ``SettingError`` in one sentence."""
     if key not in LIVE_SETTINGS:
         known = ", ".join(LIVE_SETTINGS)
         raise SettingError(f"unknown setting {key!r}; the settings are: {known}")
-    if key == "optimizer":
-        name = str(raw).strip().lower()
-        if name not in OPTIMIZERS:
-            raise SettingError(f"optimizer must be one of sgd, adam, adamw (got {raw!r})")
-        return name
+    if SETTING_KINDS[key] == "choice":
+        return _choice(key, raw)
+    if SETTING_KINDS[key] == "toggle":
+        return _toggle(key, raw)
     value = _number(key, raw)
     if key == "lr" and value <= 0:
         raise SettingError(f"learning rate must be greater than 0 (got {raw})")
@@ -113,7 +180,11 @@ class Reset:
 
 @dataclass(frozen=True, slots=True)
 class Rewind:
-    """Restore the most recent in-memory checkpoint taken before the current step."""
+    """Restore the most recent in-memory checkpoint taken before the current step.
+
+    After a divergence (a non-finite loss or a blown-up batch loss) it restores instead the last
+    checkpoint taken before the divergence began: the ones after it may hold damaged weights.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +197,33 @@ class Evaluate:
     """Evaluate now (between two steps) instead of waiting for the next scheduled evaluation."""
 
 
-Command = SetParam | Pause | Resume | Step | Stop | Reset | Rewind | OpenTestSet | Evaluate
+@dataclass(frozen=True, slots=True)
+class FitTemperature:
+    """Fit a temperature on the validation split now and apply it to every later evaluation.
+
+    Temperature scaling divides the logits by one number T, so it changes confidence but never
+    a prediction: ECE drops, accuracy stays put. Answered by ``TemperatureFitted``.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class ClearTemperature:
+    """Go back to the model's raw probabilities (temperature 1)."""
+
+
+Command = (
+    SetParam
+    | Pause
+    | Resume
+    | Step
+    | Stop
+    | Reset
+    | Rewind
+    | OpenTestSet
+    | Evaluate
+    | FitTemperature
+    | ClearTemperature
+)
 
 
 def parse_assignment(text: str) -> SetParam:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from engine.commands import SetParam, validate_setting
+from engine.commands import DEFAULT_SETTINGS, SetParam, validate_setting
 from engine.errors import ConfigError
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
@@ -23,6 +23,13 @@ class DatasetSpec:
     blobs, classification) or "csv" with ``csv_path`` and ``label_column``.
     ``imbalance`` is the fraction of the minority class for generators that support it
     (None = balanced); ``label_noise`` is the fraction of training labels flipped.
+
+    The lesson knobs (see ``engine.data_variants``): ``deployment`` holds out a deployment split
+    scored beside validation; ``shift`` moves the deployment inputs away from the training
+    region and ``train_width`` widens that region (the "wave" dataset only); ``leak_feature``
+    adds a column that is the label in disguise, except at deployment; ``slice_fraction`` makes
+    a subgroup of that share of the rows whose inputs relate to the label differently;
+    ``train_subset`` trains on only that many training rows.
     """
 
     name: str = "digits"
@@ -36,6 +43,12 @@ class DatasetSpec:
     label_column: str | None = None
     validation_fraction: float = 0.15
     test_fraction: float = 0.15
+    deployment: bool = False
+    shift: float = 0.0
+    train_width: float = 1.0
+    leak_feature: bool = False
+    slice_fraction: float | None = None
+    train_subset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,17 +74,7 @@ class RunConfig:
 
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
-    settings: dict = field(
-        default_factory=lambda: {
-            "lr": 1e-3,
-            "optimizer": "adam",
-            "dropout": 0.0,
-            "weight_decay": 0.0,
-            "momentum": 0.9,
-            "batch_size": 32,
-            "grad_clip": 0.0,
-        }
-    )
+    settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
     steps: int | None = None  # planned length in steps; None with epochs None = until stopped
     epochs: float | None = None
     eval_every: int = 50  # steps between evaluations
@@ -79,6 +82,7 @@ class RunConfig:
     device: str = "auto"  # auto, cpu, cuda, cuda:N, mps
     schedule: tuple[ScheduledChange, ...] = ()
     checkpoints_kept: int = 5  # in-memory checkpoints available to rewind
+    scenario: str | None = None  # the id of the scenario this run was built from, if any
 
     def with_settings(self, **changes: object) -> RunConfig:
         """A copy with some initial settings replaced (each validated)."""

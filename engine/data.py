@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from engine import data_variants as variants
 from engine.config import DatasetSpec
 from engine.csv_import import MIN_ROWS_PER_CLASS, read_csv_table
 from engine.errors import DataError
@@ -28,6 +29,7 @@ DATASET_NAMES: tuple[str, ...] = (
     "circles",
     "blobs",
     "classification",
+    "wave",
     "csv",
 )
 GENERATED_WITH_OWN_NOISE = ("moons", "circles")  # spec.noise is the generator's noise argument
@@ -48,6 +50,7 @@ class Dataset:
     feature_names: tuple[str, ...]
     name: str
     image_shape: tuple[int, int] | None = None
+    groups: np.ndarray | None = None  # (N,) slice index per row, when the spec asks for slices
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +60,8 @@ class PreparedData:
     ``feature_mean`` and ``feature_std`` are kept so new inputs (a drawn digit, a deployment
     set) can be scaled exactly like the training data. ``flipped_label_count`` says how many
     training labels label noise changed; validation and test labels are never flipped.
+    ``deployment_x``/``deployment_y`` exist when the spec asks for a deployment split; the
+    ``*_slices`` arrays (slice index per row, names in ``slice_names``) when it asks for slices.
     """
 
     train_x: np.ndarray
@@ -72,6 +77,13 @@ class PreparedData:
     feature_mean: np.ndarray  # (D,) float32
     feature_std: np.ndarray  # (D,) float32, never 0
     flipped_label_count: int = 0
+    deployment_x: np.ndarray | None = None
+    deployment_y: np.ndarray | None = None
+    train_slices: np.ndarray | None = None
+    validation_slices: np.ndarray | None = None
+    test_slices: np.ndarray | None = None
+    deployment_slices: np.ndarray | None = None
+    slice_names: tuple[str, ...] = ()
 
     @property
     def n_classes(self) -> int:
@@ -87,13 +99,25 @@ def prepare_data(spec: DatasetSpec, seed: int) -> PreparedData:
 
     Label noise touches the training split only: validation and test keep the true labels so
     they keep measuring what the model really learned, which is the point of the lesson.
+    The lesson knobs (deployment split, slices, leaked feature, training subset) are applied
+    around the split as ``engine.data_variants`` describes.
     """
     dataset = load_dataset(spec, seed)
+    deployment = None
+    if spec.deployment:
+        dataset, deployment = variants.deployment_rows(spec, dataset, seed)
+    dataset, deployment = variants.apply_column_knobs(spec, dataset, deployment, seed)
     prepared = split_and_scale(dataset, spec.validation_fraction, spec.test_fraction, seed)
-    if spec.label_noise == 0:
-        return prepared
-    train_y, flipped = _flip_labels(prepared.train_y, prepared.n_classes, spec.label_noise, seed)
-    return replace(prepared, train_y=train_y, flipped_label_count=flipped)
+    if deployment is not None:
+        prepared = variants.attach_deployment(prepared, deployment)
+    if spec.label_noise > 0:
+        train_y, flipped = _flip_labels(
+            prepared.train_y, prepared.n_classes, spec.label_noise, seed
+        )
+        prepared = replace(prepared, train_y=train_y, flipped_label_count=flipped)
+    if spec.train_subset is not None:
+        prepared = variants.keep_training_rows(prepared, spec.train_subset, seed)
+    return prepared
 
 
 def load_dataset(spec: DatasetSpec, seed: int) -> Dataset:
@@ -137,6 +161,7 @@ def validate_spec(spec: DatasetSpec) -> DatasetSpec:
     if spec.n_features is not None and spec.n_features < 1:
         raise DataError(f"n_features must be at least 1 (got {spec.n_features})")
     _check_fractions(spec.validation_fraction, spec.test_fraction)
+    variants.validate_variant_knobs(spec)
     return spec
 
 
@@ -151,10 +176,11 @@ def split_and_scale(
     _check_fractions(validation_fraction, test_fraction)
     _check_seed(seed)
     _check_splittable(dataset, validation_fraction, test_fraction)
-    train, validation, test = _stratified_split(
-        dataset.labels, validation_fraction, test_fraction, seed
-    )
+    # With slices, stratify by class and slice together so every split holds the subgroup.
+    strata = dataset.labels if dataset.groups is None else dataset.labels * 2 + dataset.groups
+    train, validation, test = _stratified_split(strata, validation_fraction, test_fraction, seed)
     mean, std = _fit_scaler(dataset.features[train])
+    groups = dataset.groups
 
     def scaled(rows: np.ndarray) -> np.ndarray:
         return ((dataset.features[rows] - mean) / std).astype(np.float32)
@@ -172,6 +198,10 @@ def split_and_scale(
         image_shape=dataset.image_shape,
         feature_mean=mean.astype(np.float32),
         feature_std=std.astype(np.float32),
+        train_slices=None if groups is None else groups[train],
+        validation_slices=None if groups is None else groups[validation],
+        test_slices=None if groups is None else groups[test],
+        slice_names=() if groups is None else variants.SLICE_NAMES,
     )
 
 
@@ -289,7 +319,10 @@ def _generated(spec: DatasetSpec, seed: int) -> Dataset:
 
 
 def _take(dataset: Dataset, rows: np.ndarray) -> Dataset:
-    return replace(dataset, features=dataset.features[rows], labels=dataset.labels[rows])
+    groups = None if dataset.groups is None else dataset.groups[rows]
+    return replace(
+        dataset, features=dataset.features[rows], labels=dataset.labels[rows], groups=groups
+    )
 
 
 def _add_feature_noise(dataset: Dataset, noise: float, seed: int) -> Dataset:

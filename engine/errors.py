@@ -17,3 +17,10 @@ class DataError(TrainScopeError):
 
 class ConfigError(TrainScopeError):
     """A run configuration (command-line flags, model spec) is invalid."""
+
+
+class ScenarioError(TrainScopeError):
+    """A scenario file is missing, unreadable, or has an unknown key, wrong type or bad value.
+
+    The message names the file and the key, so an author can fix the file without a traceback.
+    """

@@ -33,6 +33,9 @@ class RunStarted:
     max_steps: int | None
     steps_per_epoch: int
     chance_loss: float  # ln K: the loss of a model that has learned nothing
+    n_deployment: int = 0  # rows in the deployment split; 0 = no deployment split
+    slice_names: tuple[str, ...] = ()  # subgroup names, indexed by Evaluation.slice_ids
+    scenario: str | None = None  # the scenario id this run was built from
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,9 @@ class Evaluation:
     zero_rule_accuracy: float  # always predict the training majority class
     random_accuracy: float  # guess by the training label distribution
     duration_ms: float
+    temperature: float = 1.0
+    slice_accuracy: dict[str, float] | None = None
+    slice_ids: np.ndarray | None = None  # (N,) int64
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +150,36 @@ class Diverged:
 
 
 @dataclass(frozen=True, slots=True)
+class TemperatureFitted:
+    """A temperature was fitted on validation at ``step`` (or cleared: ``temperature`` 1.0).
+
+    Every later evaluation divides the logits by it; ``ece_before``/``ece_after`` are the
+    validation ECE at this step without and with it.
+    """
+
+    step: int
+    temperature: float
+    ece_before: float
+    ece_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """A diagnosis: the run shows a classic problem, with the numbers that show it.
+
+    ``kind`` is one of ``engine.diagnosis.HINT_KINDS`` ("diverged", "stuck_at_chance",
+    "overfitting", "no_better_than_baseline", "minority_recall_collapse", "overconfident");
+    ``evidence`` is one sentence with the numbers and steps; ``suggestion`` what to try.
+    """
+
+    step: int
+    kind: str
+    title: str
+    evidence: str
+    suggestion: str
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     """The run reached its planned length (``reason`` "completed") or was stopped ("stopped")."""
 
@@ -171,4 +207,6 @@ Event = (
     | Diverged
     | Finished
     | Error
+    | TemperatureFitted
+    | Hint
 )

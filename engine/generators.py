@@ -1,4 +1,5 @@
-"""Synthetic two-dimensional and tabular datasets from scikit-learn's generators, as arrays.
+"""Synthetic two-dimensional and tabular datasets, as arrays: scikit-learn's generators and
+the wave, a rule known everywhere so its inputs can be shifted honestly.
 
 Kept apart from ``engine.data`` so that module can stay about loading, splitting and scaling;
 each generator returns plain arrays (features, labels, class names) and ``engine.data`` wraps
@@ -126,9 +127,41 @@ def _make_classification(spec: DatasetSpec, seed: int) -> GeneratedArrays:
     return x, y, tuple(f"class {k}" for k in range(n_classes))
 
 
+WAVE_HEIGHT = 1.5  # x2 is uniform on [-WAVE_HEIGHT, WAVE_HEIGHT]
+WAVE_CLASSES = ("below the wave", "above the wave")
+
+
+def wave_rows(
+    n_rows: int, x1_low: float, x1_high: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points on a stretch of the plane, labelled by which side of the wave x2 = sin(x1) they lie.
+
+    The rule is the same everywhere; only the stretch of x1 that is sampled changes. That is
+    covariate shift in its purest form: a model that saw only one stretch has to guess the rest.
+    """
+    x1 = rng.uniform(x1_low, x1_high, n_rows)
+    x2 = rng.uniform(-WAVE_HEIGHT, WAVE_HEIGHT, n_rows)
+    labels = (x2 > np.sin(x1)).astype(np.int64)
+    return np.column_stack([x1, x2]), labels
+
+
+def _make_wave(spec: DatasetSpec, seed: int) -> GeneratedArrays:
+    """The wave seen through a window: x1 within ``train_width`` of 0 (see ``wave_rows``).
+
+    Over [-1, 1] the wave is almost a straight line, which is exactly what makes the lesson
+    work: the model learns a line and has no reason to expect the curve to turn.
+    """
+    if spec.imbalance is not None:
+        raise DataError("the wave dataset is balanced by construction; leave imbalance unset")
+    rng = np.random.default_rng(seed)
+    x, y = wave_rows(spec.n_samples or 1000, -spec.train_width, spec.train_width, rng)
+    return x, y, WAVE_CLASSES
+
+
 GENERATORS: dict[str, Callable[[DatasetSpec, int], GeneratedArrays]] = {
     "moons": _make_moons,
     "circles": _make_circles,
     "blobs": _make_blobs,
     "classification": _make_classification,
+    "wave": _make_wave,
 }

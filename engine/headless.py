@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from engine import events as ev
 from engine.commands import Stop
@@ -13,13 +13,24 @@ from engine.config import RunConfig
 from engine.session import ThreadSession
 from engine.summary import RunSummary
 
+if TYPE_CHECKING:
+    from engine.scenario import Scenario
+
 PROGRESS_INTERVAL_S = 1.0
 
 
 def run_headless(
-    config: RunConfig, emit_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    config: RunConfig,
+    emit_json: bool,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    scenario: Scenario | None = None,
 ) -> int:
-    """Run ``config`` to its planned end (or divergence); return the process exit code."""
+    """Run ``config`` to its planned end (or divergence); return the process exit code.
+
+    With a scenario, the JSON also says which lesson ran and whether each of its promises
+    (its ``[expect]`` section) held.
+    """
     session = ThreadSession(config)
     summary = RunSummary()
     progress = _Progress(err)
@@ -44,8 +55,19 @@ def run_headless(
         summary.update(event)
     progress.finish(summary)
     if emit_json:
-        print(json.dumps(summary.to_dict()), file=out, flush=True)
+        print(json.dumps(_report(summary, scenario)), file=out, flush=True)
     return 1 if summary.errors else 0
+
+
+def _report(summary: RunSummary, scenario: Scenario | None) -> dict:
+    """The summary, plus the scenario's id and the outcome of each of its expectations."""
+    from engine.expectations import check
+
+    report = summary.to_dict()
+    report["scenario"] = scenario.id if scenario else None
+    outcomes = check(scenario.expect, summary.history, scenario.decision) if scenario else []
+    report["expectations"] = [outcome.to_dict() for outcome in outcomes]
+    return report
 
 
 def _ends_run(event: ev.Event) -> bool:
@@ -78,6 +100,8 @@ class _Progress:
             print(f"step {event.step}: {event.key} {event.old} → {event.new}", file=self.stream)
         elif isinstance(event, ev.Error):
             print(f"error: {event.message}", file=self.stream)
+        elif isinstance(event, ev.Hint):
+            print(f"hint at step {event.step}: {event.title}. {event.evidence}", file=self.stream)
 
     def maybe_print(self, summary: RunSummary) -> None:
         now = time.monotonic()

@@ -24,6 +24,7 @@ import numpy as np
 from engine import commands as cmd
 from engine import events as ev
 from engine.config import RunConfig
+from engine.diagnosis import Diagnostician
 from engine.errors import TrainScopeError
 
 #: How often accumulated step metrics leave the training thread (seconds).
@@ -89,16 +90,34 @@ class _TrainingLoop:
     ) -> None:
         self.config = config
         self.commands = commands
-        self.emit = emit
+        self._publish = emit
+        self.diagnostician = Diagnostician()
         self.step = 0
         self.state = "running"
         self.steps_left_in_single_step = 0
         self.stop_requested = False
         self.test_opened_at: int | None = None
         self.checkpoints: deque = deque(maxlen=config.checkpoints_kept)
+        # The last checkpoint taken before a divergence was first seen: every checkpoint taken
+        # after it may already hold blown-up weights, so a rewind goes back to this one.
+        self.last_good = None
         self.last_published = time.perf_counter()
         self.steps_since_publish = 0
         self.last_evaluated_step = -1
+
+    def emit(self, event: ev.Event) -> None:
+        """Publish an event, then any diagnosis hint it completes (hints follow their evidence)."""
+        self._publish(event)
+        for hint in self.diagnostician.observe(event):
+            self._publish(hint)
+            if hint.kind == "diverged":
+                self._pin_last_good(hint.step)
+
+    def _pin_last_good(self, bad_step: int) -> None:
+        """Remember the newest checkpoint from before ``bad_step`` (once per divergence)."""
+        if self.last_good is None:
+            earlier = [checkpoint for checkpoint in self.checkpoints if checkpoint.step < bad_step]
+            self.last_good = earlier[-1] if earlier else None
 
     # ----- setup ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -142,6 +161,9 @@ class _TrainingLoop:
                 max_steps=self.max_steps,
                 steps_per_epoch=self.trainer.steps_per_epoch,
                 chance_loss=math.log(self.data.n_classes),
+                n_deployment=0 if self.data.deployment_y is None else len(self.data.deployment_y),
+                slice_names=tuple(self.data.slice_names),
+                scenario=self.config.scenario,
             )
         )
         self.emit(ev.StateChanged(step=self.step, state=self.state))
@@ -223,6 +245,7 @@ class _TrainingLoop:
             f"the loss became {loss} at step {step} (learning rate {lr:g}); training paused — "
             "rewind to the last good checkpoint or reset, then try a learning rate ten times smaller"
         )
+        self._pin_last_good(step)
         self.emit(ev.Diverged(step=step, loss=loss, message=message))
         self.steps_left_in_single_step = 0
         self._set_state("paused")
@@ -231,6 +254,8 @@ class _TrainingLoop:
         epoch = self.step / self.trainer.steps_per_epoch
         validation = self.trainer.evaluate("validation", self.step, epoch)
         self.emit(validation)
+        if "deployment" in self.trainer.splits:
+            self.emit(self.trainer.evaluate("deployment", self.step, epoch))
         if self.test_opened_at is not None:
             self.emit(self.trainer.evaluate("test", self.step, epoch))
         self.last_evaluated_step = self.step
@@ -280,6 +305,8 @@ class _TrainingLoop:
         elif isinstance(command, cmd.Evaluate):
             self.publish_steps()
             self.evaluate()
+        elif isinstance(command, cmd.FitTemperature | cmd.ClearTemperature):
+            self.set_temperature(fit=isinstance(command, cmd.FitTemperature))
 
     def set_param(self, change: cmd.SetParam) -> None:
         old = self.trainer.settings[change.key]
@@ -289,8 +316,12 @@ class _TrainingLoop:
         self.emit(ev.ParamChanged(step=self.step + 1, key=change.key, old=old, new=change.value))
 
     def rewind(self) -> None:
+        """Back to the last good checkpoint after a divergence, else to the newest earlier one."""
         self.publish_steps()
         earlier = [checkpoint for checkpoint in self.checkpoints if checkpoint.step < self.step]
+        if self.last_good is not None and self.last_good.step < self.step:
+            earlier = [self.last_good]
+        self.last_good = None
         if not earlier:
             self.emit(
                 ev.CommandRefused(
@@ -312,11 +343,27 @@ class _TrainingLoop:
         self.trainer.reset()
         self.step = 0
         self.checkpoints.clear()
+        self.last_good = None
         self.schedule = sorted(self.config.schedule, key=lambda change: change.step)
         self.max_steps = self._planned_steps()
         self.last_published, self.steps_since_publish = time.perf_counter(), 0
         self._announce()
         self.checkpoints.append(self.trainer.checkpoint(0))
+        self.evaluate()
+
+    def set_temperature(self, fit: bool) -> None:
+        """Fit (or clear) the temperature, report it with the ECE it buys, and re-evaluate."""
+        self.publish_steps()
+        epoch = self.step / self.trainer.steps_per_epoch
+        self.trainer.temperature = 1.0
+        before = self.trainer.evaluate("validation", self.step, epoch).calibration.ece
+        temperature = self.trainer.fit_temperature() if fit else 1.0
+        after = self.trainer.evaluate("validation", self.step, epoch).calibration.ece
+        self.emit(
+            ev.TemperatureFitted(
+                step=self.step, temperature=temperature, ece_before=before, ece_after=after
+            )
+        )
         self.evaluate()
 
     def open_test_set(self) -> None:

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from engine import events as ev
+from engine.history import RunHistory
 
 
 def _clean(value: float | None) -> float | None:
@@ -37,9 +38,15 @@ class RunSummary:
     errors: list[str] = field(default_factory=list)
     finished_reason: str | None = None
     eval_ms: list[float] = field(default_factory=list)
+    last_deployment: ev.Evaluation | None = None
+    hints: list[ev.Hint] = field(default_factory=list)
+    history: RunHistory = field(default_factory=RunHistory)
 
     def update(self, event: ev.Event) -> None:
-        if isinstance(event, ev.RunStarted):
+        self.history.update(event)
+        if isinstance(event, ev.Hint):
+            self.hints.append(event)
+        elif isinstance(event, ev.RunStarted):
             self.run, self.best, self.last_validation = event, None, None
         elif isinstance(event, ev.StepMetrics):
             self._add_steps(event)
@@ -72,6 +79,9 @@ class RunSummary:
         if event.split == "test":
             self.last_test = event
             return
+        if event.split == "deployment":
+            self.last_deployment = event
+            return
         if event.split != "validation":
             return
         self.last_validation = event
@@ -82,6 +92,24 @@ class RunSummary:
     @property
     def steps_per_second(self) -> float:
         return self.timed_steps / self.timed_seconds if self.timed_seconds > 0 else 0.0
+
+    def _lesson_numbers(self) -> dict:
+        """Temperature, hints, and the deployment and per-slice scores when the run has them."""
+        last = self.last_validation
+        numbers: dict = {
+            "temperature": _clean(last.temperature) if last else None,
+            "hints": [_hint_dict(hint) for hint in self.hints],
+        }
+        if self.last_deployment is not None:
+            numbers["deployment"] = {
+                "accuracy": _clean(self.last_deployment.accuracy),
+                "loss": _clean(self.last_deployment.loss),
+            }
+        if last is not None and last.slice_accuracy:
+            numbers["slice_accuracy"] = {
+                name: _clean(value) for name, value in last.slice_accuracy.items()
+            }
+        return numbers
 
     def to_dict(self) -> dict:
         last, best, run = self.last_validation, self.best, self.run
@@ -116,7 +144,12 @@ class RunSummary:
         }
         if self.last_test is not None:
             summary["test"] = _evaluation_numbers(self.last_test)
+        summary.update(self._lesson_numbers())
         return summary
+
+
+def _hint_dict(hint: ev.Hint) -> dict:
+    return {"step": hint.step, "kind": hint.kind, "title": hint.title, "evidence": hint.evidence}
 
 
 def _evaluation_numbers(evaluation: ev.Evaluation | None) -> dict:

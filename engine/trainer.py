@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn.utils import clip_grads_with_norm_, get_total_norm
 
 from engine import metrics
+from engine.commands import DEFAULT_SETTINGS
 from engine.config import RunConfig
 from engine.data import PreparedData
 from engine.events import Evaluation
@@ -28,6 +29,14 @@ from engine.models import build_model, set_dropout
 #: The training split is scored on at most this many fixed rows per evaluation, so evaluation
 #: stays a small fraction of training time even on large generated sets.
 TRAIN_EVAL_ROWS = 2048
+SHUFFLED_LABELS_STREAM = 11  # seeds the fixed shuffle the shuffled-labels bug trains on
+
+
+def _balanced(ids: torch.Tensor, n_groups: int) -> torch.Tensor:
+    """(n_groups,) weights n / (G * n_g): each class (or slice) adds up to the same total weight."""
+    counts = torch.bincount(ids, minlength=n_groups).float()
+    present = int((counts > 0).sum())
+    return torch.where(counts > 0, len(ids) / (present * counts.clamp(min=1)), 0.0)
 
 
 @dataclass
@@ -58,7 +67,8 @@ class Trainer:
         self.config = config
         self.data = data
         self.device = device
-        self.settings = dict(config.settings)
+        self.settings = {**DEFAULT_SETTINGS, **config.settings}
+        self.temperature = 1.0
         torch.manual_seed(config.seed)
         self.model = build_model(
             config.model,
@@ -71,19 +81,57 @@ class Trainer:
         self.parameters = [p for p in self.model.parameters()]
         self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
         self.train_x = torch.as_tensor(data.train_x, device=device)
-        self.train_y = torch.as_tensor(data.train_y, device=device)
+        self._build_training_labels(data, config.seed)
         self.splits = {
             "validation": (torch.as_tensor(data.validation_x, device=device), data.validation_y),
             "test": (torch.as_tensor(data.test_x, device=device), data.test_y),
         }
+        self.split_slices = {"validation": data.validation_slices, "test": data.test_slices}
+        if data.deployment_x is not None:
+            deployment_x = torch.as_tensor(data.deployment_x, device=device)
+            self.splits["deployment"] = (deployment_x, data.deployment_y)
+            self.split_slices["deployment"] = data.deployment_slices
         rows = np.random.default_rng(config.seed).permutation(len(data.train_y))[:TRAIN_EVAL_ROWS]
-        rows_tensor = torch.as_tensor(np.sort(rows), device=device)
-        self.train_eval_x = self.train_x[rows_tensor]
-        self.train_eval_y = self.train_y[rows_tensor]
+        self.train_eval_rows = torch.as_tensor(np.sort(rows), device=device)
+        self.train_eval_x = self.train_x[self.train_eval_rows]
         self.baselines = metrics.baselines(data.train_y, data.validation_y, data.n_classes)
         self.generator = torch.Generator(device=device)
         self._restart_sampling()
         self._clear_records()
+
+    # ----- labels and loss weights ----------------------------------------------------------
+    def _build_training_labels(self, data: PreparedData, seed: int) -> None:
+        """The true training labels, a fixed shuffle of them (for the bug), and slice ids."""
+        self.true_train_y = torch.as_tensor(data.train_y, device=self.device)
+        shuffle = np.random.default_rng([seed, SHUFFLED_LABELS_STREAM]).permutation(
+            len(data.train_y)
+        )
+        self.shuffled_train_y = self.true_train_y[torch.as_tensor(shuffle, device=self.device)]
+        self.train_slices = (
+            None
+            if data.train_slices is None
+            else torch.as_tensor(data.train_slices, device=self.device)
+        )
+        self._choose_training_labels()
+
+    def _choose_training_labels(self) -> None:
+        """Point training at the true or the shuffled labels, and rebuild the loss weights."""
+        self.train_y = (
+            self.shuffled_train_y if self.settings["shuffled_labels"] else self.true_train_y
+        )
+        self.row_weights = self._row_weights()
+
+    def _row_weights(self) -> torch.Tensor | None:
+        """Per-row loss weights, or None when every row counts the same (the fast path)."""
+        weights = torch.ones(len(self.train_y), device=self.device)
+        if self.settings["class_weighting"] == "balanced":
+            weights = weights * _balanced(self.train_y, self.data.n_classes)[self.train_y]
+        if self.settings["slice_weighting"] == "balanced" and self.train_slices is not None:
+            n_slices = len(self.data.slice_names)
+            weights = weights * _balanced(self.train_slices, n_slices)[self.train_slices]
+        if bool((weights == 1).all()):
+            return None
+        return weights
 
     # ----- sampling -------------------------------------------------------------------------
     def _restart_sampling(self) -> None:
@@ -115,9 +163,18 @@ class Trainer:
         indices = self._next_batch_indices()
         inputs, targets = self.train_x[indices], self.train_y[indices]
         logits = self.model(inputs)
-        loss = F.cross_entropy(logits, targets)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if self.row_weights is None:
+            loss = objective = F.cross_entropy(logits, targets)
+        else:
+            # The weighted loss is what the optimizer minimises; the plain mean is what is
+            # reported, so the training curve stays comparable with validation.
+            losses = F.cross_entropy(logits, targets, reduction="none")
+            weights = self.row_weights[indices]
+            objective = (losses * weights).sum() / weights.sum()
+            loss = losses.mean()
+        if not self.settings["no_zero_grad"]:
+            self.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
         grads = [p.grad for p in self.parameters if p.grad is not None]
         grad_norm = get_total_norm(grads)
         if self.settings["grad_clip"] > 0:
@@ -169,6 +226,8 @@ class Trainer:
             self.optimizer = build_optimizer(str(value), self.parameters, self.settings)
         elif key in ("lr", "weight_decay", "momentum"):
             self._write_param_groups()
+        elif key in ("shuffled_labels", "class_weighting", "slice_weighting"):
+            self._choose_training_labels()
 
     def _write_param_groups(self) -> None:
         for group in self.optimizer.param_groups:
@@ -182,24 +241,61 @@ class Trainer:
     # ----- evaluation -----------------------------------------------------------------------
     @torch.no_grad()
     def _logits(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The model's logits in eval mode — unless the no_eval_mode bug leaves dropout on."""
         was_training = self.model.training
-        self.model.eval()
+        self.model.train(bool(self.settings["no_eval_mode"]))
         try:
             return self.model(inputs)
         finally:
             self.model.train(was_training)
 
+    def _log_probabilities(self, split: str) -> torch.Tensor:
+        """Raw (temperature 1) log-probabilities of a split's rows."""
+        return torch.log_softmax(self._logits(self.splits[split][0]).float(), dim=1)
+
+    def fit_temperature(self) -> float:
+        """Fit the temperature on validation log-probabilities; later evaluations use it."""
+        log_probabilities = self._log_probabilities("validation").cpu().numpy()
+        if not np.isfinite(log_probabilities).all():
+            return self.temperature
+        self.temperature = metrics.fit_temperature(log_probabilities, self.splits["validation"][1])
+        return self.temperature
+
     def evaluate(self, split: str, step: int, epoch: float) -> Evaluation:
-        """Score ``split`` in eval mode and package everything the panels need."""
+        """Score ``split`` (eval mode, current temperature) and package what the panels need."""
         started = time.perf_counter()
-        inputs, labels = self.splits[split]
-        log_probabilities = torch.log_softmax(self._logits(inputs).float(), dim=1)
+        labels = self.splits[split][1]
+        log_probabilities = self._log_probabilities(split)
+        if self.temperature != 1.0:
+            log_probabilities = torch.log_softmax(log_probabilities / self.temperature, dim=1)
+        train_eval_y = self.train_y[self.train_eval_rows]
         train_log_probabilities = torch.log_softmax(self._logits(self.train_eval_x).float(), dim=1)
-        train_loss = F.nll_loss(train_log_probabilities, self.train_eval_y)
-        train_accuracy = (train_log_probabilities.argmax(1) == self.train_eval_y).float().mean()
+        train_loss = F.nll_loss(train_log_probabilities, train_eval_y)
+        train_accuracy = (train_log_probabilities.argmax(1) == train_eval_y).float().mean()
         probabilities = log_probabilities.exp().cpu().numpy()
         train_numbers = torch.stack((train_loss, train_accuracy)).cpu().numpy()
-        return self._package(split, step, epoch, probabilities, labels, train_numbers, started)
+        evaluation = self._package(
+            split, step, epoch, probabilities, labels, train_numbers, started
+        )
+        return self._with_slices(evaluation, self.split_slices.get(split))
+
+    def _with_slices(self, evaluation: Evaluation, slice_ids: np.ndarray | None) -> Evaluation:
+        """Add the temperature and, when the data has slices, each slice's accuracy."""
+        if slice_ids is None:
+            return replace(evaluation, temperature=self.temperature)
+        correct = evaluation.probabilities.argmax(1) == evaluation.labels
+        slice_accuracy = {
+            name: float(correct[slice_ids == index].mean())
+            if (slice_ids == index).any()
+            else math.nan
+            for index, name in enumerate(self.data.slice_names)
+        }
+        return replace(
+            evaluation,
+            temperature=self.temperature,
+            slice_accuracy=slice_accuracy,
+            slice_ids=np.asarray(slice_ids, dtype=np.int64),
+        )
 
     def _package(
         self,
@@ -258,6 +354,7 @@ class Trainer:
     def restore(self, checkpoint: Checkpoint) -> None:
         """Load weights and (if the optimizer kind still matches) its state; keep current settings."""
         self.model.load_state_dict(checkpoint.model_state)
+        self.optimizer.zero_grad(set_to_none=True)  # gradients piled up by the no_zero_grad bug
         self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
         if checkpoint.optimizer_name == self.settings["optimizer"]:
             self.optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer_state))
@@ -267,6 +364,8 @@ class Trainer:
     def reset(self) -> None:
         """Back to the initial weights and a fresh optimizer, keeping the current settings."""
         self.model.load_state_dict(self.initial_state)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.temperature = 1.0
         set_dropout(self.model, self.settings["dropout"])
         self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
         self._restart_sampling()

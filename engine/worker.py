@@ -122,9 +122,29 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
+def worker_threads() -> int:
+    """Torch threads for the worker: every core but one, which the window needs to draw.
+
+    On a 2-core laptop two busy torch threads beside a drawing GUI oversubscribe the CPU and
+    OpenMP's spinning threads then lose far more than a second thread ever gains on these small
+    models. ``TRAINSCOPE_WORKER_THREADS`` overrides (used by the benchmark to compare).
+    """
+    override = os.environ.get("TRAINSCOPE_WORKER_THREADS")
+    if override and override.isdigit() and int(override) > 0:
+        return int(override)
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _leave_a_core_for_the_window() -> None:
+    import torch
+
+    torch.set_num_threads(worker_threads())
+
+
 def worker_main(config: RunConfig, connection: Connection, parent_pid: int) -> None:
     """Entry point of the worker process: run a ThreadSession and relay both ways."""
     _die_with_parent(parent_pid)
+    _leave_a_core_for_the_window()
     from engine.session import ThreadSession
 
     session = ThreadSession(config)

@@ -33,6 +33,7 @@ EXPECTED_SHAPES = {
     "circles": (1000, 2, 2, None),
     "blobs": (1000, 2, 3, None),
     "classification": (2000, 20, 2, None),
+    "wave": (1000, 2, 2, None),
 }
 
 
@@ -66,6 +67,7 @@ def test_dataset_names_are_the_public_list() -> None:
         "circles",
         "blobs",
         "classification",
+        "wave",
         "csv",
     )
     assert expected == DATASET_NAMES and tuple(EXPECTED_SHAPES) == expected[:-1]

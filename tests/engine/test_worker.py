@@ -107,7 +107,8 @@ def test_worker_dies_with_its_parent(tmp_path):
 def test_gui_side_engine_modules_do_not_import_torch():
     code = (
         "import sys; import engine.worker, engine.session, engine.summary, engine.cli, engine.metrics, "
-        "engine.data; print('torch' in sys.modules)"
+        "engine.data, engine.scenario, engine.scenario_schema, engine.diagnosis, engine.expectations, "
+        "engine.history, engine.data_variants; print('torch' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

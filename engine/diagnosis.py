@@ -1,0 +1,250 @@
+"""Diagnosis hints: watch a run's events and name the classic problem when it shows up.
+
+A student staring at a loss curve often sees *something* without knowing its name. The
+``Diagnostician`` folds the same event stream the panels draw and, when the numbers show a
+textbook problem, returns a ``Hint`` with the evidence (the numbers and steps) and what to try.
+Each kind fires at most once per episode (a reset starts a new one; a rewind re-arms the
+divergence hint), so hints inform rather than nag. Torch-free: the window could run one too.
+
+The thresholds follow CURRICULUM.md: chance loss is ln K, a validation loss 20% above its
+minimum while training loss still falls is overfitting, an ECE of 0.1 is badly calibrated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import events as ev
+
+HINT_KINDS = (
+    "diverged",
+    "stuck_at_chance",
+    "overfitting",
+    "no_better_than_baseline",
+    "minority_recall_collapse",
+    "overconfident",
+)
+WARMUP_STEPS = 200  # judge "stuck" or "no better than a baseline" only after this many steps
+STUCK_TOLERANCE = 0.05  # validation loss no more than 5% below ln K (or above it)
+OVERFIT_RISE = 0.2  # validation loss 20% above its minimum
+BASELINE_MARGIN = 0.01  # accuracy at most one point above the zero-rule baseline
+RECALL_FLOOR = 0.1  # the rare class is caught less than one time in ten
+RARE_SHARE = 0.5  # "rare": fewer than half its fair share (1/K) of the validation rows
+HIGH_ECE = 0.1
+OVERCONFIDENCE_GAP = 0.05  # mean confidence at least 5 points above accuracy
+EXPLOSION_FACTOR = 5.0  # a batch loss this many times the chance loss has blown up
+CONFIRMATIONS = 2  # evaluations in a row that must agree before a hint fires
+
+
+@dataclass
+class _Point:
+    step: int
+    loss: float
+    train_loss: float
+
+
+@dataclass
+class _Episode:
+    """What the diagnostician remembers about the current run since its last (re)start."""
+
+    chance_loss: float = math.log(2)
+    class_names: tuple[str, ...] = ()
+    fired: set[str] = field(default_factory=set)
+    validation: list[_Point] = field(default_factory=list)
+    streaks: dict[str, int] = field(default_factory=dict)
+    lr: float = math.nan
+
+
+class Diagnostician:
+    """Feed it every event with ``observe``; it returns the hints that event completes."""
+
+    def __init__(self) -> None:
+        self.episode = _Episode()
+
+    def observe(self, event: ev.Event) -> list[ev.Hint]:
+        if isinstance(event, ev.RunStarted):
+            self.episode = _Episode(chance_loss=event.chance_loss, class_names=event.class_names)
+            self.episode.lr = float(event.settings.get("lr", math.nan))
+        elif isinstance(event, ev.Rewound):
+            self._rewound(event.to_step)
+        elif isinstance(event, ev.ParamChanged) and event.key == "lr":
+            self.episode.lr = float(event.new)
+        elif isinstance(event, ev.Diverged):
+            return self._fire(event.step, "diverged", _diverged_texts(event.step, event.loss))
+        elif isinstance(event, ev.StepMetrics):
+            return self._check_explosion(event)
+        elif isinstance(event, ev.Evaluation) and event.split == "validation":
+            return self._check_evaluation(event)
+        return []
+
+    # ----- bookkeeping ----------------------------------------------------------------------
+    def _rewound(self, to_step: int) -> None:
+        episode = self.episode
+        episode.validation = [point for point in episode.validation if point.step <= to_step]
+        episode.fired.discard("diverged")
+        episode.streaks.clear()
+
+    def _fire(self, step: int, kind: str, texts: tuple[str, str, str]) -> list[ev.Hint]:
+        if kind in self.episode.fired:
+            return []
+        self.episode.fired.add(kind)
+        title, evidence, suggestion = texts
+        return [
+            ev.Hint(step=step, kind=kind, title=title, evidence=evidence, suggestion=suggestion)
+        ]
+
+    def _confirmed(self, kind: str, holds: bool) -> bool:
+        """True once ``holds`` has been seen at ``CONFIRMATIONS`` evaluations in a row."""
+        streak = self.episode.streaks.get(kind, 0) + 1 if holds else 0
+        self.episode.streaks[kind] = streak
+        return streak >= CONFIRMATIONS
+
+    # ----- checks ---------------------------------------------------------------------------
+    def _check_explosion(self, event: ev.StepMetrics) -> list[ev.Hint]:
+        """A batch loss far above chance: the update before it overshot badly.
+
+        A model that knows nothing scores ln K on every batch; one that scores many times that
+        is confidently wrong, which only a too-large step gets it to this fast.
+        """
+        if "diverged" in self.episode.fired:
+            return []
+        losses = np.asarray(event.loss, dtype=np.float64)
+        limit = EXPLOSION_FACTOR * self.episode.chance_loss
+        blown = ~np.isfinite(losses) | (losses > limit)
+        if not blown.any():
+            return []
+        index = int(np.argmax(blown))
+        step, loss = int(event.steps[index]), float(losses[index])
+        texts = _exploding_texts(step, loss, self.episode.chance_loss, self.episode.lr)
+        return self._fire(step, "diverged", texts)
+
+    def _check_evaluation(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        if not math.isfinite(evaluation.loss):
+            return []
+        self.episode.validation.append(
+            _Point(evaluation.step, evaluation.loss, evaluation.train_loss)
+        )
+        hints = self._check_overfitting(evaluation)
+        if evaluation.step >= WARMUP_STEPS:
+            hints += self._check_stuck(evaluation)
+            hints += self._check_baseline(evaluation)
+            hints += self._check_minority_recall(evaluation)
+            hints += self._check_overconfidence(evaluation)
+        return hints
+
+    def _check_stuck(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        chance = self.episode.chance_loss
+        stuck = evaluation.loss >= (1 - STUCK_TOLERANCE) * chance
+        if not self._confirmed("stuck_at_chance", stuck):
+            return []
+        where = "above" if evaluation.loss > chance else "near"
+        evidence = (
+            f"At step {evaluation.step} the validation loss is {evaluation.loss:.3f}, {where} "
+            f"the chance loss ln {len(self.episode.class_names)} = {chance:.3f}: the model still "
+            "knows nothing it can use on new data."
+        )
+        suggestion = (
+            "Check the learning rate (too small crawls), the model's capacity (a line cannot "
+            "separate rings) and that the labels really belong to their inputs."
+        )
+        return self._fire(
+            evaluation.step, "stuck_at_chance", ("Loss stuck at chance", evidence, suggestion)
+        )
+
+    def _check_overfitting(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        points = self.episode.validation
+        if len(points) < 3:
+            return []
+        best = min(points[:-1], key=lambda point: point.loss)
+        rise = evaluation.loss / best.loss - 1 if best.loss > 0 else 0.0
+        holds = rise >= OVERFIT_RISE and evaluation.train_loss < best.train_loss
+        if not self._confirmed("overfitting", holds):
+            return []
+        evidence = (
+            f"Validation loss rose from its minimum {best.loss:.3f} at step {best.step} to "
+            f"{evaluation.loss:.3f} at step {evaluation.step} (+{rise:.0%}) while training loss "
+            f"fell from {best.train_loss:.3f} to {evaluation.train_loss:.3f}."
+        )
+        suggestion = (
+            f"Stop early (the best weights were at step {best.step}), add dropout (0.2-0.5) or "
+            "weight decay, use a smaller network or get more data."
+        )
+        return self._fire(evaluation.step, "overfitting", ("Overfitting", evidence, suggestion))
+
+    def _check_baseline(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        baseline = evaluation.zero_rule_accuracy
+        holds = evaluation.accuracy <= baseline + BASELINE_MARGIN
+        if not self._confirmed("no_better_than_baseline", holds):
+            return []
+        evidence = (
+            f"At step {evaluation.step} validation accuracy is {evaluation.accuracy:.3f}, while "
+            f"always answering the most common class scores {baseline:.3f}."
+        )
+        suggestion = (
+            "Look at recall per class and the confusion matrix; try class weights or a lower "
+            "decision threshold, and compare every score with this baseline."
+        )
+        texts = ("No better than always guessing the majority", evidence, suggestion)
+        return self._fire(evaluation.step, "no_better_than_baseline", texts)
+
+    def _check_minority_recall(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
+        rare = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
+        share = counts[rare] / counts.sum()
+        fair_share = 1.0 / len(counts)
+        recall = float(evaluation.recall[rare])
+        holds = share < RARE_SHARE * fair_share and recall < RECALL_FLOOR
+        if not self._confirmed("minority_recall_collapse", holds):
+            return []
+        name = self._class_name(rare)
+        caught = int(evaluation.confusion[rare, rare])
+        evidence = (
+            f"At step {evaluation.step} the model catches {caught} of {counts[rare]} '{name}' "
+            f"cases (recall {recall:.2f}) while overall accuracy reads {evaluation.accuracy:.3f}."
+        )
+        suggestion = (
+            "Lower the decision threshold, or weight the classes (class_weighting = balanced) "
+            "so the rare class counts as much as the common one."
+        )
+        texts = (f"The rare class '{name}' is missed", evidence, suggestion)
+        return self._fire(evaluation.step, "minority_recall_collapse", texts)
+
+    def _check_overconfidence(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        confidence = float(np.mean(np.max(evaluation.probabilities, axis=1)))
+        gap = confidence - evaluation.accuracy
+        ece = evaluation.calibration.ece
+        holds = ece >= HIGH_ECE and gap >= OVERCONFIDENCE_GAP
+        if not self._confirmed("overconfident", holds):
+            return []
+        evidence = (
+            f"At step {evaluation.step} the model is on average {confidence:.0%} sure but right "
+            f"{evaluation.accuracy:.0%} of the time (ECE {ece:.3f})."
+        )
+        suggestion = (
+            "Fit a temperature on the validation split (temperature scaling): confidence "
+            "comes down, predictions stay the same."
+        )
+        texts = ("Overconfident probabilities", evidence, suggestion)
+        return self._fire(evaluation.step, "overconfident", texts)
+
+    def _class_name(self, index: int) -> str:
+        names = self.episode.class_names
+        return names[index] if index < len(names) else f"class {index}"
+
+
+def _diverged_texts(step: int, loss: float) -> tuple[str, str, str]:
+    evidence = f"The training loss became {loss} at step {step}: the weights left the numbers."
+    suggestion = "Rewind to the last good checkpoint and divide the learning rate by 10."
+    return "Training diverged", evidence, suggestion
+
+
+def _exploding_texts(step: int, loss: float, chance: float, lr: float) -> tuple[str, str, str]:
+    evidence = (
+        f"At step {step} the batch loss jumped to {loss:.3g}, {loss / chance:.0f}x the chance "
+        f"loss {chance:.3f} of a model that knows nothing (learning rate {lr:g})."
+    )
+    suggestion = "Divide the learning rate by 10 (rewind first), or clip the gradients."
+    return "The loss is blowing up", evidence, suggestion

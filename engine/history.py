@@ -1,0 +1,154 @@
+"""A run's history, folded from its events into compact series that checks can read.
+
+The run summary keeps only the last and best evaluation; judging a lesson ("the validation loss
+turned up 20% above its minimum", "the loss spiked to 30x chance") needs the whole curve. This
+keeps every step's loss and gradient norm, one small point per evaluation and split, the latest
+full evaluation per split, and the run's diverged/hint/change events. A rewind cuts the history
+back to the step it returned to, and a reset starts it over, so it always describes the timeline
+the model is really on. Torch-free.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import events as ev
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationPoint:
+    """The scalars of one evaluation; ``rare_recall`` is the recall of the rarest class."""
+
+    step: int
+    epoch: float
+    loss: float
+    accuracy: float
+    train_loss: float
+    train_accuracy: float
+    ece: float
+    mean_confidence: float
+    zero_rule_accuracy: float
+    rare_recall: float
+    temperature: float
+    slice_accuracy: dict[str, float] | None
+
+
+def point_of(evaluation: ev.Evaluation) -> EvaluationPoint:
+    """Reduce an evaluation to its scalars (the probabilities stay with the latest only)."""
+    counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
+    rare = int(np.argmin(np.where(counts > 0, counts, counts.max(initial=0) + 1)))
+    confidence = evaluation.probabilities.max(axis=1) if len(evaluation.labels) else np.zeros(1)
+    return EvaluationPoint(
+        step=evaluation.step,
+        epoch=evaluation.epoch,
+        loss=evaluation.loss,
+        accuracy=evaluation.accuracy,
+        train_loss=evaluation.train_loss,
+        train_accuracy=evaluation.train_accuracy,
+        ece=evaluation.calibration.ece,
+        mean_confidence=float(np.mean(confidence)),
+        zero_rule_accuracy=evaluation.zero_rule_accuracy,
+        rare_recall=float(evaluation.recall[rare]),
+        temperature=evaluation.temperature,
+        slice_accuracy=evaluation.slice_accuracy,
+    )
+
+
+@dataclass
+class RunHistory:
+    """Everything a check may ask about the current timeline of one run."""
+
+    run: ev.RunStarted | None = None
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    points: dict[str, list[EvaluationPoint]] = field(default_factory=dict)
+    latest: dict[str, ev.Evaluation] = field(default_factory=dict)
+    diverged: list[ev.Diverged] = field(default_factory=list)
+    hints: list[ev.Hint] = field(default_factory=list)
+    changes: list[ev.ParamChanged] = field(default_factory=list)
+    temperatures: list[ev.TemperatureFitted] = field(default_factory=list)
+    completed: bool = False
+
+    @classmethod
+    def from_events(cls, events: Iterable[ev.Event]) -> RunHistory:
+        history = cls()
+        for event in events:
+            history.update(event)
+        return history
+
+    def update(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted):
+            self.__init__()  # a reset is a new timeline
+            self.run = event
+        elif isinstance(event, ev.StepMetrics):
+            self.steps.extend(int(step) for step in event.steps)
+            self.losses.extend(float(loss) for loss in event.loss)
+            self.grad_norms.extend(float(norm) for norm in event.grad_norm)
+        elif isinstance(event, ev.Evaluation):
+            self._add_evaluation(event)
+        elif isinstance(event, ev.Rewound):
+            self._cut(event.to_step)
+        else:
+            self._record(event)
+
+    def _add_evaluation(self, evaluation: ev.Evaluation) -> None:
+        """Append its point; a second evaluation of the same step replaces the first (fresher)."""
+        points = self.points.setdefault(evaluation.split, [])
+        if points and points[-1].step == evaluation.step:
+            points.pop()
+        points.append(point_of(evaluation))
+        self.latest[evaluation.split] = evaluation
+
+    def _record(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Diverged):
+            self.diverged.append(event)
+        elif isinstance(event, ev.Hint):
+            self.hints.append(event)
+        elif isinstance(event, ev.ParamChanged):
+            self.changes.append(event)
+        elif isinstance(event, ev.TemperatureFitted):
+            self.temperatures.append(event)
+        elif isinstance(event, ev.Finished) and event.reason == "completed":
+            self.completed = True
+
+    def _cut(self, to_step: int) -> None:
+        """Forget what happened after ``to_step``; the evaluation there is about to be redone."""
+        keep = sum(1 for step in self.steps if step <= to_step)
+        del self.steps[keep:], self.losses[keep:], self.grad_norms[keep:]
+        for split, points in self.points.items():
+            self.points[split] = [point for point in points if point.step < to_step]
+
+    # ----- reading ----------------------------------------------------------------------------
+    def evaluations(self, split: str = "validation") -> list[EvaluationPoint]:
+        return self.points.get(split, [])
+
+    def since(self, step: int) -> RunHistory:
+        """The same run seen from ``step`` on: later steps and the evaluations at or after it."""
+        window = RunHistory(run=self.run, completed=self.completed)
+        keep = [index for index, number in enumerate(self.steps) if number > step]
+        window.steps = [self.steps[index] for index in keep]
+        window.losses = [self.losses[index] for index in keep]
+        window.grad_norms = [self.grad_norms[index] for index in keep]
+        window.points = {
+            split: [point for point in points if point.step >= step]
+            for split, points in self.points.items()
+        }
+        window.latest = dict(self.latest)
+        window.diverged = [event for event in self.diverged if event.step > step]
+        window.hints = [hint for hint in self.hints if hint.step >= step]
+        window.changes = [change for change in self.changes if change.step > step]
+        window.temperatures = [event for event in self.temperatures if event.step >= step]
+        return window
+
+    @property
+    def chance_loss(self) -> float:
+        return self.run.chance_loss if self.run is not None else math.log(2)
+
+    @property
+    def hint_kinds(self) -> list[str]:
+        return [hint.kind for hint in self.hints]

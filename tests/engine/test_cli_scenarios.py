@@ -1,0 +1,127 @@
+"""The command line with scenarios: list them, run one headless, refuse what does not fit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import build_parser, configure_run, explicit_flags
+from engine.commands import SetParam
+from engine.errors import TrainScopeError
+from engine.scenario import list_scenarios
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_main(*flags: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "main.py", *flags],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def configured(*argv: str):
+    parser = build_parser()
+    return configure_run(parser, parser.parse_args(list(argv)), list(argv), 20)
+
+
+def test_list_scenarios_prints_id_difficulty_and_summary():
+    result = run_main("--list-scenarios")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(list_scenarios())
+    first = lines[0].split(maxsplit=2)
+    assert first[:2] == ["healthy-baseline", "beginner"] and first[2].startswith("A small network")
+
+
+def test_a_headless_scenario_reports_its_promises_and_hints_in_the_json():
+    result = run_main("--headless", "--scenario", "underfitting", "--seed", "4", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["scenario"] == "underfitting" and summary["seed"] == 4
+    assert summary["expectations"] and all(
+        set(e) == {"name", "held", "detail"} for e in summary["expectations"]
+    )
+    assert all(outcome["held"] for outcome in summary["expectations"]), summary["expectations"]
+    assert {"step", "kind", "title", "evidence"} == set(summary["hints"][0])
+    assert "stuck_at_chance" in [hint["kind"] for hint in summary["hints"]]
+    assert "hint at step" in result.stderr
+
+
+def test_a_plain_run_has_no_scenario_and_no_expectations_in_its_json():
+    result = run_main(
+        "--headless", "--dataset", "moons", "--hidden", "8", "--steps", "20", "--json"
+    )
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["scenario"] is None and summary["expectations"] == [] and summary["hints"] == []
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (("--scenario", "no-such-lesson"), "unknown scenario 'no-such-lesson'"),
+        (
+            ("--scenario", "overfitting", "--dataset", "moons"),
+            "--dataset cannot be combined with --scenario",
+        ),
+        (("--scenario", "overfitting", "--hidden", "8"), "--hidden cannot be combined"),
+        (("--scenario", "overfitting", "--set", "lr=-1"), "learning rate"),
+    ],
+)
+def test_bad_scenario_flags_exit_non_zero_with_one_sentence(flags, words):
+    result = run_main("--headless", *flags)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_run_flags_override_the_scenario():
+    config, scenario = configured(
+        "--scenario",
+        "overfitting",
+        "--seed",
+        "9",
+        "--steps",
+        "50",
+        "--eval-every",
+        "5",
+        "--set",
+        "dropout=0.2",
+        "--at",
+        "30:lr=0.01",
+    )
+    assert scenario.id == "overfitting" and config.scenario == "overfitting"
+    assert (config.seed, config.steps, config.eval_every) == (9, 50, 5)
+    assert config.settings["dropout"] == 0.2 and config.dataset.train_subset == 100
+    assert config.schedule[-1].change == SetParam("lr", 0.01)
+
+
+def test_without_run_flags_the_scenario_decides():
+    config, scenario = configured("--scenario", "overfitting")
+    assert (config.seed, config.steps, config.eval_every) == (
+        scenario.seed,
+        scenario.steps,
+        scenario.eval_every,
+    )
+
+
+def test_explicit_flags_tell_typed_defaults_from_filled_in_ones():
+    parser = build_parser()
+    assert explicit_flags(parser, ["--seed", "42", "--headless"]) == {"seed", "headless"}
+    assert explicit_flags(parser, []) == set()
+
+
+def test_a_scenario_file_path_works_too(tmp_path):
+    source = (REPO / "scenarios" / "underfitting.toml").read_text()
+    path = tmp_path / "underfitting.toml"
+    path.write_text(source)
+    config, scenario = configured("--scenario", str(path))
+    assert scenario.path == path and config.model.hidden == ()
+    with pytest.raises(TrainScopeError):
+        configured("--scenario", str(tmp_path / "missing.toml"))

@@ -1,0 +1,168 @@
+"""The diagnostician: each hint fires on its evidence, once, with numbers; and not otherwise."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine import events as ev
+from engine.diagnosis import HINT_KINDS, WARMUP_STEPS, Diagnostician
+from engine.scenario import load_scenario
+from tests.engine.event_factory import confident, evaluation, run_started, step_metrics
+
+BALANCED = np.array([0, 1] * 50)
+RARE = np.array([0] * 94 + [1] * 6)
+
+
+def feed(events: list[ev.Event]) -> list[ev.Hint]:
+    diagnostician = Diagnostician()
+    hints: list[ev.Hint] = []
+    for event in events:
+        hints += diagnostician.observe(event)
+    return hints
+
+
+def kinds(hints: list[ev.Hint]) -> list[str]:
+    return [hint.kind for hint in hints]
+
+
+def healthy_evaluations(first: int = 0, count: int = 8) -> list[ev.Evaluation]:
+    """Validation loss falling steadily, accuracy 0.9, confidence matching accuracy."""
+    return [
+        evaluation(
+            first + 50 * index,
+            confident(BALANCED, 0.9, 0.9),
+            BALANCED,
+            loss=0.6 / (1 + index),
+            train_loss=0.5 / (1 + index),
+        )
+        for index in range(count)
+    ]
+
+
+def test_a_healthy_run_gets_no_hint():
+    events = [run_started(), step_metrics(1, [0.7, 0.6, 0.5]), *healthy_evaluations()]
+    assert feed(events) == []
+
+
+def test_divergence_fires_once_with_the_step_and_rearms_after_a_rewind():
+    events = [
+        run_started(lr=0.1),
+        ev.Diverged(step=12, loss=math.nan, message="nan"),
+        ev.Diverged(step=13, loss=math.nan, message="nan"),
+    ]
+    hints = feed(events)
+    assert kinds(hints) == ["diverged"] and hints[0].step == 12 and "12" in hints[0].evidence
+    rearmed = feed([*events, ev.Rewound(from_step=13, to_step=0), ev.Diverged(20, math.inf, "inf")])
+    assert kinds(rearmed) == ["diverged", "diverged"]
+
+
+def test_a_blown_up_batch_loss_fires_the_divergence_hint_with_its_size():
+    hints = feed([run_started(lr=0.1), step_metrics(1, [0.7, 0.69, 9.0, 0.5])])
+    assert kinds(hints) == ["diverged"]
+    assert hints[0].step == 3 and "9" in hints[0].evidence and "0.1" in hints[0].evidence
+    assert feed([run_started(), step_metrics(1, [0.7, 2.0, 3.0])]) == [], "3.0 < 5 x ln 2"
+
+
+def test_loss_stuck_at_chance_needs_warmup_and_two_evaluations_in_a_row():
+    at_chance = [
+        evaluation(step, np.full((100, 2), 0.5), BALANCED, train_loss=0.69)
+        for step in (0, WARMUP_STEPS - 50, WARMUP_STEPS, WARMUP_STEPS + 50)
+    ]
+    hints = feed([run_started(), *at_chance])
+    stuck = [hint for hint in hints if hint.kind == "stuck_at_chance"]
+    assert len(stuck) == 1 and stuck[0].step == WARMUP_STEPS + 50
+    assert "0.693" in stuck[0].evidence
+    assert not [h for h in feed([run_started(), *at_chance[:3]]) if h.kind == "stuck_at_chance"]
+
+
+def test_one_noisy_evaluation_is_not_overfitting():
+    points = [(0, 0.9, 0.9), (50, 0.5, 0.4), (100, 0.7, 0.3), (150, 0.5, 0.2), (200, 0.48, 0.1)]
+    events = [run_started()] + [
+        evaluation(step, confident(BALANCED, 0.8, 0.8), BALANCED, loss=loss, train_loss=train)
+        for step, loss, train in points
+    ]
+    assert "overfitting" not in kinds(feed(events))
+
+
+def test_overfitting_fires_when_validation_turns_up_while_training_falls():
+    points = [(0, 0.9, 0.9), (50, 0.5, 0.4), (100, 0.4, 0.2), (150, 0.52, 0.1), (200, 0.6, 0.05)]
+    events = [run_started()] + [
+        evaluation(step, confident(BALANCED, 0.8, 0.8), BALANCED, loss=loss, train_loss=train)
+        for step, loss, train in points
+    ]
+    hints = [hint for hint in feed(events) if hint.kind == "overfitting"]
+    assert len(hints) == 1 and hints[0].step == 200, "two evaluations in a row, then once"
+    assert "0.400 at step 100" in hints[0].evidence and "+50%" in hints[0].evidence
+    assert "step 100" in hints[0].suggestion
+
+
+def test_a_rising_validation_loss_with_rising_training_loss_is_not_overfitting():
+    points = [(0, 0.5, 0.5), (50, 0.4, 0.4), (100, 0.6, 0.6), (150, 0.7, 0.7)]
+    events = [run_started()] + [
+        evaluation(step, confident(BALANCED, 0.8, 0.8), BALANCED, loss=loss, train_loss=train)
+        for step, loss, train in points
+    ]
+    assert "overfitting" not in kinds(feed(events))
+
+
+def test_majority_guessing_fires_baseline_and_rare_class_hints():
+    always_negative = np.tile([0.9, 0.1], (100, 1))
+    events = [run_started()] + [
+        evaluation(step, always_negative, RARE, train_loss=0.2) for step in (0, 200, 250, 300)
+    ]
+    hints = {hint.kind: hint for hint in feed(events)}
+    assert {"no_better_than_baseline", "minority_recall_collapse"} <= hints.keys()
+    assert "0 of 6 'class 1'" in hints["minority_recall_collapse"].evidence
+    assert "0.940" in hints["no_better_than_baseline"].evidence
+
+
+def test_rare_class_hint_stays_silent_on_balanced_data():
+    always_zero = np.tile([0.9, 0.1], (100, 1))
+    events = [run_started()] + [evaluation(s, always_zero, BALANCED) for s in (200, 250, 300)]
+    assert "minority_recall_collapse" not in kinds(feed(events))
+
+
+def test_overconfidence_compares_confidence_with_accuracy():
+    overconfident = confident(BALANCED, 0.7, 0.99)
+    events = [run_started()] + [
+        evaluation(step, overconfident, BALANCED, train_loss=0.01) for step in (200, 250, 300)
+    ]
+    hints = [hint for hint in feed(events) if hint.kind == "overconfident"]
+    assert len(hints) == 1 and "99% sure but right 70%" in hints[0].evidence
+    calibrated = confident(BALANCED, 0.7, 0.7)
+    events = [run_started()] + [evaluation(s, calibrated, BALANCED) for s in (200, 250, 300)]
+    assert "overconfident" not in kinds(feed(events))
+
+
+def test_a_reset_starts_a_new_episode():
+    events = [run_started(lr=0.1), ev.Diverged(5, math.nan, "nan"), run_started(lr=0.1)]
+    events.append(ev.Diverged(7, math.nan, "nan"))
+    assert kinds(feed(events)) == ["diverged", "diverged"]
+
+
+def test_test_and_deployment_evaluations_are_not_diagnosed():
+    at_chance = [
+        evaluation(step, np.full((100, 2), 0.5), BALANCED, split="deployment")
+        for step in (200, 250, 300)
+    ]
+    assert feed([run_started(), *at_chance]) == []
+
+
+def test_every_hint_kind_is_promised_by_a_scenario_and_healthy_promises_silence():
+    promised = set()
+    for scenario_id in (
+        "lr-too-high",
+        "underfitting",
+        "overfitting",
+        "accuracy-lies",
+        "calibration",
+    ):
+        for expectation in load_scenario(scenario_id).expect:
+            promised |= set(expectation.kinds)
+    assert promised == set(HINT_KINDS)
+    healthy = {
+        expectation.name: expectation for expectation in load_scenario("healthy-baseline").expect
+    }
+    assert healthy["no_hints"].flag is True

@@ -1,0 +1,162 @@
+"""Expectations: each measure reads the right number off a run, and the check reports it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine import events as ev
+from engine.expectations import (
+    FLAG_MEASURES,
+    MEASURES,
+    NUMBER_MEASURES,
+    Decision,
+    Expectation,
+    check,
+    measure,
+)
+from engine.history import RunHistory
+from engine.summary import RunSummary
+from tests.engine.event_factory import confident, evaluation, run_started, step_metrics
+
+LABELS = np.array([0, 1] * 50)
+
+
+def overfitting_run() -> list[ev.Event]:
+    """Validation loss 0.5 → 0.4 (min at 100) → 0.6; training 0.6 → 0.01; accuracy 0.8."""
+    points = [(0, 0.69, 0.69), (50, 0.5, 0.4), (100, 0.4, 0.2), (150, 0.5, 0.05), (200, 0.6, 0.01)]
+    return [
+        run_started(),
+        step_metrics(1, [0.7] * 100 + [0.05] * 100, grad_norm=1.0),
+        *[
+            evaluation(
+                s, confident(LABELS, 0.8, 0.95), LABELS, train_loss=t, train_accuracy=1.0, loss=v
+            )
+            for s, v, t in points
+        ],
+        ev.Finished(step=200, reason="completed"),
+    ]
+
+
+def test_number_measures_read_the_curve():
+    history = RunHistory.from_events(overfitting_run())
+    assert measure("val_loss_rise_from_min", history) == pytest.approx(0.5)
+    assert measure("final_val_loss", history) == pytest.approx(0.6)
+    assert measure("train_val_accuracy_gap", history) == pytest.approx(0.2)
+    assert measure("generalization_gap", history) == pytest.approx(0.59)
+    assert measure("initial_val_loss_over_chance", history) == pytest.approx(0.69 / math.log(2))
+    assert measure("train_loss_drop", history) == pytest.approx(1 - 0.01 / 0.69)
+    assert measure("train_loss_drop_per_epoch", history) == pytest.approx((1 - 0.01 / 0.69) / 20)
+    assert measure("confidence_minus_accuracy", history) == pytest.approx(0.15, abs=1e-6)
+    assert measure("ece", history) == pytest.approx(0.15, abs=0.02)
+    assert measure("max_train_loss_over_chance", history) == pytest.approx(0.7 / math.log(2))
+
+
+def test_check_reports_held_and_failed_promises_with_their_numbers():
+    expectations = [
+        Expectation("val_loss_rise_from_min", at_least=0.2),
+        Expectation("final_val_accuracy", at_least=0.95),
+        Expectation("completed", flag=True),
+        Expectation("hints_include", kinds=("overfitting",)),
+    ]
+    outcomes = check(expectations, overfitting_run())
+    assert [outcome.held for outcome in outcomes] == [True, False, True, False]
+    assert outcomes[0].name == "val_loss_rise_from_min >= 0.2"
+    assert "min 0.4000 at step 100" in outcomes[0].detail
+    assert outcomes[1].detail.startswith("0.8 ")
+    assert outcomes[3].detail == "fired: none"
+    assert outcomes[0].to_dict() == {
+        "name": outcomes[0].name,
+        "held": True,
+        "detail": outcomes[0].detail,
+    }
+
+
+def test_check_accepts_events_a_history_or_a_run_summary():
+    events = overfitting_run()
+    summary = RunSummary()
+    for event in events:
+        summary.update(event)
+    expectation = [Expectation("final_train_loss", at_most=0.05)]
+    by_events = check(expectation, events)
+    assert by_events == check(expectation, RunHistory.from_events(events))
+    assert by_events == check(expectation, summary.history)
+    assert by_events == check(expectation, summary)
+
+
+def test_a_rewind_cuts_the_history_back():
+    events = [*overfitting_run(), ev.Rewound(from_step=200, to_step=100)]
+    events.append(evaluation(100, confident(LABELS, 0.8, 0.95), LABELS, loss=0.4, train_loss=0.2))
+    history = RunHistory.from_events(events)
+    assert [point.step for point in history.evaluations()] == [0, 50, 100]
+    assert history.steps[-1] == 100
+    assert measure("val_loss_rise_from_min", history) == pytest.approx(0.0)
+
+
+def test_deployment_slices_and_missing_splits():
+    events = [
+        run_started(),
+        evaluation(10, confident(LABELS, 0.95, 0.9), LABELS, slice_accuracy={"a": 0.98, "b": 0.6}),
+        evaluation(10, confident(LABELS, 0.55, 0.9), LABELS, split="deployment"),
+    ]
+    history = RunHistory.from_events(events)
+    assert measure("deployment_accuracy_drop", history) == pytest.approx(0.4)
+    assert measure("slice_accuracy_gap", history) == pytest.approx(0.38)
+    assert measure("worst_slice_accuracy", history) == pytest.approx(0.6)
+    [outcome] = check([Expectation("final_deployment_accuracy", at_most=0.6)], events[:2])
+    assert not outcome.held and "no deployment evaluation" in outcome.detail
+
+
+def test_cost_measures_find_the_cheap_threshold():
+    labels = np.array([0] * 80 + [1] * 20)
+    positive = np.r_[np.linspace(0.0, 0.3, 80), np.linspace(0.05, 0.45, 20)]
+    events = [run_started(), evaluation(5, np.column_stack([1 - positive, positive]), labels)]
+    costly_misses = Decision(cost_false_positive=1.0, cost_false_negative=50.0)
+    assert (
+        measure(
+            "best_cost_threshold_distance_from_half", RunHistory.from_events(events), costly_misses
+        )
+        >= 0.4
+    )
+    assert (
+        measure("cost_saving_at_best_threshold", RunHistory.from_events(events), costly_misses)
+        >= 0.5
+    )
+
+
+def test_jitter_and_gradient_growth():
+    wobbly = [
+        run_started(),
+        step_metrics(1, [0.5] * 100, grad_norm=1.0),
+        step_metrics(101, [0.5] * 100, grad_norm=30.0),
+    ]
+    wobbly += [
+        evaluation(s, confident(LABELS, 0.8, 0.8), LABELS, loss=loss)
+        for s, loss in zip(range(0, 400, 50), [0.5, 0.5, 0.5, 0.5, 0.3, 0.7, 0.3, 0.7], strict=True)
+    ]
+    history = RunHistory.from_events(wobbly)
+    assert measure("val_loss_jitter", history) == pytest.approx(0.4 / 0.5)
+    assert measure("grad_norm_growth", history) == pytest.approx(30.0)
+
+
+def test_the_vocabulary_is_documented_and_complete():
+    assert len(MEASURES) == len(set(MEASURES))
+    for name, (_, sentence) in {**NUMBER_MEASURES, **FLAG_MEASURES}.items():
+        assert sentence and not sentence.endswith("."), name
+    readme = (
+        __import__("pathlib").Path(__file__).resolve().parents[2] / "scenarios" / "README.md"
+    ).read_text()
+    for name in MEASURES:
+        assert f"`{name}`" in readme, f"{name} is not documented in scenarios/README.md"
+
+
+def test_describe_reads_like_the_toml():
+    assert Expectation("ece", at_least=0.1).describe() == "ece >= 0.1"
+    assert Expectation("ece", at_least=0.1, at_most=0.5).describe() == "ece >= 0.1 and <= 0.5"
+    assert Expectation("diverged", flag=True).describe() == "diverged = true"
+    assert (
+        Expectation("hints_include", kinds=("overfitting",)).describe()
+        == "hints_include ['overfitting']"
+    )

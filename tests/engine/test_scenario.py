@@ -1,0 +1,274 @@
+"""Scenario files: found, loaded into runs, and refused in one sentence when they are wrong."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from engine import commands as cmd
+from engine.errors import ScenarioError
+from engine.scenario import (
+    PANELS,
+    TRY_COMMANDS,
+    list_scenarios,
+    load_scenario,
+    scenarios_directory,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CURRICULUM_IDS = {
+    "healthy-baseline",
+    "lr-too-high",
+    "lr-too-low",
+    "overfitting",
+    "underfitting",
+    "accuracy-lies",
+    "threshold-costs",
+    "calibration",
+    "distribution-shift",
+    "data-leakage",
+    "loop-bugs",
+    "slices",
+    "overfit-one-batch",
+    "adam-vs-sgd",
+}
+
+MINIMAL = """
+id = "{id}"
+title = "A tiny lesson"
+summary = "One line about it."
+difficulty = "beginner"
+story = "Something happens."
+steps = 20
+
+[dataset]
+name = "moons"
+n_samples = 200
+
+[model]
+hidden = [8]
+
+[expect]
+completed = true
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "tiny") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(textwrap.dedent(text).replace("{id}", name))
+    return path
+
+
+def refusal(tmp_path: Path, text: str) -> str:
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: "), message
+    assert "\n" not in message and len(message) < 500
+    return message
+
+
+# --- the bundled lessons ----------------------------------------------------------------------
+
+
+def test_the_bundled_scenarios_are_the_curriculum_table():
+    infos = list_scenarios()
+    assert {info.id for info in infos} == CURRICULUM_IDS
+    assert infos[0].id == "healthy-baseline", "the menu starts with the healthy run"
+    for info in infos:
+        assert info.path.parent == scenarios_directory()
+        assert info.difficulty in ("beginner", "intermediate", "advanced")
+        assert len(info.summary) <= 100 and "\n" not in info.summary
+
+
+def test_every_scenario_builds_a_valid_run_with_watch_and_try_entries():
+    for info in list_scenarios():
+        scenario = load_scenario(info.id)
+        config = scenario.run_config(seed=5)
+        assert config.seed == 5 and config.scenario == info.id
+        assert config.steps or config.epochs, f"{info.id} needs a planned length"
+        assert scenario.watch_for and all(entry.panel in PANELS for entry in scenario.watch_for)
+        assert scenario.expect, info.id
+        for suggestion in scenario.try_this:
+            commands = suggestion.commands()
+            if suggestion.needs_restart:
+                suggestion.restart_config(config)
+            assert all(isinstance(command, cmd.Command) for command in commands)
+
+
+def test_load_by_id_and_by_path_agree():
+    by_id = load_scenario("lr-too-high")
+    by_path = load_scenario(scenarios_directory() / "lr-too-high.toml")
+    assert by_id == by_path
+    assert by_id.settings["lr"] == 0.1 and by_id.run_config().settings["lr"] == 0.1
+
+
+def test_scripted_changes_become_the_run_schedule(tmp_path):
+    path = write(
+        tmp_path,
+        MINIMAL
+        + """
+        [[changes]]
+        step = 10
+        key = "lr"
+        value = 0.5
+
+        [[changes]]
+        step = 12
+        key = "no_zero_grad"
+        value = true
+        """,
+    )
+    schedule = load_scenario(path).run_config().schedule
+    assert [(change.step, change.change) for change in schedule] == [
+        (10, cmd.SetParam("lr", 0.5)),
+        (12, cmd.SetParam("no_zero_grad", True)),
+    ]
+
+
+def test_try_this_actions_turn_into_commands_or_a_new_run():
+    calibration = load_scenario("calibration").try_this[0]
+    assert calibration.commands() == [cmd.FitTemperature()] and not calibration.needs_restart
+    rewind = load_scenario("lr-too-high").try_this[0]
+    assert rewind.commands() == [cmd.Rewind(), cmd.SetParam("lr", 0.01)]
+    leak = load_scenario("data-leakage")
+    config = leak.try_this[0].restart_config(leak.run_config())
+    assert leak.try_this[0].needs_restart and config.dataset.leak_feature is False
+    assert set(TRY_COMMANDS) >= {"open_test_set", "fit_temperature", "rewind"}
+
+
+def test_unknown_id_lists_the_known_ones():
+    with pytest.raises(
+        ScenarioError, match="unknown scenario 'no-such-lesson'; the scenarios are: "
+    ):
+        load_scenario("no-such-lesson")
+
+
+def test_scenario_modules_stay_torch_free():
+    code = "import sys, engine.scenario, engine.expectations, engine.diagnosis; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+# --- refusals: file, key, one sentence ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        (('difficulty = "beginner"', 'difficulty = "expert"'), "difficulty", "one of beginner"),
+        (("steps = 20", "steps = 0"), "steps", "at least 1"),
+        (("steps = 20", 'steps = "many"'), "steps", "a whole number"),
+        (("steps = 20", "steps = 20\nepochs = 3"), "epochs", "not both"),
+        (("steps = 20", 'steps = 20\ncolour = "red"'), "colour", "unknown key"),
+        (('name = "moons"', 'name = "mnist"'), "dataset.name", "unknown dataset"),
+        (("n_samples = 200", "n_samples = 5"), "dataset.n_samples", "at least 30"),
+        (("n_samples = 200", "n_samples = 200\nshift = 2.0"), "dataset.shift", "wave"),
+        (
+            ("n_samples = 200", "n_samples = 200\nslice_fraction = 0.7"),
+            "dataset.slice_fraction",
+            "between 0 and 0.5",
+        ),
+        (
+            ("n_samples = 200", 'n_samples = 200\nleak_feature = "yes"'),
+            "dataset.leak_feature",
+            "true or false",
+        ),
+        (("n_samples = 200", "n_samples = 200\ncolumns = 3"), "dataset.columns", "unknown key"),
+        (("hidden = [8]", "hidden = [8, 0]"), "model.hidden", "at least 1"),
+        (("hidden = [8]", 'hidden = [8]\nkind = "cnn"'), "model.kind", "8x8 digits"),
+        (("hidden = [8]", 'hidden = [8]\nactivation = "swish"'), "model.activation", "one of relu"),
+        (("completed = true", 'completed = "yes"'), "expect.completed", "true or false"),
+        (("completed = true", "final_val_accuracy = 0.9"), "expect.final_val_accuracy", "a table"),
+        (
+            ("completed = true", "final_val_accuracy = {}"),
+            "expect.final_val_accuracy",
+            "at_least, at_most",
+        ),
+        (
+            ("completed = true", "final_val_accuracy = { at_least = 0.9, at_most = 0.5 }"),
+            "expect.final_val_accuracy",
+            "nothing could pass",
+        ),
+        (("completed = true", "happiness = { at_least = 1 }"), "expect.happiness", "unknown key"),
+        (
+            ("completed = true", 'hints_include = ["gloom"]'),
+            "expect.hints_include",
+            "one of diverged",
+        ),
+        (
+            ('summary = "One line about it."', 'summary = "' + "x" * 120 + '"'),
+            "summary",
+            "one line",
+        ),
+    ],
+)
+def test_bad_values_are_refused_naming_the_file_and_key(tmp_path, change, key, words):
+    old, new = change
+    assert old in MINIMAL
+    message = refusal(tmp_path, MINIMAL.replace(old, new, 1))
+    assert f": {key}: " in message, message
+    assert words in message, message
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "words"),
+    [
+        ("[settings]\nlr = -0.1", "settings.lr", "greater than 0"),
+        ('[settings]\nlr = "fast"', "settings.lr", "a number"),
+        ("[settings]\ncolour = 1", "settings.colour", "unknown setting"),
+        ("[settings]\nno_zero_grad = 1", "settings.no_zero_grad", "true or false"),
+        ('[settings]\nclass_weighting = "heavy"', "settings.class_weighting", "none, balanced"),
+        ('[[changes]]\nstep = 0\nkey = "lr"\nvalue = 0.1', "changes[0].step", "at least 1"),
+        ('[[changes]]\nstep = 5\nkey = "speed"\nvalue = 0.1', "changes[0].key", "unknown setting"),
+        ('[[changes]]\nstep = 5\nkey = "lr"', "changes[0].value", "required"),
+        ('[[watch_for]]\npanel = "radar"\nnote = "look"', "watch_for[0].panel", "one of loss"),
+        ('[[watch_for]]\npanel = "loss"', "watch_for[0].note", "required"),
+        (
+            '[[try_this]]\ntext = "go"\ncommand = "explode"',
+            "try_this[0].command",
+            "one of open_test_set",
+        ),
+        ('[[try_this]]\ntext = "go"\nset = { lr = 0 }', "try_this[0].set.lr", "greater than 0"),
+        (
+            '[[try_this]]\ntext = "go"\nset = { threshold = 1.5 }',
+            "try_this[0].set.threshold",
+            "between 0 and 1",
+        ),
+        (
+            '[[try_this]]\ntext = "go"\nset = { dataset = { noise = -1.0 } }',
+            "try_this[0].set.dataset.noise",
+            "noise must be",
+        ),
+        ('[[try_this]]\ntext = "go"\nwhen = 3', "try_this[0].when", "unknown key"),
+        ('[[try_this]]\ncommand = "rewind"', "try_this[0].text", "required"),
+        ("[decision]\ncost_false_positive = -5.0", "decision.cost_false_positive", "at least 0"),
+    ],
+)
+def test_bad_sections_are_refused_naming_the_file_and_key(tmp_path, section, key, words):
+    message = refusal(tmp_path, MINIMAL + "\n" + section + "\n")
+    assert f": {key}: " in message, message
+    assert words in message, message
+
+
+def test_missing_required_key_and_bad_toml_and_wrong_id(tmp_path):
+    assert ": story: is required" in refusal(
+        tmp_path, MINIMAL.replace('story = "Something happens."', "")
+    )
+    assert "not valid TOML" in refusal(tmp_path, MINIMAL + "\n[expect\n")
+    message = refusal(tmp_path, MINIMAL.replace('id = "{id}"', 'id = "other"'))
+    assert re.search(r": id: must be .* match the file name 'tiny'", message)
+
+
+def test_a_valid_minimal_file_loads(tmp_path):
+    scenario = load_scenario(write(tmp_path, MINIMAL))
+    assert scenario.id == "tiny" and scenario.steps == 20 and scenario.try_this == ()
+    assert scenario.run_config().settings["optimizer"] == "adam"

@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Slot
@@ -64,6 +65,28 @@ class SessionStarter(QObject):
         self.window.start_session(self.config)
 
 
+class StartupTiming(QObject):
+    """``--timing``: when the first training step reaches the window, print the wall-clock times
+    at which the window was first painted and the step drawn (the benchmark subtracts launch)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.window_shown: float | None = None
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start(10)
+
+    @Slot()
+    def poll(self) -> None:
+        if self.window_shown is None:
+            self.window_shown = time.time()  # the first timer tick comes after the first paint
+        elif self.window.state.step > 0:
+            self.timer.stop()
+            timing = {"window_shown": self.window_shown, "first_step": time.time()}
+            print(json.dumps(timing), file=sys.stderr, flush=True)
+
+
 class InterruptWatcher(QObject):
     """Ctrl+C in the terminal closes the window cleanly instead of leaving a worker behind."""
 
@@ -103,6 +126,8 @@ def _run(app: QApplication, window: MainWindow, config: RunConfig, args: argpars
     starter = SessionStarter(window, config)
     QTimer.singleShot(0, starter.start)
     InterruptWatcher(window)
+    if getattr(args, "timing", False):
+        StartupTiming(window)
     quit_after = getattr(args, "quit_after", None)
     if quit_after is not None:
         ending = ScriptedEnd(app, window, getattr(args, "screenshot", None))

@@ -6,12 +6,19 @@ import sys
 
 from engine.cli import build_parser, configure_run, fail, format_scenario_list
 from engine.errors import TrainScopeError
+from engine.runs.cli import add_runs_arguments, run_runs_command, start_recording
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    add_runs_arguments(parser)  # --runs --runs-dir --no-record --export --import-archive --replay
     args = parser.parse_args(argv)
     try:
+        handled = run_runs_command(args)  # --runs / --export / --import-archive: print, exit
+        if handled is not None:
+            return handled
+        if args.replay is not None and args.headless:
+            raise TrainScopeError("--replay opens a recorded run in the window; drop --headless")
         if args.list_scenarios:
             print(format_scenario_list())
             return 0
@@ -22,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.headless:
         from engine.headless import run_headless
 
-        return run_headless(config, emit_json=args.json, scenario=scenario)
+        recorder = None if args.no_record else start_recording(config, args.runs_dir, args.run_name)
+        return run_headless(config, emit_json=args.json, scenario=scenario, recorder=recorder)
     from gui.app import run_window
 
     return run_window(config, args)

@@ -16,6 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
+
+torch.set_num_threads(1)  # the engine trains on one thread by default (see RunConfig.threads)
 import torch.nn.functional as F  # noqa: E402
 
 from engine import events as ev  # noqa: E402
@@ -81,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--eval-every", type=int, default=50)
+    parser.add_argument("--eval-every", type=int, default=100)
     args = parser.parse_args()
     bare, bare_eval, engine, eval_ms = [], [], [], []
     for repeat in range(args.repeats):

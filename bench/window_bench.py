@@ -44,10 +44,16 @@ from gui.main_window import MainWindow  # noqa: E402
 
 FRAME_S = 1 / 30
 HISTORY_STEPS = 100_000
+RSS_EVERY_S = 5.0
 
 
 def bench_config() -> RunConfig:
-    return RunConfig(dataset=DatasetSpec(name="digits"), model=ModelSpec(hidden=(128, 128)), eval_every=50, seed=0)
+    return RunConfig(
+        dataset=DatasetSpec(name="digits"),
+        model=ModelSpec(hidden=(128, 128)),
+        eval_every=100,
+        seed=0,
+    )
 
 
 def rss_mib(pid: int) -> float:
@@ -160,12 +166,17 @@ def run_window(app: QApplication, config: RunConfig, seconds: float, history: in
         if probe.newest_publish:
             latencies.append((time.time() - probe.newest_publish) * 1000)
         elapsed = time.monotonic() - started
-        if probe.last_step > 0 and elapsed > 3 and len(commands_sent) < int(elapsed - 3) and len(commands_sent) < 10:
+        if (
+            probe.last_step > 0
+            and elapsed > 3
+            and len(commands_sent) < int(elapsed - 3)
+            and len(commands_sent) < 10
+        ):
             value = 1e-3 if len(commands_sent) % 2 else 2e-3
             commands_sent.append((time.time(), probe.last_step))
             window.send_command(cmd.SetParam("lr", value))
-        if int(elapsed) % 5 == 0 and probe.pid:
-            rss.append((rss_mib(os.getpid()), rss_mib(probe.pid)))
+        if probe.pid and (not rss or elapsed - rss[-1][0] >= RSS_EVERY_S):
+            rss.append((elapsed, rss_mib(os.getpid()), rss_mib(probe.pid), window.state.step))
         next_frame += FRAME_S
         time.sleep(max(0.0, next_frame - time.monotonic()))
     effect = [
@@ -173,7 +184,8 @@ def run_window(app: QApplication, config: RunConfig, seconds: float, history: in
         for (sent, _), (arrival, _) in zip(commands_sent, probe.param_changes, strict=False)
     ]
     steps_after = [
-        change.step - seen for (_, seen), (_, change) in zip(commands_sent, probe.param_changes, strict=False)
+        change.step - seen
+        for (_, seen), (_, change) in zip(commands_sent, probe.param_changes, strict=False)
     ]
     rate = window.summary.steps_per_second
     points = len(window.state.train)
@@ -188,8 +200,9 @@ def run_window(app: QApplication, config: RunConfig, seconds: float, history: in
         "latency_median_ms": statistics.median(latencies) if latencies else float("nan"),
         "command_to_effect_ms": statistics.median(effect) if effect else float("nan"),
         "command_step_gap": statistics.median(steps_after) if steps_after else float("nan"),
-        "rss_gui_mib": rss[-1][0] if rss else float("nan"),
-        "rss_worker_mib": rss[-1][1] if rss else float("nan"),
+        "rss_gui_mib": rss[-1][1] if rss else float("nan"),
+        "rss_worker_mib": rss[-1][2] if rss else float("nan"),
+        "rss_samples": rss,
     }
 
 
@@ -206,20 +219,33 @@ def launch_timings(repeats: int) -> tuple[float, float]:
             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
             timeout=120,
         )
-        timing = json.loads(next(line for line in result.stderr.splitlines() if line.startswith("{")))
+        timing = json.loads(
+            next(line for line in result.stderr.splitlines() if line.startswith("{"))
+        )
         shown.append(timing["window_shown"] - launched)
         first.append(timing["first_step"] - launched)
     return statistics.median(shown), statistics.median(first)
 
 
 def soak(app: QApplication, minutes: float) -> None:
-    """Long run: print GUI and worker resident memory once a minute."""
+    """Long run: print GUI and worker resident memory once a minute, and the frame figures."""
+    global RSS_EVERY_S
+    RSS_EVERY_S = 60.0
     result = run_window(app, bench_config(), minutes * 60, 0)
-    print(f"soak {minutes:.0f} min: {result}")
+    print(
+        f"soak {minutes:.0f} min: {result['points']} steps, {result['steps_per_second']:.0f} steps/s"
+    )
+    for elapsed, gui, worker, step in result.pop("rss_samples"):
+        print(
+            f"  t={elapsed / 60:5.1f} min  step {step:>8}  RSS gui {gui:6.0f} MiB  worker {worker:6.0f} MiB"
+        )
+    print(f"  frame median {result['frame_median_ms']:.1f} ms, p95 {result['frame_p95_ms']:.1f} ms")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--soak-minutes", type=float, default=0)
@@ -238,7 +264,11 @@ def main() -> None:
     print(f"headless (ThreadSession)         : {headless:8.1f} steps/s (median of {args.repeats})")
     for name in ("window_1k", "window_100k"):
         results = rows[name]
-        med = {key: statistics.median(r[key] for r in results) for key in results[0]}
+        med = {
+            key: statistics.median(r[key] for r in results)
+            for key in results[0]
+            if key != "rss_samples"
+        }
         print(
             f"{name:<12} ({med['points']:>7.0f} pts): {med['steps_per_second']:8.1f} steps/s  "
             f"ratio {med['steps_per_second'] / headless:.3f}  frame median {med['frame_median_ms']:.1f} ms "

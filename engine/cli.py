@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--list-scenarios", action="store_true", help="list the bundled lessons and exit"
     )
     mode.add_argument(
+        "--present",
+        action="store_true",
+        help="window: classroom mode for a projector (large type, high contrast, the lesson's panels)",
+    )
+    mode.add_argument(
         "--scenario",
         metavar="ID",
         help="run a lesson (an id from --list-scenarios or a .toml path); "
@@ -117,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     length = run.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="optimizer steps to train")
     length.add_argument("--epochs", type=float, help="epochs to train")
-    run.add_argument("--eval-every", type=int, default=50, help="steps between evaluations")
+    run.add_argument("--eval-every", type=int, default=100, help="steps between evaluations")
     settings_help = "; ".join(f"{key}: {text}" for key, text in LIVE_SETTINGS.items())
     run.add_argument(
         "--set",
@@ -135,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    run.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads for torch (default 1: fastest for small models)",
+    )
     return parser
 
 
@@ -196,6 +207,7 @@ def config_from_args(
         eval_every=args.eval_every,
         seed=args.seed,
         device=args.device,
+        threads=args.threads,
     )
     initial = {change.key: change.value for change in map(parse_assignment, args.set)}
     config = config.with_settings(**initial)
@@ -260,6 +272,8 @@ def _with_run_flags(
         config = replace(config, eval_every=args.eval_every)
     if "device" in typed:
         config = replace(config, device=args.device)
+    if "threads" in typed:
+        config = replace(config, threads=args.threads)
     initial = {change.key: change.value for change in map(parse_assignment, args.set)}
     config = config.with_settings(**initial)
     extra = tuple(parse_scheduled(text) for text in args.at)

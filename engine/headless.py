@@ -14,6 +14,7 @@ from engine.session import ThreadSession
 from engine.summary import RunSummary
 
 if TYPE_CHECKING:
+    from engine.runs.recorder import RunRecorder
     from engine.scenario import Scenario
 
 PROGRESS_INTERVAL_S = 1.0
@@ -25,20 +26,26 @@ def run_headless(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     scenario: Scenario | None = None,
+    recorder: RunRecorder | None = None,
 ) -> int:
     """Run ``config`` to its planned end (or divergence); return the process exit code.
 
     With a scenario, the JSON also says which lesson ran and whether each of its promises
-    (its ``[expect]`` section) held.
+    (its ``[expect]`` section) held. With a recorder, every drained batch is handed to it (its
+    own thread writes) and the session saves checkpoints into the run's folder.
     """
-    session = ThreadSession(config)
+    checkpoint_dir = recorder.checkpoint_dir if recorder is not None else None
+    session = ThreadSession(config, checkpoint_dir=checkpoint_dir)
     summary = RunSummary()
     progress = _Progress(err)
     session.start()
     try:
         while True:
             ended = False
-            for event in session.drain():
+            events = session.drain()
+            if recorder is not None:
+                recorder.record(events)
+            for event in events:
                 summary.update(event)
                 progress.note(event)
                 ended = ended or _ends_run(event)
@@ -51,12 +58,31 @@ def run_headless(
     finally:
         session.send(Stop())
         session.close()
-    for event in session.drain():
+    tail = session.drain()
+    for event in tail:
         summary.update(event)
+    if recorder is not None:
+        recorder.record(tail)
+        _finish_recording(recorder, err)
     progress.finish(summary)
     if emit_json:
         print(json.dumps(_report(summary, scenario)), file=out, flush=True)
     return 1 if summary.errors else 0
+
+
+def _finish_recording(recorder: RunRecorder, err: TextIO) -> None:
+    """File the run (its status judged from its events); a failing store costs only the record."""
+    from engine.errors import TrainScopeError
+
+    try:
+        status = recorder.finish()
+    except TrainScopeError as error:
+        print(f"warning: {error}", file=err)
+        return
+    if recorder.failure:
+        print(f"warning: {recorder.failure}", file=err)
+    else:
+        print(f"recorded as run {recorder.run_id} ({status})", file=err)
 
 
 def _report(summary: RunSummary, scenario: Scenario | None) -> dict:

@@ -18,6 +18,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -32,10 +33,21 @@ PUBLISH_INTERVAL_S = 0.025
 
 
 class ThreadSession:
-    """Runs one training run on a daemon thread; thread-safe ``send`` and ``drain``."""
+    """Runs one training run on a daemon thread; thread-safe ``send`` and ``drain``.
 
-    def __init__(self, config: RunConfig) -> None:
+    ``checkpoint_dir``: where to save checkpoints on disk (every ``CHECKPOINT_INTERVAL_S`` and
+    at the end), so a recorded run can be forked or its weights exported. ``start_from``: a
+    checkpoint file to load before the first step — a fork continues from the parent's step.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        checkpoint_dir: str | Path | None = None,
+        start_from: str | Path | None = None,
+    ) -> None:
         self.config = config.validate()
+        self._checkpoint_dir, self._start_from = checkpoint_dir, start_from
         self._commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
         self._events: deque[ev.Event] = deque()
         self._thread = threading.Thread(target=self._run, name="trainscope-training", daemon=True)
@@ -68,7 +80,13 @@ class ThreadSession:
     # ----- the training thread --------------------------------------------------------------
     def _run(self) -> None:
         try:
-            _TrainingLoop(self.config, self._commands, self._events.append).run()
+            _TrainingLoop(
+                self.config,
+                self._commands,
+                self._events.append,
+                self._checkpoint_dir,
+                self._start_from,
+            ).run()
         except TrainScopeError as error:
             self._events.append(ev.Error(message=str(error), detail=""))
             self._events.append(ev.StateChanged(step=0, state="error"))
@@ -80,15 +98,25 @@ class ThreadSession:
 
 
 class _TrainingLoop:
-    """The loop the training thread runs: apply commands, step, publish, evaluate."""
+    """The loop the training thread runs: apply commands, step, publish, evaluate.
+
+    A reset of a forked run goes back to the fork's checkpoint (its starting point), not to
+    freshly initialised weights: the fork's history begins there.
+    """
 
     def __init__(
         self,
         config: RunConfig,
         commands: queue.SimpleQueue[cmd.Command],
         emit: Callable[[ev.Event], None],
+        checkpoint_dir: str | Path | None = None,
+        start_from: str | Path | None = None,
     ) -> None:
+        from engine.runs.checkpoints import PeriodicCheckpoints  # torch-free import
+
         self.config = config
+        self.disk_checkpoints = PeriodicCheckpoints(checkpoint_dir) if checkpoint_dir else None
+        self.start_from = start_from
         self.commands = commands
         self._publish = emit
         self.diagnostician = Diagnostician()
@@ -128,6 +156,10 @@ class _TrainingLoop:
         from engine.trainer import Trainer
 
         device = resolve_device(self.config.device)
+        if device.type == "cpu":
+            import torch
+
+            torch.set_num_threads(self.config.threads)
         self.data = prepare_data(self.config.dataset, self.config.seed)
         self.trainer = Trainer(self.config, self.data, device)
         self.description = describe(
@@ -171,8 +203,9 @@ class _TrainingLoop:
     # ----- main loop ------------------------------------------------------------------------
     def run(self) -> None:
         self._build()
+        self._restore_start()
         self._announce()
-        self.checkpoints.append(self.trainer.checkpoint(0))
+        self.checkpoints.append(self.trainer.checkpoint(self.step))
         self.evaluate()
         while not self.stop_requested:
             self.apply_pending_commands(block=not self._should_step())
@@ -181,8 +214,25 @@ class _TrainingLoop:
             if self._should_step():
                 self._one_step()
         self.publish_steps()
+        self._save_to_disk()  # the final weights: what a weights export or a late fork uses
         self.emit(ev.Finished(step=self.step, reason="stopped"))
         self.emit(ev.StateChanged(step=self.step, state="stopped"))
+
+    def _restore_start(self) -> None:
+        """A fork: load the parent's checkpoint and number the steps on from it."""
+        if self.start_from is not None:
+            from engine.runs.checkpoints import restore_into
+
+            self.step = restore_into(self.trainer, self.start_from)
+            if self.max_steps is not None and self.max_steps <= self.step:
+                self.max_steps += (
+                    self.step
+                )  # forked at or past the planned end: train as long again
+
+    def _save_to_disk(self, force: bool = True) -> None:
+        """Write the current weights to disk, always when ``force``, else when the interval is up."""
+        if self.disk_checkpoints is not None and (force or self.disk_checkpoints.due()):
+            self.disk_checkpoints.save(self.trainer.checkpoint(self.step), self.trainer.settings)
 
     def _should_step(self) -> bool:
         return self.state == "running" or self.steps_left_in_single_step > 0
@@ -213,6 +263,7 @@ class _TrainingLoop:
         self.publish_steps()
         if self.last_evaluated_step != self.step:
             self.evaluate()
+        self._save_to_disk()
         self.emit(ev.Finished(step=self.step, reason="completed"))
         self.max_steps = None  # resuming afterwards trains on with no planned end
         self._set_state("finished")
@@ -263,6 +314,7 @@ class _TrainingLoop:
             not self.checkpoints or self.checkpoints[-1].step < self.step
         ):
             self.checkpoints.append(self.trainer.checkpoint(self.step))
+            self._save_to_disk(force=False)
 
     # ----- commands -------------------------------------------------------------------------
     def apply_pending_commands(self, block: bool) -> None:
@@ -333,6 +385,8 @@ class _TrainingLoop:
         while self.checkpoints and self.checkpoints[-1].step > target.step:
             self.checkpoints.pop()
         self.trainer.restore(target)
+        if self.disk_checkpoints is not None:
+            self.disk_checkpoints.discard_after(target.step)
         self.emit(ev.Rewound(from_step=self.step, to_step=target.step))
         self.step = target.step
         if self.state == "running":
@@ -340,15 +394,19 @@ class _TrainingLoop:
         self.evaluate()
 
     def reset(self) -> None:
+        """Back to the start: step 0 with fresh weights, or a fork's starting checkpoint."""
         self.trainer.reset()
         self.step = 0
         self.checkpoints.clear()
         self.last_good = None
         self.schedule = sorted(self.config.schedule, key=lambda change: change.step)
         self.max_steps = self._planned_steps()
+        self._restore_start()
+        if self.disk_checkpoints is not None:
+            self.disk_checkpoints.discard_after(self.step)
         self.last_published, self.steps_since_publish = time.perf_counter(), 0
         self._announce()
-        self.checkpoints.append(self.trainer.checkpoint(0))
+        self.checkpoints.append(self.trainer.checkpoint(self.step))
         self.evaluate()
 
     def set_temperature(self, fit: bool) -> None:

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from engine import commands as cmd
 from engine import events as ev
@@ -31,16 +32,25 @@ FORWARD_INTERVAL_S = 0.01
 
 
 class ProcessSession:
-    """A ``ThreadSession`` running inside a spawned child process."""
+    """A ``ThreadSession`` running inside a spawned child process.
 
-    def __init__(self, config: RunConfig) -> None:
+    ``checkpoint_dir`` and ``start_from`` pass through to the ``ThreadSession`` (disk
+    checkpoints of a recorded run; the checkpoint a fork starts from).
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        checkpoint_dir: str | Path | None = None,
+        start_from: str | Path | None = None,
+    ) -> None:
         self.config = config.validate()
         context = multiprocessing.get_context("spawn")
         self._connection, child_connection = context.Pipe(duplex=True)
         self._child_connection: Connection | None = child_connection
         self._process = context.Process(
             target=worker_main,
-            args=(self.config, child_connection, os.getpid()),
+            args=(self.config, child_connection, os.getpid(), checkpoint_dir, start_from),
             name="trainscope-worker",
             daemon=True,
         )
@@ -122,32 +132,18 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-def worker_threads() -> int:
-    """Torch threads for the worker: every core but one, which the window needs to draw.
-
-    On a 2-core laptop two busy torch threads beside a drawing GUI oversubscribe the CPU and
-    OpenMP's spinning threads then lose far more than a second thread ever gains on these small
-    models. ``TRAINSCOPE_WORKER_THREADS`` overrides (used by the benchmark to compare).
-    """
-    override = os.environ.get("TRAINSCOPE_WORKER_THREADS")
-    if override and override.isdigit() and int(override) > 0:
-        return int(override)
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
-def _leave_a_core_for_the_window() -> None:
-    import torch
-
-    torch.set_num_threads(worker_threads())
-
-
-def worker_main(config: RunConfig, connection: Connection, parent_pid: int) -> None:
+def worker_main(
+    config: RunConfig,
+    connection: Connection,
+    parent_pid: int,
+    checkpoint_dir: str | Path | None = None,
+    start_from: str | Path | None = None,
+) -> None:
     """Entry point of the worker process: run a ThreadSession and relay both ways."""
     _die_with_parent(parent_pid)
-    _leave_a_core_for_the_window()
     from engine.session import ThreadSession
 
-    session = ThreadSession(config)
+    session = ThreadSession(config, checkpoint_dir, start_from)
     session.start()
     reader = threading.Thread(
         target=_relay_commands, args=(connection, session), name="trainscope-commands", daemon=True

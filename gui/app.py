@@ -4,7 +4,8 @@ Start-up order is the whole point of this module (PERF-NOTES: 0.67 s to first pa
 window comes before torch, 3.2 s when it comes after). This process never imports torch; the
 worker process that ``MainWindow.start_session`` spawns does, while the student already looks
 at the window. ``--quit-after``, ``--screenshot`` and ``--json`` make the window scriptable for
-tests, benchmarks and documentation images.
+tests, benchmarks and documentation images. ``--scenario`` opens the window on that lesson (its
+story in the lesson panel) and ``--present`` in classroom mode, both before the first paint.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
 from engine.config import RunConfig
+from engine.errors import TrainScopeError
+from engine.scenario import load_scenario
 from gui.main_window import MainWindow
+from gui.recording import RunLibrary
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +59,16 @@ class ScriptedEnd(QObject):
 class SessionStarter(QObject):
     """Starts the run once the event loop has painted the window (a queued zero-delay call)."""
 
-    def __init__(self, window: MainWindow, config: RunConfig) -> None:
+    def __init__(self, window: MainWindow, config: RunConfig, replay: int | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.config = config
+        self.replay = replay  # --replay RUN_ID: show a recorded run instead of training
 
     @Slot()
     def start(self) -> None:
-        self.window.start_session(self.config)
+        if self.replay is None or not self.window.runs.replays.open(self.replay):
+            self.window.start_session(self.config)
 
 
 class StartupTiming(QObject):
@@ -106,6 +112,15 @@ class InterruptWatcher(QObject):
         self.window.close()
 
 
+def run_library(args: argparse.Namespace) -> RunLibrary:
+    """Where the window records its runs (``--runs-dir``), unless ``--no-record``."""
+    return RunLibrary(
+        getattr(args, "runs_dir", None),
+        record=not getattr(args, "no_record", False),
+        name=getattr(args, "run_name", None),
+    )
+
+
 def run_window(config: RunConfig, args: argparse.Namespace) -> int:
     """Open the window on ``config``; return the process exit code."""
     logging.basicConfig(level=logging.WARNING, format="trainscope: %(levelname)s: %(message)s")
@@ -113,17 +128,35 @@ def run_window(config: RunConfig, args: argparse.Namespace) -> int:
     app.setApplicationName("TrainScope")
     app.setOrganizationName("TrainScope")
     if getattr(args, "quit_after", None) is None:
-        return _run(app, MainWindow(config), config, args)
+        return _run(app, MainWindow(config, runs=run_library(args)), config, args)
     with tempfile.TemporaryDirectory(prefix="trainscope-") as scratch:
         # A scripted run (tests, benchmarks, documentation images) starts from the default
         # layout and size every time, and never rewrites the user's remembered settings.
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
-        return _run(app, MainWindow(config, settings=settings), config, args)
+        window = MainWindow(config, settings=settings, runs=run_library(args))
+        return _run(app, window, config, args)
+
+
+def prepare_window(window: MainWindow, config: RunConfig, args: argparse.Namespace) -> None:
+    """Before the first paint: the lesson of ``--scenario`` (run with ``config``), ``--present``.
+
+    ``main.py`` has already loaded and checked the scenario to build ``config``; it is read
+    again here by its id (milliseconds, no torch) so the window can tell its story.
+    """
+    scenario_id = getattr(args, "scenario", None)
+    if scenario_id:
+        try:
+            window.lessons.show_lesson(load_scenario(scenario_id), config)
+        except TrainScopeError as error:
+            log.error("%s", error)
+    if getattr(args, "present", False):
+        window.present()
 
 
 def _run(app: QApplication, window: MainWindow, config: RunConfig, args: argparse.Namespace) -> int:
+    prepare_window(window, config, args)
     window.show()
-    starter = SessionStarter(window, config)
+    starter = SessionStarter(window, config, getattr(args, "replay", None))
     QTimer.singleShot(0, starter.start)
     InterruptWatcher(window)
     if getattr(args, "timing", False):

@@ -2,21 +2,33 @@
 
 Docks let a student pull the confusion matrix onto a second screen or close what a lesson does
 not need; an instructor on a projector can give the loss chart half the wall. The default is a
-plain grid that reads left to right: steering on the left, then how training goes (loss,
-accuracy), what the model gets wrong (confusion), and how far to trust it (calibration,
-threshold) below.
+plain grid that reads left to right: steering on the left (the lesson, the controls and the
+setup as tabs, the hints under them), then how training goes (loss, accuracy), what the model
+gets wrong (confusion), and how far to trust it (calibration, threshold) below.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
 #: Default widths at 1600 x 1000: the controls column, then the charts.
 CONTROLS_WIDTH = 330
 TOP_ROW_HEIGHT = 500
 #: Loss, accuracy, confusion: the matrix gets a little more, its title carries the threshold.
 TOP_ROW_SHARES = (0.32, 0.28, 0.40)
+#: Share of the left column's height that the hints get under the lesson / controls tabs.
+HINTS_SHARE = 0.25
+#: The panels a scenario's watch-for notes may name → the dock that shows it (where one exists).
+SCENARIO_PANEL_DOCKS = {
+    "loss": "loss",
+    "accuracy": "accuracy",
+    "confusion": "confusion",
+    "reliability": "calibration",
+    "threshold": "threshold",
+    "hints": "hints",
+    "settings": "controls",
+}
 
 
 def make_dock(window: QMainWindow, name: str, title: str, widget: QWidget) -> QDockWidget:
@@ -36,13 +48,16 @@ def make_dock(window: QMainWindow, name: str, title: str, widget: QWidget) -> QD
 def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Put every dock back in the default grid (also brings back closed and floating ones).
 
-    ``docks`` needs the keys controls, setup, loss, accuracy, confusion, calibration, threshold.
+    ``docks`` needs the keys lesson, controls, setup, hints, loss, accuracy, confusion,
+    calibration, threshold.
     """
     for dock in docks.values():
         dock.setFloating(False)
         window.removeDockWidget(dock)
     window.addDockWidget(Qt.LeftDockWidgetArea, docks["controls"])
+    window.splitDockWidget(docks["controls"], docks["hints"], Qt.Vertical)
     window.tabifyDockWidget(docks["controls"], docks["setup"])
+    window.tabifyDockWidget(docks["controls"], docks["lesson"])
     window.addDockWidget(Qt.RightDockWidgetArea, docks["loss"])
     window.splitDockWidget(docks["loss"], docks["calibration"], Qt.Vertical)
     window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Horizontal)
@@ -67,8 +82,11 @@ def resize_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.resizeDocks(
         [docks["calibration"], docks["threshold"]], [third, charts - third], Qt.Horizontal
     )
-    top = round(max(window.height(), 600) * TOP_ROW_HEIGHT / 1000)
+    height = max(window.height(), 600)
+    top = round(height * TOP_ROW_HEIGHT / 1000)
     window.resizeDocks([docks["loss"], docks["calibration"]], [top, top], Qt.Vertical)
+    hints = round(height * HINTS_SHARE)
+    window.resizeDocks([docks["controls"], docks["hints"]], [height - hints, hints], Qt.Vertical)
 
 
 def fit_bottom_row(window: QMainWindow, docks: dict[str, QDockWidget], binary: bool) -> None:
@@ -86,3 +104,23 @@ def fit_bottom_row(window: QMainWindow, docks: dict[str, QDockWidget], binary: b
     total = calibration.width() + threshold.width()
     wanted = total * 2 // 3 if binary else total // 3
     window.resizeDocks([calibration, threshold], [total - wanted, wanted], Qt.Horizontal)
+
+
+class VerticalScroller(QScrollArea):
+    """Scrolls a tall column up and down, but is never narrower than the column itself.
+
+    At a large interface size the controls grow wider too; a horizontal scroll bar would hide
+    half of every slider, so the dock is made to give the column the width it needs instead.
+    """
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__()
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        content = self.widget().minimumSizeHint()
+        scroll_bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(content.width() + scroll_bar, min(content.height(), 200))

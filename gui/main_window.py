@@ -14,11 +14,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QScrollArea, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
 
 from engine import commands as cmd
 from engine import events as ev
@@ -27,17 +28,23 @@ from engine.errors import TrainScopeError
 from engine.summary import RunSummary
 from engine.worker import ProcessSession
 from gui.banner import ProblemBanner
+from gui.classroom import ClassroomLayout
 from gui.controls import ControlsPanel
-from gui.docks import arrange_default, fit_bottom_row, make_dock
+from gui.docks import VerticalScroller, arrange_default, fit_bottom_row, make_dock
 from gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editors
+from gui.lesson_controller import LessonController
 from gui.menus import build_menus
 from gui.panels.accuracy_panel import AccuracyPanel
 from gui.panels.base import Panel
 from gui.panels.confusion_panel import ConfusionPanel
+from gui.panels.hints_panel import HintsPanel
+from gui.panels.lesson_panel import LessonPanel
 from gui.panels.loss_panel import LossPanel
 from gui.panels.reliability_panel import ReliabilityPanel
 from gui.panels.threshold_panel import ThresholdPanel
+from gui.recording import RunLibrary, WindowRecording
 from gui.run_state import RunState
+from gui.runs_menu import RunTools
 from gui.setup_panel import SetupPanel
 from gui.status_line import StatusLine
 from gui.theme import Theme
@@ -51,6 +58,8 @@ STOP_WAIT_S = 3.0
 ZOOM_STEP = 1.15
 DEFAULT_SIZE = (1600, 1000)
 PANEL_TYPES: dict[str, type[Panel]] = {
+    "lesson": LessonPanel,
+    "hints": HintsPanel,
     "loss": LossPanel,
     "accuracy": AccuracyPanel,
     "confusion": ConfusionPanel,
@@ -91,9 +100,11 @@ class MainWindow(QMainWindow):
         config: RunConfig | None = None,
         session_factory: Callable[[RunConfig], Session] = ProcessSession,
         settings: QSettings | None = None,
+        runs: RunLibrary | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("TrainScope")
+        self.recording = WindowRecording(runs)  # None: live runs are not recorded
         self.config = config or RunConfig()
         self.session_factory = session_factory
         self.session: Session | None = None
@@ -101,6 +112,7 @@ class MainWindow(QMainWindow):
         self.summary = RunSummary()
         self.window_settings = WindowSettings(settings if settings is not None else QSettings())
         self.theme = Theme.for_scale(self.window_settings.scale(), self.window_settings.classroom())
+        self._remembered_classroom = self.theme.classroom  # --present does not change it
         self._awaiting_new_run = False
         self._last_error: str | None = None
         self._laid_out_for_binary: bool | None = None
@@ -112,12 +124,17 @@ class MainWindow(QMainWindow):
         self._build_banner()
         self.status = StatusLine(self.statusBar(), self.theme)
         self.actions_by_name = build_menus(self)
+        self.runs = RunTools(self, runs)  # replay, run browser, Runs and Export menus
+        self.actions_by_name.update(self.runs.actions)
         self._key_filter = FocusedControlKeepsArrows(self)
         keep_arrows_in_editors(self, self._key_filter)
         self.resize(*DEFAULT_SIZE)
         arrange_default(self, self.docks)
         self._layout_was_restored = self.window_settings.restore_window(self)
         self.banner_bar.hide()  # a saved layout must not bring back an old problem
+        self.classroom = ClassroomLayout(self, self.docks)
+        self.lessons.lesson_changed.connect(self.classroom.follow_lesson)
+        self.classroom.follow(self.theme.classroom, self.lessons.scenario)
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
         self.frame_timer.timeout.connect(self.frame)
@@ -138,6 +155,7 @@ class MainWindow(QMainWindow):
             self.docks[name] = make_dock(self, name, panel.title, panel)
         self.controls.command_requested.connect(self.send_command)
         self.setup.apply_requested.connect(self.start_session)
+        self.lessons = LessonController(self, self.panels["lesson"])
         threshold = self.panels["threshold"]
         threshold.threshold_changed.connect(self._on_threshold_changed)
         threshold.costs_changed.connect(self._on_costs_changed)
@@ -156,13 +174,31 @@ class MainWindow(QMainWindow):
 
     # --- the session ---------------------------------------------------------------------
     @Slot(object)
-    def start_session(self, config: RunConfig | None = None) -> None:
-        """Close any current session and start a new one; panels keep the old run until RunStarted."""
+    def start_session(
+        self,
+        config: RunConfig | None = None,
+        *,
+        session_factory: Callable[[RunConfig], Session] | None = None,
+        start_from: str | Path | None = None,
+        forked_from: dict | None = None,
+    ) -> None:
+        """Close any current session and start a new one; panels keep the old run until RunStarted.
+
+        A live run is recorded (a fork from ``start_from``, noted as ``forked_from``); a
+        ``session_factory`` given here (a replay) replaces the live session and is not recorded.
+        """
         config = config or self.config
         self.shutdown_session()
+        problem = None if session_factory else self.recording.begin(config, forked_from)
+        extras = {"checkpoint_dir": self.recording.checkpoint_dir, "start_from": start_from}
         try:
-            session = self.session_factory(config)
+            if session_factory is not None:
+                session = session_factory(config)
+            else:
+                passed = {key: value for key, value in extras.items() if value is not None}
+                session = self.session_factory(config, **passed)
         except TrainScopeError as error:
+            self.recording.finish()
             self.status.show_message(str(error), error=True)
             return
         self.config, self.session = config, session
@@ -171,7 +207,7 @@ class MainWindow(QMainWindow):
         self.controls.new_session()
         self.setup.show_config(config)
         session.start()
-        self.status.show_message("starting the training process…")
+        self.status.show_message(problem or "starting the training process…", error=bool(problem))
         if not self.frame_timer.isActive():
             self.frame_timer.start()
 
@@ -187,10 +223,20 @@ class MainWindow(QMainWindow):
         session.send(cmd.Stop())
         deadline = time.monotonic() + STOP_WAIT_S
         while session.is_alive() and time.monotonic() < deadline:
-            self._summarize(session.drain())
+            self._summarize(self._recorded(session.drain()))
             time.sleep(0.01)
-        self._summarize(session.drain())
+        self._summarize(self._recorded(session.drain()))
         session.close()
+        problem = self.recording.finish()
+        if problem:
+            self.status.show_message(problem, error=True)
+
+    def _recorded(self, events: list[ev.Event]) -> list[ev.Event]:
+        """Hand events to the run's recorder (a list append); a broken store costs only that."""
+        problem = self.recording.record(events) if events else None
+        if problem:
+            self.status.show_message(problem, error=True)
+        return events
 
     def _summarize(self, events: list[ev.Event]) -> None:
         for event in events:
@@ -210,7 +256,7 @@ class MainWindow(QMainWindow):
     def frame(self) -> None:
         """Drain, fold, redraw what is visible, update the status bar; timed for the benchmark."""
         started = time.perf_counter()
-        events = self.session.drain() if self.session is not None else []
+        events = self._recorded(self.session.drain()) if self.session is not None else []
         if events:
             self._take_events(events)
         self._check_session_health()
@@ -235,6 +281,8 @@ class MainWindow(QMainWindow):
             if isinstance(event, ev.RunStarted):
                 self._show_run_title(event)
                 self._fit_layout_to_task(event)
+            elif isinstance(event, ev.Hint):
+                self.status.show_message(f"hint at step {event.step:,}: {event.title} — see Hints")
             elif isinstance(event, ev.Error):
                 self._last_error = event.message
                 if event.detail:
@@ -252,7 +300,12 @@ class MainWindow(QMainWindow):
         """Hidden, closed and tabbed-away panels cost nothing; they catch up when shown."""
         if self.isMinimized():
             return []
-        drawn = [panel for panel in self.panels.values() if panel.isVisible()]
+        # isVisible() stays true for a dock tabbed behind another; an empty visible region does not.
+        drawn = [
+            panel
+            for panel in self.panels.values()
+            if panel.isVisible() and not panel.visibleRegion().isEmpty()
+        ]
         for panel in drawn:
             panel.safe_refresh(self.state)
         return drawn
@@ -271,7 +324,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _fit_bottom_row(self) -> None:
-        if self._laid_out_for_binary is not None:
+        if self._laid_out_for_binary is not None and not self.classroom.active:
             fit_bottom_row(self, self.docks, self._laid_out_for_binary)
 
     def _show_run_title(self, run: ev.RunStarted) -> None:
@@ -333,15 +386,27 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def set_classroom(self, classroom: bool) -> None:
+        """Projector mode: the classroom theme and a layout of the lesson and its panels."""
         self.set_interface_scale(self.theme.scale, classroom)
+        state = "on — F11 or Ctrl+P to leave" if classroom else "off"
+        self.status.show_message(f"classroom mode {state}")
 
-    def set_interface_scale(self, scale: float, classroom: bool | None = None) -> None:
+    def present(self) -> None:
+        """``--present``: classroom mode for this launch, without changing the remembered choice."""
+        self.set_interface_scale(self.theme.scale, True, remember=False)
+
+    def set_interface_scale(
+        self, scale: float, classroom: bool | None = None, remember: bool = True
+    ) -> None:
         """Rebuild the theme, restyle everything, and remember it for the next launch."""
         classroom = self.theme.classroom if classroom is None else classroom
         theme = Theme.for_scale(scale, classroom)
+        if remember:
+            self._remembered_classroom = theme.classroom
         if theme != self.theme:
             self.apply_theme(theme)
-            self.window_settings.save_interface(theme.scale, theme.classroom)
+            self.classroom.follow(theme.classroom, self.lessons.scenario)
+            self.window_settings.save_interface(theme.scale, self._remembered_classroom)
         self.status.show_message(f"interface size {theme.scale:.0%}")
 
     def apply_theme(self, theme: Theme) -> None:
@@ -360,6 +425,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def restore_default_layout(self) -> None:
+        """The default grid; in classroom mode, the classroom arrangement of the open lesson."""
+        if self.classroom.active:
+            self.classroom.arrange(self.lessons.scenario)
+            return
         arrange_default(self, self.docks)
         self._fit_bottom_row()
 
@@ -375,8 +444,8 @@ class MainWindow(QMainWindow):
         """The worker must be gone when the window is; the layout is remembered."""
         self.frame_timer.stop()
         self.shutdown_session()
-        self.window_settings.save_window(self)
-        self.window_settings.save_interface(self.theme.scale, self.theme.classroom)
+        self.window_settings.save_window(self, self.classroom.normal_state())
+        self.window_settings.save_interface(self.theme.scale, self._remembered_classroom)
         super().closeEvent(event)
         # Settle pending plot layouts now: if the window is destroyed right after closing, a
         # pending re-layout would make pyqtgraph's anchored legends read their deleted ViewBox.
@@ -388,23 +457,3 @@ def _newest_publish_time(events: list[ev.Event]) -> float | None:
         if isinstance(event, ev.StepMetrics) and event.published_at > 0:
             return event.published_at
     return None
-
-
-class VerticalScroller(QScrollArea):
-    """Scrolls a tall column up and down, but is never narrower than the column itself.
-
-    At a large interface size the controls grow wider too; a horizontal scroll bar would hide
-    half of every slider, so the dock is made to give the column the width it needs instead.
-    """
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__()
-        self.setWidget(widget)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QScrollArea.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        content = self.widget().minimumSizeHint()
-        scroll_bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(content.width() + scroll_bar, min(content.height(), 200))

@@ -2,7 +2,8 @@
 
 The shortcuts are window-wide actions (see ``gui.keys`` for which control may keep a key):
 Space pause/resume, → one step, R reset (asks first), ↑/↓ learning rate ×2/÷2,
-Ctrl+= / Ctrl+- / Ctrl+0 interface size, Esc gives the keys back to the window.
+Ctrl+= / Ctrl+- / Ctrl+0 interface size, Esc gives the keys back to the window; Ctrl+O opens
+a lesson, Ctrl+R restarts it, 1-9 do its try-this steps, F11 or Ctrl+P toggles classroom mode.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
+
+from gui.panels.lesson_panel import MAX_KEYED_STEPS
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -55,10 +58,37 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     builder.add(view, "zoom_in", "Larger interface", window.zoom_in, "Ctrl+=", "Ctrl++")
     builder.add(view, "zoom_out", "Smaller interface", window.zoom_out, "Ctrl+-")
     builder.add(view, "zoom_reset", "Default interface size", window.zoom_reset, "Ctrl+0")
-    classroom = builder.add(view, "classroom", "Classroom mode", window.set_classroom)
+    classroom = builder.add(
+        view, "classroom", "Classroom mode", window.set_classroom, "F11", "Ctrl+P"
+    )
     classroom.setCheckable(True)
     classroom.setChecked(window.theme.classroom)
     view.addSeparator()
     builder.add(view, "restore_layout", "Restore default layout", window.restore_default_layout)
     builder.add(view, "leave_field", "Give the keys back to the window", window.leave_field, "Esc")
+    build_scenarios_menu(builder, window)
     return builder.actions
+
+
+def build_scenarios_menu(builder: MenuBuilder, window: MainWindow) -> None:
+    """Open, restart and step through a lesson; the list of lessons fills in when first shown."""
+    lessons = window.lessons
+    menu = window.menuBar().addMenu("&Scenarios")
+    builder.add(menu, "browse_scenarios", "Browse scenarios…", lessons.browse, "Ctrl+O")
+    builder.add(menu, "restart_scenario", "Restart scenario", lessons.restart, "Ctrl+R")
+    menu.addSeparator()
+    steps = QActionGroup(window)
+    steps.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
+    steps.triggered.connect(lessons.try_from_menu)
+    step_actions = []
+    for index in range(MAX_KEYED_STEPS):
+        action = QAction(f"Try this {index + 1}", window)
+        action.setShortcut(QKeySequence(str(index + 1)))
+        action.setData(index)
+        steps.addAction(action)
+        menu.addAction(action)
+        window.addAction(action)
+        builder.actions[f"try_{index + 1}"] = action
+        step_actions.append(action)
+    menu.addSeparator()
+    lessons.attach_menu(step_actions, menu.addMenu("All lessons"))

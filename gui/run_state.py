@@ -16,9 +16,21 @@ from typing import Literal
 import numpy as np
 
 from engine import events as ev
+from engine.runs.replay import ReplaySeeked  # torch-free
 from gui.series import GrowableSeries
 
-MarkerKind = Literal["param", "rewind", "diverged", "test_opened", "reset"]
+MarkerKind = Literal["param", "rewind", "diverged", "test_opened", "reset", "hint"]
+
+#: Short names for a hint's line on the time charts: a chart has little room beside the line
+#: (the hints panel has the full title, the evidence and the suggestion).
+HINT_MARKER_LABELS = {
+    "diverged": "blowing up",
+    "stuck_at_chance": "stuck at chance",
+    "overfitting": "overfitting",
+    "no_better_than_baseline": "at the baseline",
+    "minority_recall_collapse": "rare class missed",
+    "overconfident": "overconfident",
+}
 
 SMOOTHING_STEPS = 50
 """The smoothed loss is an EMA whose span is about this many steps (alpha = 2 / (span + 1))."""
@@ -78,11 +90,14 @@ class RunState:
         self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
         self.settings: dict = {}
         self.messages: list[str] = []
+        self.hints: list[ev.Hint] = []
+        """Diagnosis hints of this run, oldest first (the hints panel shows the newest on top)."""
         self.threshold, self.cost_fp, self.cost_fn = 0.5, 1.0, 1.0
         self._ema: float | None = None
         # Panels remember these and redraw only when one they depend on has moved.
         self.series_version = self.evaluation_version = self.markers_version = 0
         self.threshold_version = self.run_version = self.status_version = 0
+        self.hints_version = 0
         self._handlers = {
             ev.RunStarted: self._on_run_started,
             ev.StepMetrics: self._on_step_metrics,
@@ -95,6 +110,8 @@ class RunState:
             ev.Diverged: self._on_diverged,
             ev.Finished: self._on_finished,
             ev.Error: self._on_error,
+            ReplaySeeked: self._on_replay_seeked,
+            ev.Hint: self._on_hint,
         }
 
     @property
@@ -164,6 +181,7 @@ class RunState:
         self.latest_by_split.clear()
         self._recent.clear()
         self.markers = []
+        self.hints = []  # the diagnostician starts a new episode too: old advice no longer holds
         self.best_step = self.best_val_loss = None
         self._ema = None
         self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
@@ -177,6 +195,7 @@ class RunState:
         self.evaluation_version += 1
         self.markers_version += 1
         self.status_version += 1
+        self.hints_version += 1
 
     def _on_step_metrics(self, event: ev.StepMetrics) -> None:
         loss = np.asarray(event.loss, dtype=np.float64)
@@ -283,6 +302,22 @@ class RunState:
 
     def _on_finished(self, event: ev.Finished) -> None:
         self.state = "finished" if event.reason == "completed" else "stopped"
+        self.status_version += 1
+
+    def _on_hint(self, event: ev.Hint) -> None:
+        """Keep the hint, and mark its step on the time charts (unless a divergence marks it)."""
+        self.hints.append(event)
+        self.hints_version += 1
+        already_marked = any(
+            marker.step == event.step and marker.kind == "diverged" for marker in self.markers
+        )
+        if not already_marked:
+            self._add_marker(event.step, "hint", HINT_MARKER_LABELS.get(event.kind, "hint"))
+
+    def _on_replay_seeked(self, event: ReplaySeeked) -> None:
+        """A replay jumped: the run follows again from its first event, as a first start."""
+        self.run = None  # the RunStarted that follows is a first start, not a reset marker
+        self.messages = []
         self.status_version += 1
 
     def _on_error(self, event: ev.Error) -> None:

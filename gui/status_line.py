@@ -7,7 +7,7 @@ reads first; the run's vital signs sit on the right and change colour with the s
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from gui.run_state import RunState
 from gui.theme import Theme
@@ -22,6 +22,9 @@ class StatusLine:
         self.theme = theme
         self.message_label = QLabel()
         self.message_label.setObjectName("statusMessage")
+        # A long sentence is cut (its tooltip keeps it whole) rather than pushing the run's
+        # vital signs off the right edge, which classroom-size type would otherwise do.
+        self.message_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         status_bar.addWidget(self.message_label, 1)
         self.fields = {name: QLabel() for name in FIELDS}
         for label in self.fields.values():

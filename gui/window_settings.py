@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
-LAYOUT_VERSION = 1  # bump when the set of docks changes, so an old layout is ignored
+LAYOUT_VERSION = 2  # bump when the set of docks changes, so an old layout is ignored
 SCALE_KEY = "interface/scale"
 CLASSROOM_KEY = "interface/classroom"
 GEOMETRY_KEY = "window/geometry"
@@ -48,7 +48,11 @@ class WindowSettings:
             restored = window.restoreState(state, LAYOUT_VERSION) and restored
         return restored
 
-    def save_window(self, window: QMainWindow) -> None:
+    def save_window(self, window: QMainWindow, state: QByteArray | None = None) -> None:
+        """Remember geometry and dock layout; ``state`` is the layout to keep instead of the
+        current one (classroom mode hands back the layout it will restore, not its own)."""
         self.settings.setValue(GEOMETRY_KEY, window.saveGeometry())
-        self.settings.setValue(STATE_KEY, window.saveState(LAYOUT_VERSION))
+        self.settings.setValue(
+            STATE_KEY, state if state is not None else window.saveState(LAYOUT_VERSION)
+        )
         self.settings.sync()

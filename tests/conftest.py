@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
+import shutil
+import tempfile
 import threading
 import time
 
@@ -11,9 +14,17 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# Every run is recorded by default into the user's data folder ($XDG_DATA_HOME/trainscope):
+# the whole test session — and every subprocess it starts — records into a scratch folder.
+_TEST_DATA_HOME = tempfile.mkdtemp(prefix="trainscope-test-data-")
+os.environ["XDG_DATA_HOME"] = _TEST_DATA_HOME
+atexit.register(shutil.rmtree, _TEST_DATA_HOME, ignore_errors=True)
+
 
 def _leftovers() -> list[str]:
-    threads = [t.name for t in threading.enumerate() if t.name.startswith("trainscope") and t.is_alive()]
+    threads = [
+        t.name for t in threading.enumerate() if t.name.startswith("trainscope") and t.is_alive()
+    ]
     children = [f"pid {child.pid}" for child in multiprocessing.active_children()]
     return threads + children
 

@@ -60,7 +60,7 @@ def export_run(
 
 
 def import_archive(runs_dir: PathLike, path: str | os.PathLike[str]) -> int:
-    """``--import PATH``: add an archived run to the store; return its new id."""
+    """``--import-archive PATH``: add an archived run to the store; return its new id."""
     from engine.runs.archive import import_archive as add
 
     with RunStore.open_dir(runs_dir) as store:
@@ -100,12 +100,17 @@ def add_runs_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--out", metavar="PATH", help="where --export writes")
     group.add_argument(
-        "--import", dest="import_path", metavar="ARCHIVE", help="import a run archive and exit"
+        "--import-archive",
+        "--import",
+        dest="import_path",
+        metavar="ARCHIVE",
+        help="import a run archive and exit",
     )
+    group.add_argument("--replay", type=int, metavar="RUN_ID", help="window: replay a recorded run")
 
 
 def run_runs_command(args: argparse.Namespace, out: object = None) -> int | None:
-    """Handle --runs / --export / --import; None when none was given (train as usual)."""
+    """Handle --runs / --export / --import-archive; None when none was given (train as usual)."""
     write = print if out is None else (lambda text: print(text, file=out))  # type: ignore[arg-type]
     if args.runs:
         write(list_runs_text(args.runs_dir))

@@ -164,7 +164,9 @@ def horizontal_reference(
         label=label,
         labelOpts={
             "position": position,
-            "anchors": [(align, 0), (align, 1)],
+            # A little off the line: a curve that sits on its baseline (the lesson of a model no
+            # better than the zero-rule) must not print over the baseline's name.
+            "anchors": [(align, -0.3), (align, 1.3)],
             "color": color or theme.palette.muted,
             "fill": theme.brush(theme.palette.background, 200),
         },
@@ -198,6 +200,7 @@ class MarkerLines:
             "diverged": palette.diverged,
             "rewind": palette.rewind,
             "reset": palette.rewind,
+            "hint": palette.hint,
         }.get(kind, palette.test if kind == "test_opened" else palette.marker)
 
     def update(self, markers: list[Marker]) -> None:
@@ -208,7 +211,9 @@ class MarkerLines:
         self._markers = list(markers)
         for index, marker in enumerate(self._markers):
             color = self.color_for(marker.kind)
-            style = Qt.DashDotLine if marker.kind in ("rewind", "reset") else Qt.DotLine
+            style = {"rewind": Qt.DashDotLine, "reset": Qt.DashDotLine, "hint": Qt.DashLine}.get(
+                marker.kind, Qt.DotLine
+            )
             line = pg.InfiniteLine(
                 pos=marker.step,
                 angle=90,

@@ -79,7 +79,7 @@ class LossPanel(Panel):
         )
         self.best_line.setVisible(False)
         plot.addItem(self.best_line, ignoreBounds=True)
-        self.chance_line = horizontal_reference(self.theme, 0.0, "chance", position=0.5)
+        self.chance_line = horizontal_reference(self.theme, 0.0, "chance", position=0.98)
         self.chance_line.setVisible(False)
         plot.addItem(self.chance_line, ignoreBounds=True)
         self.markers = MarkerLines(plot, self.theme)

@@ -10,6 +10,7 @@ from engine import events as ev
 from engine.config import RunConfig
 from engine.session import ThreadSession
 from gui.main_window import MainWindow
+from gui.recording import RunLibrary
 from tests.engine.session_helpers import small_config
 
 STARTUP_TIMEOUT_MS = 30_000  # a worker process imports torch before its first event
@@ -18,8 +19,8 @@ STARTUP_TIMEOUT_MS = 30_000  # a worker process imports torch before its first e
 class RecordingThreadSession(ThreadSession):
     """A real ThreadSession that also keeps every event the window drained, for assertions."""
 
-    def __init__(self, config: RunConfig) -> None:
-        super().__init__(config)
+    def __init__(self, config: RunConfig, **options) -> None:
+        super().__init__(config, **options)  # checkpoint_dir / start_from of a recorded run
         self.log: list[ev.Event] = []
 
     def drain(self) -> list[ev.Event]:
@@ -39,10 +40,17 @@ def open_window(
     config: RunConfig | None = None,
     session_factory=RecordingThreadSession,
     start: bool = True,
+    runs: RunLibrary | None = None,
 ) -> MainWindow:
-    """A shown (and, when ``start``, running) window; pytest-qt closes it after the test."""
+    """A shown (and, when ``start``, running) window; pytest-qt closes it after the test.
+
+    ``runs``: record into (and browse) that library, e.g. ``RunLibrary(tmp_path / "runs")``.
+    """
     window = MainWindow(
-        config or small_config(), session_factory=session_factory, settings=temp_settings(folder)
+        config or small_config(),
+        session_factory=session_factory,
+        settings=temp_settings(folder),
+        runs=runs,
     )
     show_active(qtbot, window)
     if start:

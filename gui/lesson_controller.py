@@ -1,0 +1,211 @@
+"""Which lesson is open, and what its buttons do to the window's run.
+
+The lesson panel and the Scenarios menu only ask ("open this lesson", "do step 2", "restart");
+this controller answers through the window's own ways in: ``start_session`` for a new run and
+``send_command`` for a change to the running one, so a lesson changes a run exactly as the
+controls would. Anything that would throw away a run in progress asks first.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QMenu
+
+from engine.config import RunConfig
+from engine.errors import TrainScopeError
+from engine.scenario import Scenario, TryThis, list_scenarios, load_scenario
+from gui import dialogs
+from gui.panels.lesson_panel import MAX_KEYED_STEPS, LessonPanel, describe_action
+from gui.scenario_browser import ScenarioBrowser
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+RUNNING_STATES = ("running", "paused", "diverged")
+STEP_MENU_TEXT_CHARS = 60
+
+
+class LessonController(QObject):
+    """Opens scenarios, restarts them and carries out their try-this steps."""
+
+    lesson_changed = Signal(object)  # the new Scenario, or None
+
+    def __init__(self, window: MainWindow, panel: LessonPanel) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = panel
+        self.scenario: Scenario | None = None
+        self.lesson_config: RunConfig | None = None
+        self.browser: ScenarioBrowser | None = None
+        self.step_actions: list[QAction] = []
+        self.list_menu: QMenu | None = None
+        self.list_group = QActionGroup(self)
+        self.list_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
+        self.list_group.triggered.connect(self.open_from_menu)
+        panel.try_requested.connect(self.try_step)
+        panel.restart_requested.connect(self.restart)
+        panel.browse_requested.connect(self.browse)
+        panel.panel_requested.connect(self.show_panel)
+
+    # --- showing a lesson ----------------------------------------------------------------
+    def show_lesson(self, scenario: Scenario | None, config: RunConfig | None = None) -> None:
+        """Tell ``scenario`` in the lesson panel; ``config`` is its run (default: the file's)."""
+        self.scenario = scenario
+        self.lesson_config = config or (scenario.run_config() if scenario else None)
+        self.panel.show_scenario(scenario)
+        self._update_step_actions()
+        if scenario is not None:
+            self._apply_decision(scenario)
+            self.raise_lesson()
+            QTimer.singleShot(0, self.raise_lesson)  # a tab cannot be raised before it is shown
+        self.lesson_changed.emit(scenario)
+
+    @Slot()
+    def raise_lesson(self) -> None:
+        self.show_panel("lesson")
+
+    def _apply_decision(self, scenario: Scenario) -> None:
+        """A lesson's threshold and costs belong to it: set them with its run."""
+        decision = scenario.decision
+        self.window.state.set_threshold(decision.threshold)
+        self.window.state.set_costs(decision.cost_false_positive, decision.cost_false_negative)
+
+    def _update_step_actions(self) -> None:
+        """Keys 1-9 (Scenarios menu) do the open lesson's steps; the rest are hidden and dead."""
+        steps = self.scenario.try_this if self.scenario is not None else ()
+        for index, action in enumerate(self.step_actions):
+            step = steps[index] if index < len(steps) else None
+            usable = step is not None and bool(describe_action(step))
+            action.setVisible(usable)
+            if usable:
+                text = textwrap.shorten(step.text, STEP_MENU_TEXT_CHARS, placeholder=" …")
+                action.setText(f"Try this {index + 1}: {text}")
+
+    def attach_menu(self, step_actions: list[QAction], list_menu: QMenu) -> None:
+        """The menu's try-this actions (data: the step index) and the menu the lesson list fills."""
+        self.step_actions = step_actions[:MAX_KEYED_STEPS]
+        self.list_menu = list_menu
+        list_menu.aboutToShow.connect(self.fill_list_menu)
+        self._update_step_actions()
+
+    @Slot()
+    def fill_list_menu(self) -> None:
+        """List every lesson in the menu, the first time it opens (reading them costs ~15 ms)."""
+        if self.list_menu is None or self.list_menu.actions():
+            return
+        try:
+            infos = list_scenarios()
+        except TrainScopeError as error:
+            self.window.status.show_message(str(error), error=True)
+            return
+        for info in infos:
+            action = self.list_menu.addAction(f"{info.title}  ({info.difficulty})")
+            action.setToolTip(info.summary)
+            action.setData(info.id)
+            self.list_group.addAction(action)
+
+    # --- choosing and opening ------------------------------------------------------------
+    @Slot()
+    def browse(self) -> ScenarioBrowser:
+        """Open the scenario browser (non-blocking); the choice arrives in ``ask_open``."""
+        current = self.scenario.id if self.scenario is not None else None
+        self.browser = ScenarioBrowser(self.window.theme, current, self.window)
+        self.browser.setAttribute(Qt.WA_DeleteOnClose)
+        self.browser.scenario_chosen.connect(self.ask_open)
+        self.browser.open()
+        return self.browser
+
+    @Slot(QAction)
+    def open_from_menu(self, action: QAction) -> None:
+        self.ask_open(str(action.data()))
+
+    @Slot(str)
+    def ask_open(self, scenario_id: str) -> None:
+        """Open a lesson; if a run is going, ask first (opening one stops it)."""
+        if self.run_is_going():
+            question = "Open this lesson? The current run stops and the lesson's run starts."
+            if not dialogs.confirm(self.window, "Open a lesson", question, "Open lesson"):
+                return
+        self.open(scenario_id)
+
+    def open(self, scenario_id: str) -> bool:
+        """Load the lesson, show it and start its run; a bad file is one sentence in the status bar."""
+        try:
+            scenario = load_scenario(scenario_id)
+            config = scenario.run_config()
+        except TrainScopeError as error:
+            self.window.status.show_message(str(error), error=True)
+            return False
+        self.show_lesson(scenario, config)
+        self.window.start_session(config)
+        self.window.status.show_message(f"lesson: {scenario.title}")
+        return True
+
+    def run_is_going(self) -> bool:
+        session = self.window.session
+        alive = session is not None and session.is_alive()
+        return alive and self.window.state.state in RUNNING_STATES
+
+    # --- the lesson's buttons ------------------------------------------------------------
+    @Slot()
+    def restart(self) -> None:
+        """One click: the lesson's run again from step 0, with the lesson's threshold and costs."""
+        if self.scenario is None or self.lesson_config is None:
+            self.window.status.show_message("no lesson is open — Scenarios ▸ Browse scenarios…")
+            return
+        self._apply_decision(self.scenario)
+        self.window.start_session(self.lesson_config)
+        self.window.status.show_message(f"lesson restarted: {self.scenario.title}")
+
+    @Slot(int)
+    def try_step(self, index: int) -> None:
+        """Carry out try-this step ``index``: live commands now, or (after asking) a new run."""
+        if self.scenario is None or not 0 <= index < len(self.scenario.try_this):
+            return
+        step = self.scenario.try_this[index]
+        if step.needs_restart:
+            self._try_with_new_run(index, step)
+            return
+        for command in step.commands():
+            self.window.send_command(command)
+        if step.threshold is not None:
+            self.window.state.set_threshold(step.threshold)
+        if self.window.session is None or not self.window.session.is_alive():
+            return  # send_command already said why nothing happened
+        later = (
+            " — the run has finished: press Space to train on"
+            if self.window.state.state == "finished"
+            else ""
+        )
+        self.window.status.show_message(f"try this {index + 1}: {describe_action(step)}{later}")
+
+    @Slot(QAction)
+    def try_from_menu(self, action: QAction) -> None:
+        self.try_step(int(action.data()))
+
+    def _try_with_new_run(self, index: int, step: TryThis) -> None:
+        question = (
+            f"This step needs a new run ({describe_action(step)}). The current run stops and "
+            "the new one starts from step 0."
+        )
+        if not dialogs.confirm(self.window, f"Try this {index + 1}", question, "Start the new run"):
+            return
+        try:
+            config = step.restart_config(self.window.config)
+        except TrainScopeError as error:
+            self.window.status.show_message(str(error), error=True)
+            return
+        self.window.start_session(config)
+        self.window.status.show_message(f"try this {index + 1}: {describe_action(step)}")
+
+    @Slot(str)
+    def show_panel(self, dock_name: str) -> None:
+        """A watch-for link: bring that panel forward (reopening it if it was closed)."""
+        dock = self.window.docks.get(dock_name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()

@@ -1,0 +1,99 @@
+"""The lesson panel: the story, where to look, and try-this buttons that really change the run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from engine import events as ev
+from engine.scenario import load_scenario
+from gui import dialogs
+from gui.panels.lesson_panel import EMPTY_TEXT, LessonPanel, describe_action, reflow
+from tests.gui.lesson_helpers import Answers, open_lesson
+from tests.gui.window_helpers import STARTUP_TIMEOUT_MS, of_type, wait_for_steps
+
+
+def test_without_a_lesson_it_says_how_to_pick_one(qtbot, theme):
+    panel = LessonPanel(theme)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.empty_label.isVisible() and panel.empty_label.text() == EMPTY_TEXT
+    assert "Ctrl+O" in EMPTY_TEXT and "--scenario" in EMPTY_TEXT
+
+
+def test_a_lesson_shows_title_story_watch_notes_and_numbered_steps(qtbot, theme):
+    panel = LessonPanel(theme)
+    qtbot.addWidget(panel)
+    panel.show()
+    scenario = load_scenario("accuracy-lies")
+    panel.show_scenario(scenario)
+    assert panel.title_label.text() == "When accuracy lies"
+    assert (
+        panel.story_label.text() == reflow(scenario.story) and "\n" not in panel.story_label.text()
+    )
+    watch = [panel.watch_box.itemAt(i).widget().text() for i in range(panel.watch_box.count())]
+    assert len(watch) == 3 and '<a href="confusion">Confusion matrix</a>' in watch[1]
+    assert panel.step_texts() == ["Do it  [1]", "Do it  [2]"]
+    assert describe_action(scenario.try_this[0]) == "threshold 0.05"
+    assert describe_action(scenario.try_this[1]) == "class weighting balanced"
+    restart = load_scenario("underfitting").try_this[0]
+    assert describe_action(restart) == "new run with hidden [32]"
+    panel.show_scenario(None)
+    assert panel.empty_label.isVisible()
+
+
+def test_try_this_buttons_and_keys_send_their_commands(qtbot, tmp_path):
+    window = open_lesson(qtbot, tmp_path, "accuracy-lies")
+    wait_for_steps(qtbot, window, 10)
+    lesson = window.panels["lesson"]
+    qtbot.mouseClick(lesson.step_buttons[1], Qt.LeftButton)  # class weighting: a live setting
+    log = window.session.log
+    qtbot.waitUntil(lambda: bool(of_type(log, ev.ParamChanged)), timeout=10_000)
+    change = of_type(log, ev.ParamChanged)[0]
+    assert (change.key, change.new) == ("class_weighting", "balanced")
+    assert "class weighting balanced" in window.status.message()
+    qtbot.keyClick(window, Qt.Key_1)  # the threshold: the window's own, no training needed
+    assert window.state.threshold == 0.05
+    qtbot.waitUntil(lambda: window.panels["threshold"].threshold_spin.value() == 0.05)
+
+
+def test_restart_scenario_starts_the_lessons_run_again_with_its_threshold(qtbot, tmp_path):
+    window = open_lesson(qtbot, tmp_path, "accuracy-lies")
+    wait_for_steps(qtbot, window, 30)
+    first_session, first_run = window.session, window.state.run
+    window.lessons.try_step(0)
+    assert window.state.threshold == 0.05
+    qtbot.mouseClick(window.panels["lesson"].restart_button, Qt.LeftButton)
+    assert window.session is not first_session and not first_session.is_alive()
+    qtbot.waitUntil(lambda: window.state.run is not first_run, timeout=STARTUP_TIMEOUT_MS)
+    assert window.state.run.scenario == "accuracy-lies"
+    assert of_type(window.session.log, ev.StepMetrics)[0].steps[0] == 1  # from step 0 again
+    assert window.state.threshold == 0.5  # the lesson's decision threshold again
+    assert window.config == window.lessons.lesson_config
+
+
+def test_a_step_that_needs_a_new_model_asks_then_restarts_with_it(qtbot, tmp_path, monkeypatch):
+    window = open_lesson(qtbot, tmp_path, "underfitting")
+    qtbot.waitUntil(lambda: window.state.run is not None, timeout=STARTUP_TIMEOUT_MS)
+    answers = Answers(answer=False)
+    monkeypatch.setattr(dialogs, "confirm", answers)
+    first_session = window.session
+    lesson = window.panels["lesson"]
+    assert lesson.step_texts() == ["New run…  [1]"]
+    qtbot.mouseClick(lesson.step_buttons[0], Qt.LeftButton)
+    assert answers.titles == ["Try this 1"] and window.session is first_session
+    answers.answer = True
+    qtbot.mouseClick(lesson.step_buttons[0], Qt.LeftButton)
+    assert window.session is not first_session
+    assert window.config.model.hidden == (32,) and window.config.scenario == "underfitting"
+    qtbot.waitUntil(
+        lambda: window.state.run is not None and "-32-" in window.state.run.model_description,
+        timeout=STARTUP_TIMEOUT_MS,
+    )
+
+
+def test_a_watch_note_link_brings_its_panel_back(qtbot, tmp_path):
+    window = open_lesson(qtbot, tmp_path, "calibration", start=False)
+    window.docks["calibration"].close()
+    watch = window.panels["lesson"].watch_box.itemAt(0).widget()
+    watch.linkActivated.emit("calibration")
+    assert window.docks["calibration"].isVisible()

@@ -1,0 +1,111 @@
+"""Recorded runs in the window: recording, the run browser, replay, compare and fork."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import events as ev
+from engine.runs.store import RunStore
+from gui import dialogs
+from gui.recording import RunLibrary
+from tests.engine.session_helpers import small_config
+from tests.gui.window_helpers import STARTUP_TIMEOUT_MS, open_window
+
+STEPS = 60
+
+
+def _train_to_the_end(qtbot, window) -> int:
+    """Wait until the window's run completed, then end the session (which files the recording)."""
+    qtbot.waitUntil(lambda: window.state.state == "finished", timeout=STARTUP_TIMEOUT_MS)
+    run_id = window.recording.last_run_id
+    window.shutdown_session()
+    return run_id
+
+
+def _series(state) -> dict[str, np.ndarray]:
+    columns = {
+        f"train.{name}": state.train[name].copy() for name in ("step", "loss", "smoothed_loss")
+    }
+    columns |= {f"eval.{name}": state.evaluations[name].copy() for name in state.evaluations.names}
+    return columns
+
+
+@pytest.fixture
+def recorded_window(qtbot, tmp_path):
+    """A window that recorded one complete live run; (window, run id, its RunState series)."""
+    library = RunLibrary(tmp_path / "runs")
+    window = open_window(qtbot, tmp_path, small_config(steps=STEPS), runs=library)
+    run_id = _train_to_the_end(qtbot, window)
+    return window, run_id, _series(window.state)
+
+
+def test_a_window_run_is_recorded_and_replays_into_the_same_state(qtbot, recorded_window):
+    window, run_id, live = recorded_window
+    with window.runs.library.open_store() as store:
+        info = store.get_run(run_id)
+        assert info.status == "completed" and info.steps == STEPS
+        assert any(isinstance(event, ev.RunStarted) for event in store.load_events(run_id))
+    browser = window.runs.open_browser()
+    assert browser.ids() == [run_id]
+    assert browser.table.item(0, 3).text() == "completed"
+    assert browser.replay(run_id, "max")
+    replays = window.runs.replays
+    assert replays.active and replays.toolbar.isVisible()
+    qtbot.waitUntil(lambda: replays.session.at_end and window.state.step == STEPS, timeout=10_000)
+    replayed = _series(window.state)
+    assert live.keys() == replayed.keys()
+    for name in live:
+        np.testing.assert_array_equal(replayed[name], live[name], err_msg=name)
+    # Scrubbing back rebuilds the state at that step, as a fresh start (no reset marker).
+    replays.bar.seek(30)
+    qtbot.waitUntil(lambda: window.state.step == 30, timeout=5_000)
+    assert window.state.train["step"][-1] == 30
+    assert all(marker.kind != "reset" for marker in window.state.markers)
+
+
+def test_rename_note_and_delete_from_the_browser(qtbot, recorded_window, monkeypatch):
+    window, run_id, _ = recorded_window
+    browser = window.runs.open_browser()
+    browser.rename(run_id, "first try")
+    browser.set_note(run_id, "lr too high?")
+    assert browser.table.item(0, 0).text() == "first try"
+    assert browser.table.item(0, 7).text() == "lr too high?"
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda *args: asked.append(args) or False)
+    browser.select(run_id)
+    browser.ask_delete()
+    assert asked and browser.ids() == [run_id]  # "Cancel" keeps it
+    monkeypatch.setattr(dialogs, "confirm", lambda *args: True)
+    browser.ask_delete()
+    assert browser.ids() == []
+
+
+def test_compare_and_fork_from_the_browser(qtbot, recorded_window):
+    window, first, _ = recorded_window
+    browser = window.runs.open_browser()
+    # Fork the finished run from its last checkpoint with another dropout: a new live run.
+    assert browser.fork(first, STEPS, {"dropout": 0.25})
+    qtbot.waitUntil(lambda: window.state.step >= STEPS + 20, timeout=STARTUP_TIMEOUT_MS)
+    assert window.state.evaluations["step"][0] == STEPS  # it went on from the fork's step
+    assert window.state.settings["dropout"] == 0.25
+    fork = window.recording.last_run_id
+    window.shutdown_session()
+    with RunStore.open_dir(window.runs.library.runs_dir) as store:
+        assert store.get_run(fork).forked_from == {
+            "run_id": first,
+            "uid": store.get_run(first).uid,
+            "name": store.get_run(first).name,
+            "step": STEPS,
+        }
+    browser.refresh()
+    assert f"fork of run {first} @ {STEPS}" in browser.table.item(0, 0).text()
+    view = browser.compare([first, fork])
+    assert view is not None
+    for run_id in (first, fork):
+        for kind in ("training", "validation"):
+            x, y = view.curves[(run_id, kind)].getData()
+            assert len(x) > 0 and np.isfinite(y).any()
+    assert "settings.dropout" in view.comparison.differing
+    assert view.cell_text("settings.dropout", fork) == "0.25"
+    view.close()

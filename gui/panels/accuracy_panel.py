@@ -95,7 +95,7 @@ class AccuracyPanel(Panel):
         self.validation_curve.setData(steps, evaluations["val_accuracy"], symbol=symbol)
         latest = evaluations.last("val_accuracy")
         self.set_plot_title(
-            self.plot, self.title if latest is None else f"{self.title} — validation {latest:.3f}"
+            self.plot, self.title if latest is None else f"validation {latest:.3f}"
         )
 
     def _draw_baselines(self, state: RunState) -> None:

@@ -109,7 +109,7 @@ class ConfusionPanel(Panel):
         total = int(confusion.sum())
         accuracy = float(np.trace(confusion)) / total if total else float("nan")
         where = f" at threshold {state.threshold:.2f}" if state.is_binary else ""
-        self.set_plot_title(self.plot, f"{self.title} — accuracy {accuracy:.3f}{where}")
+        self.set_plot_title(self.plot, f"accuracy {accuracy:.3f}{where}")
         self.plot_widget.setToolTip(f"validation split, step {evaluation.step}")
 
     def _draw(self, confusion: np.ndarray, class_names: tuple[str, ...]) -> None:

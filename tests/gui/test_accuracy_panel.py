@@ -29,7 +29,7 @@ def test_curves_follow_the_evaluations(panel: AccuracyPanel, ten_class_state) ->
     assert low <= 0.0 and 1.0 <= high < 1.1
     assert (
         panel.plot_title(panel.plot)
-        == f"Accuracy — validation {evaluations.last('val_accuracy'):.3f}"
+        == f"validation {evaluations.last('val_accuracy'):.3f}"
     )
     assert panel.markers.labels() == ["lr 0.001 → 0.0003"]
 

@@ -27,7 +27,7 @@ def test_ten_classes_show_the_evaluation_counts(panel: ConfusionPanel, ten_class
     ticks = panel.plot.getAxis("bottom")._tickLevels[0]
     assert [name for _, name in ticks] == list(ten_class_state.class_names)
     accuracy = np.trace(confusion) / confusion.sum()
-    assert panel.plot_title(panel.plot) == f"Confusion matrix — accuracy {accuracy:.3f}"
+    assert panel.plot_title(panel.plot) == f"accuracy {accuracy:.3f}"
     panel.grab()
     assert panel.last_error is None
 

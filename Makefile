@@ -31,7 +31,9 @@ test: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(ARGS)
 
 bench: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/run_all.py
+	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/recording_bench.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_bench.py
 
 clean:
 	rm -rf $(VENV)

@@ -20,6 +20,7 @@ from engine.config import (
     RunConfig,
     ScheduledChange,
 )
+from engine.data import DATASET_NAMES
 from engine.errors import TrainScopeError
 
 if TYPE_CHECKING:
@@ -39,19 +40,6 @@ SCENARIO_FIXED = (
     "model",
     "hidden",
     "activation",
-)
-
-DATASET_CHOICES = (
-    "digits",
-    "breast_cancer",
-    "wine",
-    "iris",
-    "moons",
-    "circles",
-    "blobs",
-    "classification",
-    "wave",
-    "csv",
 )
 
 
@@ -99,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed, --steps, --epochs, --eval-every, --set, --at and --device still apply",
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="digits", choices=DATASET_CHOICES)
+    data.add_argument("--dataset", default="digits", choices=DATASET_NAMES)
     data.add_argument("--n-samples", type=int, help="rows to generate or keep")
     data.add_argument("--noise", type=float, default=0.0, help="input noise")
     data.add_argument(

@@ -94,9 +94,7 @@ class AccuracyPanel(Panel):
         self.train_curve.setData(steps, evaluations["train_accuracy"], symbol=symbol)
         self.validation_curve.setData(steps, evaluations["val_accuracy"], symbol=symbol)
         latest = evaluations.last("val_accuracy")
-        self.set_plot_title(
-            self.plot, self.title if latest is None else f"validation {latest:.3f}"
-        )
+        self.set_plot_title(self.plot, self.title if latest is None else f"validation {latest:.3f}")
 
     def _draw_baselines(self, state: RunState) -> None:
         """Baselines come with every evaluation (they depend on the split's label distribution)."""

@@ -27,10 +27,7 @@ def test_curves_follow_the_evaluations(panel: AccuracyPanel, ten_class_state) ->
     np.testing.assert_array_equal(y, evaluations["val_accuracy"])
     low, high = panel.plot.getViewBox().viewRange()[1]
     assert low <= 0.0 and 1.0 <= high < 1.1
-    assert (
-        panel.plot_title(panel.plot)
-        == f"validation {evaluations.last('val_accuracy'):.3f}"
-    )
+    assert panel.plot_title(panel.plot) == f"validation {evaluations.last('val_accuracy'):.3f}"
     assert panel.markers.labels() == ["lr 0.001 → 0.0003"]
 
 

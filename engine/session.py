@@ -340,7 +340,6 @@ class _TrainingLoop:
             self.publish_steps()
             self._set_state("paused")
         elif isinstance(command, cmd.Resume):
-            self.max_steps = None if self.state == "finished" else self.max_steps
             self._set_state("running")
         elif isinstance(command, cmd.Step):
             self.publish_steps()

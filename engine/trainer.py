@@ -78,7 +78,7 @@ class Trainer:
             data.image_shape,
         ).to(device)
         self.initial_state = copy.deepcopy(self.model.state_dict())
-        self.parameters = [p for p in self.model.parameters()]
+        self.parameters = list(self.model.parameters())
         self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
         self.train_x = torch.as_tensor(data.train_x, device=device)
         self._build_training_labels(data, config.seed)

@@ -211,6 +211,19 @@ class ClearTemperature:
     """Go back to the model's raw probabilities (temperature 1)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SetInsights:
+    """Which costly insights the training process collects (the window sends what is shown).
+
+    Off by default: with a panel hidden, training pays nothing for it. ``boundary``: the
+    decision-boundary grid at each evaluation; ``layer_health``: per-layer statistics every
+    evaluation interval.
+    """
+
+    boundary: bool = False
+    layer_health: bool = False
+
+
 Command = (
     SetParam
     | Pause
@@ -223,6 +236,7 @@ Command = (
     | Evaluate
     | FitTemperature
     | ClearTemperature
+    | SetInsights
 )
 
 

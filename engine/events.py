@@ -195,6 +195,94 @@ class Error:
     detail: str
 
 
+# ----- insights (issue #8): collected in the worker, small arrays only --------------------------
+#: Insight events are not written to the run store: they are views of the model that replay can
+#: not rebuild cheaply and would multiply a run's size; the numbers a lesson needs are elsewhere.
+@dataclass(frozen=True, slots=True)
+class DataView:
+    """The 2-D plane the decision-boundary panel draws (after every ``RunStarted``).
+
+    For two-feature data the plane is the features themselves; otherwise the first two principal
+    components of the (standardized) training inputs, every other direction held at the training
+    mean — ``note`` says so in words ("" when nothing is held). Coordinates are in the plane's own
+    units; ``x_range``/``y_range`` cover the points with a margin and are the grid's extent.
+    """
+
+    x_label: str
+    y_label: str
+    note: str
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    train_xy: np.ndarray  # (n_train, 2) float32
+    train_y: np.ndarray  # (n_train,) int64
+    validation_xy: np.ndarray  # (n_validation, 2) float32
+    validation_y: np.ndarray  # (n_validation,) int64
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionBoundary:
+    """The model's predictions over a grid covering ``DataView``'s ranges, at ``step``.
+
+    Grids are (rows, cols) with row 0 at ``y_range[0]`` and column 0 at ``x_range[0]``.
+    ``positive_probability`` is P(class 1) for two-class data, else None.
+    """
+
+    step: int
+    predicted_class: np.ndarray  # (rows, cols) int16
+    confidence: np.ndarray  # (rows, cols) float32, the top class's probability
+    positive_probability: np.ndarray | None  # (rows, cols) float32, binary only
+    duration_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class LayerHealth:
+    """Per-layer training health at ``step`` (one entry per Linear/Conv layer, input side first).
+
+    ``grad_norm`` is each layer's L2 gradient norm (weight and bias together) at that step, so
+    the square root of the sum of their squares is the global norm; ``update_ratio`` is
+    ||step's change|| / ||weights||; ``dead_fraction`` the share of units never active over the
+    validation set (NaN where the layer has no ReLU-like activation after it). Activation
+    histograms: ``activation_counts[i]`` over ``activation_edges[i]`` (the layer's output after
+    its activation, over the validation set).
+    """
+
+    step: int
+    layer_names: tuple[str, ...]
+    grad_norm: np.ndarray  # (L,) float64
+    weight_norm: np.ndarray  # (L,) float64
+    update_ratio: np.ndarray  # (L,) float64
+    dead_fraction: np.ndarray  # (L,) float64
+    activation_edges: np.ndarray  # (L, B + 1) float64
+    activation_counts: np.ndarray  # (L, B) int64
+    duration_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationInputs:
+    """The validation rows in their original units (after every ``RunStarted``), for the gallery.
+
+    Row i matches ``Evaluation.labels[i]`` of a validation evaluation. ``image_shape`` is set
+    for image data (digits: (8, 8)).
+    """
+
+    features: np.ndarray  # (n_validation, n_features) float32, unscaled
+    feature_names: tuple[str, ...]
+    image_shape: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What the training process uses, about once a second.
+
+    ``cpu_percent``: CPU time over wall time since the last report (100 = one core busy).
+    """
+
+    step: int
+    cpu_percent: float
+    rss_mib: float
+    gpu_memory_mib: float | None  # allocated by torch on CUDA; None elsewhere
+
+
 Event = (
     RunStarted
     | StepMetrics
@@ -209,4 +297,9 @@ Event = (
     | Error
     | TemperatureFitted
     | Hint
+    | DataView
+    | DecisionBoundary
+    | LayerHealth
+    | ValidationInputs
+    | Resources
 )

@@ -87,9 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed, --steps, --epochs, --eval-every, --set, --at and --device still apply",
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="digits", choices=DATASET_NAMES)
+    data.add_argument(
+        "--dataset",
+        default="digits",
+        choices=DATASET_NAMES,
+        help="circle, xor, gaussians, spiral: TensorFlow Playground's sets (circle is a disk "
+        "inside a ring); circles: scikit-learn's two concentric rings",
+    )
     data.add_argument("--n-samples", type=int, help="rows to generate or keep")
-    data.add_argument("--noise", type=float, default=0.0, help="input noise")
+    data.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        help="input noise; moons, circles and Playground's sets (0-0.5) use their own",
+    )
     data.add_argument(
         "--label-noise", type=float, default=0.0, help="fraction of training labels flipped"
     )

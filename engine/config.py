@@ -20,7 +20,8 @@ class DatasetSpec:
     """Which data to train on and the knobs that shape it.
 
     ``name`` is a bundled set (digits, breast_cancer, wine, iris), a generator (moons, circles,
-    blobs, classification) or "csv" with ``csv_path`` and ``label_column``.
+    blobs, classification, wave; TensorFlow Playground's circle, xor, gaussians, spiral) or
+    "csv" with ``csv_path`` and ``label_column``.
     ``imbalance`` is the fraction of the minority class for generators that support it
     (None = balanced); ``label_noise`` is the fraction of training labels flipped.
 
@@ -34,7 +35,9 @@ class DatasetSpec:
 
     name: str = "digits"
     n_samples: int | None = None  # None: the generator's default (bundled sets use all rows)
-    noise: float = 0.0  # input noise: std of Gaussian noise added to standardized features
+    # Input noise: std of Gaussian noise added to standardized features; moons, circles and
+    # Playground's sets (0-0.5, its noise slider / 100) take it as their own noise instead.
+    noise: float = 0.0
     label_noise: float = 0.0
     imbalance: float | None = None
     n_classes: int | None = None  # for blobs / classification

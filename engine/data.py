@@ -19,6 +19,8 @@ from engine.config import DatasetSpec
 from engine.csv_import import MIN_ROWS_PER_CLASS, read_csv_table
 from engine.errors import DataError
 from engine.generators import GENERATORS, check_minority_rows, generate, require_two_classes
+from engine.playground_sets import MAX_NOISE as PLAYGROUND_MAX_NOISE
+from engine.playground_sets import PLAYGROUND_SETS
 
 DATASET_NAMES: tuple[str, ...] = (
     "digits",
@@ -30,9 +32,11 @@ DATASET_NAMES: tuple[str, ...] = (
     "blobs",
     "classification",
     "wave",
+    *PLAYGROUND_SETS,  # TensorFlow Playground's circle, xor, gaussians, spiral
     "csv",
 )
-GENERATED_WITH_OWN_NOISE = ("moons", "circles")  # spec.noise is the generator's noise argument
+# spec.noise is the generator's own noise argument (for Playground's sets, its noise slider)
+GENERATED_WITH_OWN_NOISE = ("moons", "circles", *PLAYGROUND_SETS)
 MIN_SAMPLES = 30
 MAX_NOISE = 10.0
 MAX_SEED = 2**32 - 1  # scikit-learn's random_state range
@@ -147,8 +151,11 @@ def validate_spec(spec: DatasetSpec) -> DatasetSpec:
         raise DataError("the csv dataset needs a file: set csv_path to the CSV file to load")
     if spec.n_samples is not None and spec.n_samples < MIN_SAMPLES:
         raise DataError(f"n_samples must be at least {MIN_SAMPLES} (got {spec.n_samples})")
-    if not 0 <= spec.noise <= MAX_NOISE:
-        raise DataError(f"noise must be between 0 and {MAX_NOISE:g} (got {spec.noise})")
+    max_noise = PLAYGROUND_MAX_NOISE if spec.name in PLAYGROUND_SETS else MAX_NOISE
+    if not 0 <= spec.noise <= max_noise:
+        raise DataError(
+            f"noise must be between 0 and {max_noise:g} for {spec.name} (got {spec.noise})"
+        )
     if not 0 <= spec.label_noise < 1:
         raise DataError(f"label_noise must be at least 0 and less than 1 (got {spec.label_noise})")
     if spec.imbalance is not None and not 0 < spec.imbalance < 0.5:

@@ -1,5 +1,6 @@
-"""Synthetic two-dimensional and tabular datasets, as arrays: scikit-learn's generators and
-the wave, a rule known everywhere so its inputs can be shifted honestly.
+"""Synthetic two-dimensional and tabular datasets, as arrays: scikit-learn's generators,
+TensorFlow Playground's four sets (``engine.playground_sets``) and the wave, a rule known
+everywhere so its inputs can be shifted honestly.
 
 Kept apart from ``engine.data`` so that module can stay about loading, splitting and scaling;
 each generator returns plain arrays (features, labels, class names) and ``engine.data`` wraps
@@ -17,12 +18,13 @@ import numpy as np
 from engine.config import DatasetSpec
 from engine.csv_import import MIN_ROWS_PER_CLASS
 from engine.errors import DataError
+from engine.playground_sets import PLAYGROUND_SETS
 
 GeneratedArrays = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 
 
 def generate(spec: DatasetSpec, seed: int) -> GeneratedArrays:
-    """Features, labels and class names for a generator's name (moons, circles, …)."""
+    """Features, labels and class names for a generator's name (moons, circles, spiral, …)."""
     return GENERATORS[spec.name](spec, seed)
 
 
@@ -158,10 +160,27 @@ def _make_wave(spec: DatasetSpec, seed: int) -> GeneratedArrays:
     return x, y, WAVE_CLASSES
 
 
+def _make_playground(spec: DatasetSpec, seed: int) -> GeneratedArrays:
+    """One of TensorFlow Playground's sets (see ``engine.playground_sets``).
+
+    1000 rows by default, twice Playground's 500, so that after the 70/15/15 split the
+    validation split still holds 150 points. ``spec.noise`` is Playground's own noise (0-0.5);
+    with imbalance, class 1 is the minority as for moons and circles.
+    """
+    maker, class_names = PLAYGROUND_SETS[spec.name]
+    total = spec.n_samples or 1000
+    minority = total // 2 if spec.imbalance is None else round(spec.imbalance * total)
+    if spec.imbalance is not None:
+        check_minority_rows(minority, class_names[1])
+    x, y = maker((total - minority, minority), spec.noise, np.random.default_rng(seed))
+    return x, y, class_names
+
+
 GENERATORS: dict[str, Callable[[DatasetSpec, int], GeneratedArrays]] = {
     "moons": _make_moons,
     "circles": _make_circles,
     "blobs": _make_blobs,
     "classification": _make_classification,
     "wave": _make_wave,
+    **dict.fromkeys(PLAYGROUND_SETS, _make_playground),
 }

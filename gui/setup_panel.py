@@ -86,10 +86,17 @@ class SetupPanel(QWidget):
         form = QFormLayout(box)
         self.dataset_combo = QComboBox()
         self.dataset_combo.addItems(DATASET_NAMES)
+        self.dataset_combo.setToolTip(
+            "circle, xor, gaussians and spiral are TensorFlow Playground's sets (circle: a disk "
+            "inside a ring); circles is scikit-learn's pair of thin concentric rings."
+        )
         self.n_samples_spin = _int_spin(0, 1_000_000, "default")
         self.n_samples_spin.setToolTip("Rows to generate or keep; 'default' uses the usual size.")
         self.noise_spin = _float_spin(0.0, 10.0, 0.05)
-        self.noise_spin.setToolTip("Input noise (for moons and circles: the generator's noise).")
+        self.noise_spin.setToolTip(
+            "Input noise (for moons and circles: the generator's noise; for circle, xor, "
+            "gaussians and spiral: Playground's noise slider, 0 to 0.5)."
+        )
         self.label_noise_spin = _float_spin(0.0, 0.95, 0.05)
         self.label_noise_spin.setToolTip("Share of training labels flipped to a wrong class.")
         self.imbalance_spin = _float_spin(0.0, 0.49, 0.05, special="balanced")

@@ -34,6 +34,10 @@ EXPECTED_SHAPES = {
     "blobs": (1000, 2, 3, None),
     "classification": (2000, 20, 2, None),
     "wave": (1000, 2, 2, None),
+    "circle": (1000, 2, 2, None),
+    "xor": (1000, 2, 2, None),
+    "gaussians": (1000, 2, 2, None),
+    "spiral": (1000, 2, 2, None),
 }
 
 
@@ -68,6 +72,10 @@ def test_dataset_names_are_the_public_list() -> None:
         "blobs",
         "classification",
         "wave",
+        "circle",
+        "xor",
+        "gaussians",
+        "spiral",
         "csv",
     )
     assert expected == DATASET_NAMES and tuple(EXPECTED_SHAPES) == expected[:-1]

@@ -8,6 +8,8 @@ divergence hint), so hints inform rather than nag. Torch-free: the window could 
 
 The thresholds follow CURRICULUM.md: chance loss is ln K, a validation loss 20% above its
 minimum while training loss still falls is overfitting, an ECE of 0.1 is badly calibrated.
+The three layer hints (vanishing or exploding gradients, dead units) read ``LayerHealth``, so
+they fire only while the window collects it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import numpy as np
 
 from engine import events as ev
 
+#: Hints read from ``LayerHealth``: they fire only while layer health is collected (the window
+#: shows that panel), so headless runs and scenarios never see them.
+LAYER_HINT_KINDS = ("vanishing_gradients", "exploding_gradients", "dead_units")
 HINT_KINDS = (
     "diverged",
     "stuck_at_chance",
@@ -26,6 +31,7 @@ HINT_KINDS = (
     "no_better_than_baseline",
     "minority_recall_collapse",
     "overconfident",
+    *LAYER_HINT_KINDS,
 )
 WARMUP_STEPS = 200  # judge "stuck" or "no better than a baseline" only after this many steps
 STUCK_TOLERANCE = 0.05  # validation loss no more than 5% below ln K (or above it)
@@ -37,6 +43,10 @@ HIGH_ECE = 0.1
 OVERCONFIDENCE_GAP = 0.05  # mean confidence at least 5 points above accuracy
 EXPLOSION_FACTOR = 5.0  # a batch loss this many times the chance loss has blown up
 CONFIRMATIONS = 2  # evaluations in a row that must agree before a hint fires
+VANISHING_RATIO = 1e-3  # the first layer's gradient norm below this share of the last layer's
+EXPLODING_GRAD_NORM = 1e3  # global gradient norm (from the layers' norms)
+EXPLODING_UPDATE_RATIO = 0.1  # one step moves a layer's weights by a tenth of their size
+DEAD_SHARE = 0.5  # more than half of a layer's units never active over the validation set
 
 
 @dataclass
@@ -78,6 +88,8 @@ class Diagnostician:
             return self._check_explosion(event)
         elif isinstance(event, ev.Evaluation) and event.split == "validation":
             return self._check_evaluation(event)
+        elif isinstance(event, ev.LayerHealth):
+            return self._check_layers(event)
         return []
 
     # ----- bookkeeping ----------------------------------------------------------------------
@@ -229,6 +241,73 @@ class Diagnostician:
         )
         texts = ("Overconfident probabilities", evidence, suggestion)
         return self._fire(evaluation.step, "overconfident", texts)
+
+    def _check_layers(self, health: ev.LayerHealth) -> list[ev.Hint]:
+        """Each layer check counts its own streak of ``LayerHealth`` reports in a row."""
+        return (
+            self._check_vanishing(health)
+            + self._check_exploding(health)
+            + self._check_dead_units(health)
+        )
+
+    def _check_vanishing(self, health: ev.LayerHealth) -> list[ev.Hint]:
+        """The first layer learns a thousand times slower than the last: depth ate its signal."""
+        if len(health.grad_norm) < 2 or health.step < WARMUP_STEPS:
+            return []
+        first, last = float(health.grad_norm[0]), float(health.grad_norm[-1])
+        holds = last > 0 and first < VANISHING_RATIO * last
+        if not self._confirmed("vanishing_gradients", holds):
+            return []
+        evidence = (
+            f"At step {health.step} the gradient reaching {health.layer_names[0]} is {first:.2g}, "
+            f"{last / max(first, 1e-300):.0f}x smaller than at {health.layer_names[-1]} "
+            f"({last:.2g}): the first layers barely learn."
+        )
+        suggestion = (
+            "Use relu, leaky_relu or gelu instead of sigmoid/tanh, fewer layers, normalisation "
+            "between layers, or an initialisation scaled to each layer's width (He/Xavier)."
+        )
+        texts = ("Vanishing gradients", evidence, suggestion)
+        return self._fire(health.step, "vanishing_gradients", texts)
+
+    def _check_exploding(self, health: ev.LayerHealth) -> list[ev.Hint]:
+        """Gradients or steps so large that one update rewrites a good part of the weights."""
+        total = float(np.sqrt(np.sum(np.square(health.grad_norm))))
+        ratios = np.nan_to_num(health.update_ratio, nan=0.0)
+        worst = int(np.argmax(ratios))
+        holds = total > EXPLODING_GRAD_NORM or ratios[worst] > EXPLODING_UPDATE_RATIO
+        if not self._confirmed("exploding_gradients", holds):
+            return []
+        evidence = (
+            f"At step {health.step} the gradient norm is {total:.3g} and one step changed "
+            f"{health.layer_names[worst]} by {100 * ratios[worst]:.2g}% of its size (a healthy "
+            "step changes a layer by about 0.1%)."
+        )
+        suggestion = (
+            "Lower the learning rate (divide it by 10), clip the gradients (grad_clip 1.0), or "
+            "add normalisation; check the initialisation is scaled to the layers' widths."
+        )
+        texts = ("Exploding gradients", evidence, suggestion)
+        return self._fire(health.step, "exploding_gradients", texts)
+
+    def _check_dead_units(self, health: ev.LayerHealth) -> list[ev.Hint]:
+        """ReLU units that never fire get no gradient, so they stay off for good."""
+        dead = np.nan_to_num(health.dead_fraction, nan=0.0)
+        worst = int(np.argmax(dead)) if len(dead) else 0
+        holds = len(dead) > 0 and dead[worst] > DEAD_SHARE
+        if not self._confirmed("dead_units", holds):
+            return []
+        evidence = (
+            f"At step {health.step}, {dead[worst]:.0%} of the units in "
+            f"{health.layer_names[worst]} never fire on any validation example: they output 0, "
+            "get no gradient and cannot learn again."
+        )
+        suggestion = (
+            "Lower the learning rate (a too-large step often kills ReLUs), switch to leaky_relu "
+            "or gelu, add normalisation, or use He initialisation; rewind to before they died."
+        )
+        texts = ("Dead units", evidence, suggestion)
+        return self._fire(health.step, "dead_units", texts)
 
     def _class_name(self, index: int) -> str:
         names = self.episode.class_names

@@ -168,7 +168,9 @@ class Hint:
     """A diagnosis: the run shows a classic problem, with the numbers that show it.
 
     ``kind`` is one of ``engine.diagnosis.HINT_KINDS`` ("diverged", "stuck_at_chance",
-    "overfitting", "no_better_than_baseline", "minority_recall_collapse", "overconfident");
+    "overfitting", "no_better_than_baseline", "minority_recall_collapse", "overconfident", and,
+    from ``LayerHealth`` when that is collected, "vanishing_gradients", "exploding_gradients",
+    "dead_units");
     ``evidence`` is one sentence with the numbers and steps; ``suggestion`` what to try.
     """
 
@@ -223,8 +225,10 @@ class DataView:
 class DecisionBoundary:
     """The model's predictions over a grid covering ``DataView``'s ranges, at ``step``.
 
-    Grids are (rows, cols) with row 0 at ``y_range[0]`` and column 0 at ``x_range[0]``.
-    ``positive_probability`` is P(class 1) for two-class data, else None.
+    Grids are (rows, cols) with row 0 at ``y_range[0]`` and column 0 at ``x_range[0]``; 100 x 100
+    as a rule, coarser (down to 32 x 32) for a model too slow to predict 10 000 points quickly,
+    so read the size from the array. ``positive_probability`` is P(class 1) for two-class data,
+    else None.
     """
 
     step: int
@@ -281,6 +285,10 @@ class Resources:
     cpu_percent: float
     rss_mib: float
     gpu_memory_mib: float | None  # allocated by torch on CUDA; None elsewhere
+
+
+#: The insight events, which the run store leaves out (see the note above ``DataView``).
+INSIGHT_EVENTS = (DataView, DecisionBoundary, LayerHealth, ValidationInputs, Resources)
 
 
 Event = (

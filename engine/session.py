@@ -152,7 +152,9 @@ class _TrainingLoop:
         # Imported here so that importing engine.session stays cheap until a run really starts.
         from engine.data import prepare_data
         from engine.device import resolve_device
+        from engine.insight_collector import InsightCollector
         from engine.models import describe, parameter_count
+        from engine.resources import ResourceMonitor
         from engine.trainer import Trainer
 
         device = resolve_device(self.config.device)
@@ -162,6 +164,8 @@ class _TrainingLoop:
             torch.set_num_threads(self.config.threads)
         self.data = prepare_data(self.config.dataset, self.config.seed)
         self.trainer = Trainer(self.config, self.data, device)
+        self.insights = InsightCollector(self.trainer, self.data, self.emit)
+        self.resources = ResourceMonitor(device)
         self.description = describe(
             self.trainer.model, self.config.model, self.data.n_features, self.data.n_classes
         )
@@ -198,6 +202,7 @@ class _TrainingLoop:
                 scenario=self.config.scenario,
             )
         )
+        self.insights.announce()
         self.emit(ev.StateChanged(step=self.step, state=self.state))
 
     # ----- main loop ------------------------------------------------------------------------
@@ -207,6 +212,8 @@ class _TrainingLoop:
         self._announce()
         self.checkpoints.append(self.trainer.checkpoint(self.step))
         self.evaluate()
+        # The first rate counts training only, not building the data and model.
+        self.last_published = time.perf_counter()
         while not self.stop_requested:
             self.apply_pending_commands(block=not self._should_step())
             if self.stop_requested:
@@ -241,8 +248,10 @@ class _TrainingLoop:
         next_step = self.step + 1
         while self.schedule and self.schedule[0].step <= next_step:
             self.set_param(self.schedule.pop(0).change)
-        self.trainer.train_step(next_step)
+        measured = self.trainer.train_step(next_step, self.insights.inspect_next_step)
         self.step = next_step
+        if measured is not None:
+            self.insights.after_inspected_step(next_step, measured)
         self.steps_since_publish += 1
         single_stepping = self.steps_left_in_single_step > 0
         if single_stepping:
@@ -276,6 +285,9 @@ class _TrainingLoop:
     # ----- publishing -----------------------------------------------------------------------
     def publish_steps(self) -> None:
         """Send the step metrics gathered since the last publish; pause on a non-finite loss."""
+        resources = self.resources.maybe_sample(self.step)
+        if resources is not None:
+            self.emit(resources)
         now = time.perf_counter()
         steps, loss, accuracy, grad_norm, lr = self.trainer.fetch_step_records()
         elapsed = now - self.last_published
@@ -301,10 +313,13 @@ class _TrainingLoop:
         self.steps_left_in_single_step = 0
         self._set_state("paused")
 
-    def evaluate(self) -> None:
+    def evaluate(self, refresh_insights: bool = False) -> None:
+        """Score the splits; insights follow the validation scores (at once when paused)."""
         epoch = self.step / self.trainer.steps_per_epoch
         validation = self.trainer.evaluate("validation", self.step, epoch)
         self.emit(validation)
+        idle = self.state != "running" and self.steps_left_in_single_step == 0
+        self.insights.after_evaluation(self.step, refresh=refresh_insights or idle)
         if "deployment" in self.trainer.splits:
             self.emit(self.trainer.evaluate("deployment", self.step, epoch))
         if self.test_opened_at is not None:
@@ -355,9 +370,11 @@ class _TrainingLoop:
             self.open_test_set()
         elif isinstance(command, cmd.Evaluate):
             self.publish_steps()
-            self.evaluate()
+            self.evaluate(refresh_insights=True)
         elif isinstance(command, cmd.FitTemperature | cmd.ClearTemperature):
             self.set_temperature(fit=isinstance(command, cmd.FitTemperature))
+        elif isinstance(command, cmd.SetInsights):
+            self.insights.configure(command, self.step)
 
     def set_param(self, change: cmd.SetParam) -> None:
         old = self.trainer.settings[change.key]

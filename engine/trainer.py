@@ -24,6 +24,7 @@ from engine.commands import DEFAULT_SETTINGS
 from engine.config import RunConfig
 from engine.data import PreparedData
 from engine.events import Evaluation
+from engine.layers import LayerStep, StepProbe, find_layers
 from engine.models import build_model, set_dropout
 
 #: The training split is scored on at most this many fixed rows per evaluation, so evaluation
@@ -79,6 +80,7 @@ class Trainer:
         ).to(device)
         self.initial_state = copy.deepcopy(self.model.state_dict())
         self.parameters = list(self.model.parameters())
+        self.layers = find_layers(self.model)
         self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
         self.train_x = torch.as_tensor(data.train_x, device=device)
         self._build_training_labels(data, config.seed)
@@ -158,8 +160,13 @@ class Trainer:
         return max(1, math.ceil(len(self.train_y) / self.settings["batch_size"]))
 
     # ----- one step -------------------------------------------------------------------------
-    def train_step(self, step: int) -> None:
-        """One optimizer step; its loss, batch accuracy and gradient norm stay on the device."""
+    def train_step(self, step: int, inspect_layers: bool = False) -> LayerStep | None:
+        """One optimizer step; its loss, batch accuracy and gradient norm stay on the device.
+
+        ``inspect_layers`` (one step per evaluation interval, when layer health is shown) also
+        measures each layer's gradient norm and how far the update moved its weights; every
+        other step pays only for the flag's check.
+        """
         indices = self._next_batch_indices()
         inputs, targets = self.train_x[indices], self.train_y[indices]
         logits = self.model(inputs)
@@ -177,6 +184,9 @@ class Trainer:
         objective.backward()
         grads = [p.grad for p in self.parameters if p.grad is not None]
         grad_norm = get_total_norm(grads)
+        probe = StepProbe(self.layers) if inspect_layers else None
+        if probe is not None:
+            probe.before_update()
         if self.settings["grad_clip"] > 0:
             clip_grads_with_norm_(self.parameters, self.settings["grad_clip"], grad_norm)
         self.optimizer.step()
@@ -186,6 +196,7 @@ class Trainer:
         self._grad_norms.append(grad_norm)
         self._record_steps.append(step)
         self._record_lrs.append(self.settings["lr"])
+        return None if probe is None else probe.after_update()
 
     def fetch_step_records(
         self,
@@ -248,6 +259,11 @@ class Trainer:
             return self.model(inputs)
         finally:
             self.model.train(was_training)
+
+    def probabilities(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Class probabilities exactly as an evaluation sees them: eval mode (unless the
+        no_eval_mode bug), logits divided by the current temperature."""
+        return torch.softmax(self._logits(inputs).float() / self.temperature, dim=1)
 
     def _log_probabilities(self, split: str) -> torch.Tensor:
         """Raw (temperature 1) log-probabilities of a split's rows."""

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine import events as ev
 from engine.config import RunConfig
 from engine.runs import schema
 from engine.runs.codec import encode_event
@@ -61,8 +62,12 @@ class RunRecorder:
         self._thread.start()
 
     def record(self, events: Iterable[object], at: float | None = None) -> None:
-        """Queue drained events; ``at`` (seconds since start) overrides the clock (synthetic runs)."""
-        batch = list(events)
+        """Queue drained events; ``at`` (seconds since start) overrides the clock (synthetic runs).
+
+        Insight events (decision boundary, layer health, …) are left out: large, and replay
+        cannot show them against a model it does not have.
+        """
+        batch = [event for event in events if not isinstance(event, ev.INSIGHT_EVENTS)]
         if batch:
             moment = time.monotonic() - self._started if at is None else at
             self._pending.append((moment, batch))

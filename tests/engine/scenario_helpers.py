@@ -7,6 +7,7 @@ then asking for exactly ``n`` more steps, so every run is reproducible from its 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -57,7 +58,22 @@ class ScenarioRun:
             ),
             timeout=RUN_TIMEOUT_S,
         )
+        self._settle()
         return [e for e in of_type(self.events, ev.Evaluation) if e.split == "validation"][-1].step
+
+    def _settle(self, quiet_s: float = 0.2) -> None:
+        """Drain until no new events came for ``quiet_s``.
+
+        Commands sent before the Evaluate (a temperature fit, a reset) evaluate too, and the
+        first of those evaluations may arrive before the later commands ran.
+        """
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < quiet_s:
+            fresh = [e for e in self.session.drain() if not isinstance(e, ev.Resources)]
+            if fresh:
+                self.events.extend(fresh)
+                quiet_since = time.monotonic()
+            time.sleep(0.005)
 
     def apply(self, commands: list[cmd.Command]) -> int:
         """Send ``commands`` and return the step the run stands at once they are applied."""

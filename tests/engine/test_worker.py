@@ -114,3 +114,19 @@ def test_gui_side_engine_modules_do_not_import_torch():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_worker_relays_insights_when_asked():
+    session = ProcessSession(small_config())
+    session.start()
+    try:
+        session.send(cmd.SetInsights(boundary=True, layer_health=True))
+        events = collect_until(
+            session,
+            [],
+            lambda e: bool(of_type(e, ev.DecisionBoundary)) and bool(of_type(e, ev.LayerHealth)),
+        )
+    finally:
+        session.close()
+    assert of_type(events, ev.DataView) and of_type(events, ev.ValidationInputs)
+    assert of_type(events, ev.DecisionBoundary)[0].predicted_class.shape == (100, 100)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import numpy as np
+
 from engine import events as ev
 from engine.runs.recorder import RunRecorder
 from engine.runs.store import RunStore
@@ -71,3 +73,19 @@ def test_a_run_whose_training_died_is_interrupted(tmp_path):
         message = "the training process was killed by signal 9 (SIGKILL)"
         recorder.record([ev.Error(message=message, detail=""), ev.StateChanged(0, "error")])
         assert recorder.finish() == "interrupted"
+
+
+def test_insight_events_are_not_recorded(tmp_path):
+    """Boundary grids, layer health, resources…: large views of a model replay does not have."""
+    grid = np.zeros((4, 4), dtype=np.float32)
+    insights = [
+        ev.DecisionBoundary(3, grid.astype(np.int16), grid, None, 1.0),
+        ev.ValidationInputs(np.zeros((2, 2), dtype=np.float32), ("a", "b"), None),
+        ev.Resources(step=3, cpu_percent=90.0, rss_mib=300.0, gpu_memory_mib=None),
+    ]
+    with RunStore(tmp_path / "runs.sqlite") as store:
+        recorder = RunRecorder(store, lesson_config())
+        recorder.record([ev.TestSetOpened(step=3), *insights, ev.Finished(3, "stopped")])
+        recorder.finish()
+        loaded = store.load_events(recorder.run_id)
+    assert [type(event) for event in loaded] == [ev.TestSetOpened, ev.Finished]

@@ -34,6 +34,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/recording_bench.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_bench.py
+	$(BIN)/python bench/insights_bench.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/insights_window.py
 
 clean:
 	rm -rf $(VENV)

@@ -3,7 +3,9 @@
 Reports, for the same model and data (digits, MLP 64-128-128-10, batch 32):
 - training steps/s with the full window live at ~30 Hz vs headless (an in-process ThreadSession),
   with 1k-point curves (a fresh run) and with 100k points of history per training curve;
-- median and 95th-percentile frame cost (drain + fold + refresh + paint) at 1k and 100k points;
+- median and 95th-percentile frame cost (drain + fold + refresh + paint) at 1k and 100k points,
+  split into refresh (``frame()``: drain, fold, panels) and paint (Qt, after it), and each
+  panel's refresh cost per frame (``bench/frame_profile.py`` has a profile and the slowest frames);
 - event-to-screen latency (StepMetrics leaving the training thread → painted);
 - command-to-effect (SetParam sent → ParamChanged back from the worker) and its step;
 - launch → visible window and launch → first training step (a real `main.py --timing` process);
@@ -34,6 +36,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from bench.panel_timing import timed_panels  # noqa: E402
 from engine import commands as cmd  # noqa: E402
 from engine import events as ev  # noqa: E402
 from engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
@@ -153,7 +156,8 @@ def run_window(app: QApplication, config: RunConfig, seconds: float, history: in
     window.start_session(config)
     window.frame_timer.stop()
     probe = probes[-1]
-    frames, latencies, rss = [], [], []
+    panel_costs, _ = timed_panels(window)
+    frames, refreshes, latencies, rss = [], [], [], []
     commands_sent: list[tuple[float, int]] = []
     started = time.monotonic()
     next_frame = started
@@ -161,6 +165,7 @@ def run_window(app: QApplication, config: RunConfig, seconds: float, history: in
         begin = time.perf_counter()
         probe.newest_publish = None
         window.frame()
+        refreshes.append((time.perf_counter() - begin) * 1000)
         app.processEvents()
         frames.append((time.perf_counter() - begin) * 1000)
         if probe.newest_publish:
@@ -188,15 +193,22 @@ def run_window(app: QApplication, config: RunConfig, seconds: float, history: in
         for (_, seen), (_, change) in zip(commands_sent, probe.param_changes, strict=False)
     ]
     rate = window.summary.steps_per_second
-    points = len(window.state.train)
+    train = window.state.train
+    points = getattr(train, "total_rows", len(train))
+    per_panel = {name: sum(costs) / max(len(frames), 1) for name, costs in panel_costs.items()}
     window.close()
     app.processEvents()
     warm = frames[len(frames) // 5 :]  # skip start-up frames
+    warm_refresh = refreshes[len(refreshes) // 5 :]
+    paints = [frame - refresh for frame, refresh in zip(warm, warm_refresh, strict=True)]
     return {
         "steps_per_second": rate,
         "points": points,
         "frame_median_ms": statistics.median(warm),
         "frame_p95_ms": float(np.percentile(warm, 95)),
+        "refresh_median_ms": statistics.median(warm_refresh),
+        "paint_median_ms": statistics.median(paints),
+        **{f"panel_{name}_ms": cost for name, cost in per_panel.items()},
         "latency_median_ms": statistics.median(latencies) if latencies else float("nan"),
         "command_to_effect_ms": statistics.median(effect) if effect else float("nan"),
         "command_step_gap": statistics.median(steps_after) if steps_after else float("nan"),
@@ -275,6 +287,13 @@ def main() -> None:
             f"p95 {med['frame_p95_ms']:.1f} ms  latency {med['latency_median_ms']:.0f} ms  "
             f"command→effect {med['command_to_effect_ms']:.0f} ms (step gap {med['command_step_gap']:.0f})  "
             f"RSS gui {med['rss_gui_mib']:.0f} MiB worker {med['rss_worker_mib']:.0f} MiB"
+        )
+        panels = ", ".join(
+            f"{key[6:-3]} {value:.2f}" for key, value in med.items() if key.startswith("panel_")
+        )
+        print(
+            f"{'':<27} refresh median {med['refresh_median_ms']:.1f} ms, paint median "
+            f"{med['paint_median_ms']:.1f} ms; mean refresh ms per frame: {panels}"
         )
     shown, first = launch_timings(args.repeats)
     print(f"launch → window shown            : {shown:.2f} s (median)")

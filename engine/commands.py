@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine.errors import SettingError
+
+if TYPE_CHECKING:
+    from engine.config import DatasetSpec
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 WEIGHTINGS = ("none", "balanced")
@@ -224,6 +228,19 @@ class SetInsights:
     layer_health: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PreviewData:
+    """Build the points ``dataset`` would give (with ``seed``) and send them back as a preview.
+
+    The window's Setup panel asks for this while a data knob moves, so the student sees the new
+    points at once; the training process builds them because it already has the generators
+    (scikit-learn) loaded, and the window stays light. Answered by ``DataPreview``.
+    """
+
+    dataset: DatasetSpec
+    seed: int
+
+
 Command = (
     SetParam
     | Pause
@@ -237,6 +254,7 @@ Command = (
     | FitTemperature
     | ClearTemperature
     | SetInsights
+    | PreviewData
 )
 
 

@@ -287,8 +287,30 @@ class Resources:
     gpu_memory_mib: float | None  # allocated by torch on CUDA; None elsewhere
 
 
+@dataclass(frozen=True, slots=True)
+class DataPreview:
+    """The answer to ``PreviewData``: the points pending data settings would give, or why none.
+
+    ``view`` is None when the settings make no data (``error`` says why in one sentence) or the
+    data has a single feature (``error`` says so too).
+    """
+
+    dataset: object  # the DatasetSpec asked about, so a stale answer can be told apart
+    seed: int
+    view: DataView | None
+    class_names: tuple[str, ...]
+    error: str | None
+
+
 #: The insight events, which the run store leaves out (see the note above ``DataView``).
-INSIGHT_EVENTS = (DataView, DecisionBoundary, LayerHealth, ValidationInputs, Resources)
+INSIGHT_EVENTS = (
+    DataView,
+    DecisionBoundary,
+    LayerHealth,
+    ValidationInputs,
+    Resources,
+    DataPreview,
+)
 
 
 Event = (
@@ -310,4 +332,5 @@ Event = (
     | LayerHealth
     | ValidationInputs
     | Resources
+    | DataPreview
 )

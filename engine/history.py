@@ -75,6 +75,10 @@ class RunHistory:
     changes: list[ev.ParamChanged] = field(default_factory=list)
     temperatures: list[ev.TemperatureFitted] = field(default_factory=list)
     completed: bool = False
+    #: Most step rows (and evaluation points per split) kept; None keeps all. Past it the older
+    #: half is thinned 2:1, keeping the worse loss of each pair, so spikes and divergences stay
+    #: visible to the checks while a window running for hours holds bounded memory.
+    max_rows: int | None = None
 
     @classmethod
     def from_events(cls, events: Iterable[ev.Event]) -> RunHistory:
@@ -85,12 +89,14 @@ class RunHistory:
 
     def update(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
-            self.__init__()  # a reset is a new timeline
+            self.__init__(max_rows=self.max_rows)  # a reset is a new timeline
             self.run = event
         elif isinstance(event, ev.StepMetrics):
             self.steps.frombytes(np.asarray(event.steps, dtype=np.int64).tobytes())
             self.losses.frombytes(np.asarray(event.loss, dtype=np.float64).tobytes())
             self.grad_norms.frombytes(np.asarray(event.grad_norm, dtype=np.float64).tobytes())
+            if self.max_rows is not None and len(self.steps) > self.max_rows:
+                self._thin_old_steps()
         elif isinstance(event, ev.Evaluation):
             self._add_evaluation(event)
         elif isinstance(event, ev.Rewound):
@@ -105,6 +111,20 @@ class RunHistory:
             points.pop()
         points.append(point_of(evaluation))
         self.latest[evaluation.split] = evaluation
+        if self.max_rows is not None and len(points) > self.max_rows:
+            half = len(points) // 2
+            points[:half] = points[:half:2]
+
+    def _thin_old_steps(self) -> None:
+        """Halve the older half of the step rows, keeping the worse (or non-finite) loss of a pair."""
+        pairs = len(self.steps) // 4  # the older half, as pairs
+        losses = np.asarray(self.losses)[: 2 * pairs].reshape(pairs, 2)
+        badness = np.where(np.isfinite(losses), losses, np.inf)
+        rows = 2 * np.arange(pairs) + np.argmax(badness, axis=1)
+        for name, code in (("steps", "q"), ("losses", "d"), ("grad_norms", "d")):
+            column = np.asarray(getattr(self, name))
+            kept = np.concatenate((column[rows], column[2 * pairs :]))
+            setattr(self, name, array(code, kept.tobytes()))
 
     def _record(self, event: ev.Event) -> None:
         if isinstance(event, ev.Diverged):

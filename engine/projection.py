@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.data import PreparedData
-from engine.events import DataView
+from engine.config import DatasetSpec
+from engine.data import PreparedData, prepare_data
+from engine.errors import TrainScopeError
+from engine.events import DataPreview, DataView
 
 MARGIN = 0.1  # the plane's ranges cover the points plus this share of their spread on each side
 
@@ -92,3 +94,13 @@ def grid_points(view: DataView, size: int) -> np.ndarray:
     ys = np.linspace(*view.y_range, size)
     grid_x, grid_y = np.meshgrid(xs, ys)
     return np.column_stack((grid_x.ravel(), grid_y.ravel()))
+
+
+def preview(spec: DatasetSpec, seed: int) -> DataPreview:
+    """The points ``spec`` would give, or the one sentence saying why it gives none."""
+    try:
+        prepared = prepare_data(spec, seed)
+        view, _plane = data_view(prepared)
+    except (TrainScopeError, ValueError) as error:
+        return DataPreview(spec, seed, None, (), str(error))
+    return DataPreview(spec, seed, view, tuple(prepared.class_names), None)

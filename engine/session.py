@@ -375,6 +375,10 @@ class _TrainingLoop:
             self.set_temperature(fit=isinstance(command, cmd.FitTemperature))
         elif isinstance(command, cmd.SetInsights):
             self.insights.configure(command, self.step)
+        elif isinstance(command, cmd.PreviewData):
+            from engine.projection import preview
+
+            self.emit(preview(command.dataset, command.seed))
 
     def set_param(self, change: cmd.SetParam) -> None:
         old = self.trainer.settings[change.key]

@@ -7,10 +7,14 @@ number. No torch here: the GUI process imports it.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 from engine import events as ev
 from engine.history import RunHistory
+
+BOUNDED_HISTORY_ROWS = 1 << 19  # ~12 MiB of step rows
+RECENT_EVALUATIONS = 10_000  # evaluation costs kept for the median (bounded for long runs)
 
 
 def _clean(value: float | None) -> float | None:
@@ -37,10 +41,15 @@ class RunSummary:
     test_opened_at: int | None = None
     errors: list[str] = field(default_factory=list)
     finished_reason: str | None = None
-    eval_ms: list[float] = field(default_factory=list)
+    eval_ms: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_EVALUATIONS))
     last_deployment: ev.Evaluation | None = None
     hints: list[ev.Hint] = field(default_factory=list)
     history: RunHistory = field(default_factory=RunHistory)
+
+    @classmethod
+    def bounded(cls) -> RunSummary:
+        """For a window that may train for hours: its history thins old steps past ~0.5M rows."""
+        return cls(history=RunHistory(max_rows=BOUNDED_HISTORY_ROWS))
 
     def update(self, event: ev.Event) -> None:
         self.history.update(event)

@@ -4,7 +4,9 @@ Docks let a student pull the confusion matrix onto a second screen or close what
 not need; an instructor on a projector can give the loss chart half the wall. The default is a
 plain grid that reads left to right: steering on the left (the lesson, the controls and the
 setup as tabs, the hints under them), then how training goes (loss, accuracy), what the model
-gets wrong (confusion), and how far to trust it (calibration, threshold) below.
+gets wrong (confusion), and how far to trust it (calibration, threshold) below. The insight
+panels (decision boundary, mistakes, layer health) share one tabbed dock at the end of the top
+row, so every other panel stays in sight.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 #: Default widths at 1600 x 1000: the controls column, then the charts.
 CONTROLS_WIDTH = 330
 TOP_ROW_HEIGHT = 500
-#: Loss, accuracy, confusion: the matrix gets a little more, its title carries the threshold.
-TOP_ROW_SHARES = (0.32, 0.28, 0.40)
+#: Loss, accuracy, confusion, then the insight tabs (decision boundary, mistakes, layer health).
+TOP_ROW_SHARES = (0.24, 0.19, 0.27, 0.30)
 #: Share of the left column's height that the hints get under the lesson / controls tabs.
 HINTS_SHARE = 0.25
 #: The panels a scenario's watch-for notes may name → the dock that shows it (where one exists).
@@ -49,7 +51,7 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     """Put every dock back in the default grid (also brings back closed and floating ones).
 
     ``docks`` needs the keys lesson, controls, setup, hints, loss, accuracy, confusion,
-    calibration, threshold.
+    calibration, threshold, and the insight tabs boundary, mistakes, layer_health.
     """
     for dock in docks.values():
         dock.setFloating(False)
@@ -62,10 +64,14 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.splitDockWidget(docks["loss"], docks["calibration"], Qt.Vertical)
     window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Horizontal)
     window.splitDockWidget(docks["accuracy"], docks["confusion"], Qt.Horizontal)
+    window.splitDockWidget(docks["confusion"], docks["boundary"], Qt.Horizontal)
+    window.tabifyDockWidget(docks["boundary"], docks["mistakes"])
+    window.tabifyDockWidget(docks["boundary"], docks["layer_health"])
     window.splitDockWidget(docks["calibration"], docks["threshold"], Qt.Horizontal)
     for dock in docks.values():
         dock.show()
     docks["controls"].raise_()
+    docks["boundary"].raise_()
     resize_default(window, docks)
 
 
@@ -76,9 +82,8 @@ def resize_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.resizeDocks([docks["controls"], docks["loss"]], [CONTROLS_WIDTH, charts], Qt.Horizontal)
     third = charts // 3
     top_row = [round(charts * share) for share in TOP_ROW_SHARES]
-    window.resizeDocks(
-        [docks["loss"], docks["accuracy"], docks["confusion"]], top_row, Qt.Horizontal
-    )
+    top_docks = [docks[name] for name in ("loss", "accuracy", "confusion", "boundary")]
+    window.resizeDocks(top_docks, top_row, Qt.Horizontal)
     window.resizeDocks(
         [docks["calibration"], docks["threshold"]], [third, charts - third], Qt.Horizontal
     )

@@ -31,15 +31,19 @@ from gui.banner import ProblemBanner
 from gui.classroom import ClassroomLayout
 from gui.controls import ControlsPanel
 from gui.docks import VerticalScroller, arrange_default, fit_bottom_row, make_dock
+from gui.insights_wiring import InsightsWiring
 from gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editors
 from gui.lesson_controller import LessonController
 from gui.menus import build_menus
 from gui.panels.accuracy_panel import AccuracyPanel
 from gui.panels.base import Panel
+from gui.panels.boundary_panel import BoundaryPanel
 from gui.panels.confusion_panel import ConfusionPanel
 from gui.panels.hints_panel import HintsPanel
+from gui.panels.layer_health_panel import LayerHealthPanel
 from gui.panels.lesson_panel import LessonPanel
 from gui.panels.loss_panel import LossPanel
+from gui.panels.mistakes_panel import MistakesPanel
 from gui.panels.reliability_panel import ReliabilityPanel
 from gui.panels.threshold_panel import ThresholdPanel
 from gui.recording import RunLibrary, WindowRecording
@@ -54,6 +58,7 @@ log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 33  # ~30 Hz: smooth to the eye, and 60 Hz would cost training speed
 HISTORY = 2000  # frames of cost / latency kept for the benchmark
+STATUS_INTERVAL_S = 0.2  # the step count at 5 Hz reads fine; relabelling it at 30 Hz cost ~0.5 ms
 STOP_WAIT_S = 3.0
 ZOOM_STEP = 1.15
 DEFAULT_SIZE = (1600, 1000)
@@ -65,6 +70,9 @@ PANEL_TYPES: dict[str, type[Panel]] = {
     "confusion": ConfusionPanel,
     "calibration": ReliabilityPanel,
     "threshold": ThresholdPanel,
+    "boundary": BoundaryPanel,  # the three insight panels share one tabbed dock (gui.docks)
+    "mistakes": MistakesPanel,
+    "layer_health": LayerHealthPanel,
 }
 
 
@@ -109,7 +117,7 @@ class MainWindow(QMainWindow):
         self.session_factory = session_factory
         self.session: Session | None = None
         self.state = RunState()
-        self.summary = RunSummary()
+        self.summary = RunSummary.bounded()
         self.window_settings = WindowSettings(settings if settings is not None else QSettings())
         self.theme = Theme.for_scale(self.window_settings.scale(), self.window_settings.classroom())
         self._remembered_classroom = self.theme.classroom  # --present does not change it
@@ -117,6 +125,7 @@ class MainWindow(QMainWindow):
         self._last_error: str | None = None
         self._laid_out_for_binary: bool | None = None
         self._status_drawn: tuple[int, int] | None = None
+        self._status_drawn_at = 0.0
         self._frame_costs: deque[float] = deque(maxlen=HISTORY)
         self._latencies: deque[float] = deque(maxlen=HISTORY)
         self.setFont(self.theme.font())
@@ -135,6 +144,7 @@ class MainWindow(QMainWindow):
         self.classroom = ClassroomLayout(self, self.docks)
         self.lessons.lesson_changed.connect(self.classroom.follow_lesson)
         self.classroom.follow(self.theme.classroom, self.lessons.scenario)
+        self.insight_wiring = InsightsWiring(self)  # SetInsights, the insight tabs, previews
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
         self.frame_timer.timeout.connect(self.frame)
@@ -261,18 +271,20 @@ class MainWindow(QMainWindow):
             self._take_events(events)
         self._check_session_health()
         drawn = self._refresh_visible_panels()
+        self.insight_wiring.after_frame()
         published_at = _newest_publish_time(events)
         if published_at and self.panels["loss"] in drawn:
             self._latencies.append((time.time() - published_at) * 1000.0)
         status_key = (id(self.state), self.state.status_version)
-        if status_key != self._status_drawn:
-            self._status_drawn = status_key
+        status_due = started - self._status_drawn_at >= STATUS_INTERVAL_S  # held back: next frames
+        if status_key != self._status_drawn and status_due:
+            self._status_drawn, self._status_drawn_at = status_key, started
             self.status.show_run(self.state)
         self._frame_costs.append((time.perf_counter() - started) * 1000.0)
 
     def _take_events(self, events: list[ev.Event]) -> None:
         if self._awaiting_new_run and any(isinstance(event, ev.RunStarted) for event in events):
-            self.state, self.summary = fresh_state_after(self.state), RunSummary()
+            self.state, self.summary = fresh_state_after(self.state), RunSummary.bounded()
             self._awaiting_new_run = False
         self._summarize(events)
         self.state.apply(events)
@@ -346,7 +358,7 @@ class MainWindow(QMainWindow):
     @Slot(float)
     def _on_threshold_changed(self, threshold: float) -> None:
         self.state.set_threshold(threshold)
-        self._refresh_now("confusion", "threshold")
+        self._refresh_now("confusion", "threshold", "boundary")
 
     @Slot(float, float)
     def _on_costs_changed(self, cost_fp: float, cost_fn: float) -> None:
@@ -431,6 +443,7 @@ class MainWindow(QMainWindow):
             return
         arrange_default(self, self.docks)
         self._fit_bottom_row()
+        self.insight_wiring.raise_tab()
 
     @Slot()
     def leave_field(self) -> None:

@@ -17,7 +17,8 @@ import numpy as np
 
 from engine import events as ev
 from engine.runs.replay import ReplaySeeked  # torch-free
-from gui.series import GrowableSeries
+from gui.insight_state import InsightState
+from gui.series import CompactingSeries, GrowableSeries
 
 MarkerKind = Literal["param", "rewind", "diverged", "test_opened", "reset", "hint"]
 
@@ -30,6 +31,9 @@ HINT_MARKER_LABELS = {
     "no_better_than_baseline": "at the baseline",
     "minority_recall_collapse": "rare class missed",
     "overconfident": "overconfident",
+    "vanishing_gradients": "vanishing gradients",
+    "exploding_gradients": "exploding gradients",
+    "dead_units": "dead units",
 }
 
 SMOOTHING_STEPS = 50
@@ -79,7 +83,9 @@ class RunState:
     def __init__(self) -> None:
         self.run: ev.RunStarted | None = None
         self._identity = object()
-        self.train = GrowableSeries(TRAIN_COLUMNS)
+        # The newest steps exact, older ones in min/max/mean buckets: bounded memory however
+        # long the run (the run store on disk keeps every step).
+        self.train = CompactingSeries(TRAIN_COLUMNS)
         self.evaluations = GrowableSeries(EVALUATION_COLUMNS, capacity=256)
         self.latest_by_split: dict[str, ev.Evaluation] = {}
         self._recent: dict[str, deque[ev.Evaluation]] = {}
@@ -113,6 +119,8 @@ class RunState:
             ReplaySeeked: self._on_replay_seeked,
             ev.Hint: self._on_hint,
         }
+        self.insights = InsightState()  # the newest boundary, layer health, resources…
+        self._handlers.update(self.insights.handlers())
 
     @property
     def run_key(self) -> tuple[object, int]:
@@ -176,6 +184,7 @@ class RunState:
         """A first start, or a reset: either way the history starts over at step 0."""
         was_running_before = self.run is not None
         self.run = event
+        self.insights.on_run_started()
         self.train.clear()
         self.evaluations.clear()
         self.latest_by_split.clear()

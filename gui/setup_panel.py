@@ -14,7 +14,7 @@ import csv
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.cli import parse_hidden
-from engine.config import ACTIVATIONS, MODEL_KINDS, RunConfig
+from engine.config import ACTIVATIONS, MODEL_KINDS, DatasetSpec, RunConfig
 from engine.csv_import import DELIMITERS
 from engine.data import DATASET_NAMES, load_csv, validate_spec
 from engine.errors import DataError, TrainScopeError
@@ -38,6 +38,7 @@ from gui import dialogs
 from gui.theme import Theme
 
 RESTART_QUESTION = "This needs a new model and restarts training — continue?"
+PREVIEW_DELAY_MS = 200  # a spin box held down previews once it settles, not at every value
 
 
 def read_csv_header(path: str) -> list[str]:
@@ -60,6 +61,8 @@ class SetupPanel(QWidget):
     """Dataset and model choices; ``apply_requested(RunConfig)`` once confirmed."""
 
     apply_requested = Signal(object)
+    #: (DatasetSpec, seed) shortly after a data knob changed, so the new points can be previewed.
+    data_preview_requested = Signal(object, int)
 
     def __init__(self, theme: Theme, config: RunConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +79,9 @@ class SetupPanel(QWidget):
         self.apply_button = QPushButton("Apply and restart training…")
         layout.addWidget(self.apply_button)
         layout.addStretch(1)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_DELAY_MS)
         self._connect()
         self.apply_theme(theme)
         self.show_config(config)
@@ -140,6 +146,13 @@ class SetupPanel(QWidget):
         self.apply_button.clicked.connect(self.ask_apply)
         self.model_combo.currentTextChanged.connect(self._on_model_kind_chosen)
         self.label_column_combo.currentTextChanged.connect(self._on_label_column_chosen)
+        self._preview_timer.timeout.connect(self._emit_preview)
+        for spin in (self.n_samples_spin, self.noise_spin, self.label_noise_spin):
+            spin.valueChanged.connect(self._on_data_knob_changed)
+        for spin in (self.imbalance_spin, self.seed_spin):
+            spin.valueChanged.connect(self._on_data_knob_changed)
+        for combo in (self.dataset_combo, self.label_column_combo):
+            combo.currentTextChanged.connect(self._on_data_knob_changed)
 
     # --- reading and writing the form ----------------------------------------------------
     def show_config(self, config: RunConfig) -> None:
@@ -157,23 +170,12 @@ class SetupPanel(QWidget):
         self.activation_combo.setCurrentText(model.activation)
         if spec.csv_path:
             self._show_csv(spec.csv_path, spec.label_column)
+        self._preview_timer.stop()  # filling the form is not the student turning a knob
 
     def build_config(self) -> RunConfig:
         """The configuration the form describes; raises ``TrainScopeError`` in one sentence."""
-        name = self.dataset_combo.currentText()
-        is_csv = name == "csv"
-        if is_csv and not self.csv_path:
-            raise DataError("choose a file with Import CSV… first")
-        dataset = replace(
-            self.config.dataset,
-            name=name,
-            n_samples=self.n_samples_spin.value() or None,
-            noise=self.noise_spin.value(),
-            label_noise=self.label_noise_spin.value(),
-            imbalance=self.imbalance_spin.value() or None,
-            csv_path=self.csv_path if is_csv else None,
-            label_column=(self.label_column_combo.currentText() or None) if is_csv else None,
-        )
+        dataset = self.pending_dataset()
+        is_csv = dataset.name == "csv"
         model = replace(
             self.config.model,
             kind=self.model_combo.currentText(),
@@ -186,6 +188,35 @@ class SetupPanel(QWidget):
         if is_csv:
             load_csv(dataset.csv_path, dataset.label_column)  # the whole file, numbers checked
         return config
+
+    def pending_dataset(self) -> DatasetSpec:
+        """The data the form describes (not yet checked); raises ``DataError`` for csv without a file."""
+        name = self.dataset_combo.currentText()
+        is_csv = name == "csv"
+        if is_csv and not self.csv_path:
+            raise DataError("choose a file with Import CSV… first")
+        return replace(
+            self.config.dataset,
+            name=name,
+            n_samples=self.n_samples_spin.value() or None,
+            noise=self.noise_spin.value(),
+            label_noise=self.label_noise_spin.value(),
+            imbalance=self.imbalance_spin.value() or None,
+            csv_path=self.csv_path if is_csv else None,
+            label_column=(self.label_column_combo.currentText() or None) if is_csv else None,
+        )
+
+    @Slot()
+    def _on_data_knob_changed(self) -> None:
+        self._preview_timer.start()  # restarts: one preview when the knob comes to rest
+
+    @Slot()
+    def _emit_preview(self) -> None:
+        try:
+            dataset = self.pending_dataset()
+        except TrainScopeError:
+            return  # nothing to preview yet (csv chosen, no file): Apply says why
+        self.data_preview_requested.emit(dataset, self.seed_spin.value())
 
     # --- actions -------------------------------------------------------------------------
     @Slot()

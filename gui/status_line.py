@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 from gui.run_state import RunState
 from gui.theme import Theme
 
-FIELDS = ("device", "state", "step", "epoch", "speed")
+FIELDS = ("device", "state", "step", "epoch", "speed", "resources")
 
 
 class StatusLine:
@@ -46,6 +46,10 @@ class StatusLine:
         if state.messages and state.messages[-1] is not self._shown_message:
             self.show_message(state.messages[-1], error=True)
             self._shown_message = state.messages[-1]
+
+    def show_resources(self, text: str) -> None:
+        """The worker's CPU and memory and the window's own (``gui.resources_readout``)."""
+        self.fields["resources"].setText(text)
 
     def show_message(self, text: str, error: bool = False) -> None:
         """One sentence; errors in the theme's error colour."""

@@ -46,6 +46,24 @@ class Palette:
     histogram: str = "#b7c9dd"
     error_text: str = "#c0392b"
     heatmap: str = "viridis"
+    #: One colour per class (decision boundary, mistakes): Okabe-Ito first, class 0 orange and
+    #: class 1 blue as in TensorFlow Playground, so a two-class boundary reads orange–white–blue.
+    classes: tuple[str, ...] = (
+        "#E69F00",
+        "#0072B2",
+        "#009E73",
+        "#CC79A7",
+        "#D55E00",
+        "#56B4E9",
+        "#882E72",
+        "#8C564B",
+        "#555555",
+        "#BBAA00",
+    )
+
+    def class_color(self, index: int) -> str:
+        """The colour of class ``index`` (colours repeat past the tenth class)."""
+        return self.classes[index % len(self.classes)]
 
 
 #: The same hues, darker: each colour has at least 3.5:1 contrast on white (the normal palette's

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QMainWindow
 
-LAYOUT_VERSION = 2  # bump when the set of docks changes, so an old layout is ignored
+LAYOUT_VERSION = 3  # bump when the set of docks changes, so an old layout is ignored
 SCALE_KEY = "interface/scale"
 CLASSROOM_KEY = "interface/classroom"
 GEOMETRY_KEY = "window/geometry"

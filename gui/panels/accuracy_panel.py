@@ -3,6 +3,11 @@
 An accuracy means nothing until it sits beside what a know-nothing strategy scores: the
 zero-rule (always the majority class) and random guessing by the label distribution. On a task
 with 94% negatives, 0.94 is the zero-rule, not a success; the dashed grey lines say so.
+
+Accuracy comes with each evaluation, so the curves are redrawn only when one arrives, and at
+most four times a second (``EvaluationThrottle``: a fast run evaluates ten times a second).
+Every frame only checks (in microseconds) whether the run has outgrown the x range, which
+follows the training step in the same 25% jumps as the loss chart so the two stay comparable.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from gui.panels.base import MarkerLines, Panel, horizontal_reference
+from gui.panels.base import EvaluationThrottle, MarkerLines, Panel, horizontal_reference
+from gui.panels.live_range import LiveRange
 from gui.run_state import RunState
 from gui.theme import Theme
 
@@ -31,9 +37,8 @@ class AccuracyPanel(Panel):
         plot = self.plot
         plot.setLabel("bottom", "step")
         plot.setLabel("left", "accuracy")
-        plot.setYRange(0.0, 1.0, padding=0.02)
         plot.getViewBox().setMouseEnabled(x=True, y=False)
-        plot.enableAutoRange(y=False)
+        self.live_range = LiveRange(plot, fixed_y=(0.0, 1.0))
         self.add_legend_below(plot)
         self.train_curve = plot.plot(name="train")
         self.validation_curve = plot.plot(name="validation")
@@ -46,6 +51,8 @@ class AccuracyPanel(Panel):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
         self.markers = MarkerLines(plot, theme, label_positions=(0.45, 0.35, 0.25))  # curves on top
+        self._long = False  # many evaluations: thin lines, no dots
+        self.throttle = EvaluationThrottle()
         self.apply_theme(theme)
 
     def apply_theme(self, theme: Theme) -> None:
@@ -56,7 +63,7 @@ class AccuracyPanel(Panel):
             (self.train_curve, palette.train),
             (self.validation_curve, palette.validation),
         ):
-            curve.setPen(theme.pen(color))
+            curve.setPen(theme.long_pen(color) if self._long else theme.pen(color))
             curve.setSymbolBrush(color)
             curve.setSymbolPen(palette.background)
             curve.setSymbolSize(theme.px(theme.symbol_size))
@@ -69,32 +76,34 @@ class AccuracyPanel(Panel):
         self.markers.apply_theme(theme)
 
     def refresh(self, state: RunState) -> None:
-        key = (
-            state.run_key,
-            state.series_version,
-            state.evaluation_version,
-            state.markers_version,
-        )
-        if key == self._drawn:
-            return
-        previous = self._drawn or (None, None, None, None)
-        new_run = previous[0] != key[0]  # another run (or RunState): everything is stale
-        if new_run or previous[1] != key[1]:
-            self._draw_curves(state)
-        if new_run or previous[2] != key[2]:
-            self._draw_baselines(state)
-        if new_run or previous[3] != key[3]:
-            self.markers.update(state.markers)
-        self._drawn = key
+        key = (state.run_key, state.evaluation_version, state.markers_version)
+        if key != self._drawn and not self.throttle.holds(self._drawn, key, evaluation_index=1):
+            previous = self._drawn or (None, None, None)
+            new_run = previous[0] != key[0]  # another run (or RunState): everything is stale
+            if new_run:
+                self.live_range.reset()
+            if new_run or previous[1] != key[1]:
+                self._draw_curves(state)
+                self._draw_baselines(state)
+            if new_run or previous[2] != key[2]:
+                self.markers.update(state.markers)
+            self._drawn = key
+        self.live_range.follow(0.0, float(state.step))  # y is fixed: nothing to scan
 
     def _draw_curves(self, state: RunState) -> None:
         evaluations = state.evaluations
         steps = evaluations["step"]
-        symbol = "o" if len(evaluations) <= MAX_SYMBOL_POINTS else None
+        long = len(evaluations) > MAX_SYMBOL_POINTS
+        if long != self._long:
+            self._long = long
+            self.apply_theme(self.theme)  # thin pens for long curves
+        symbol = None if long else "o"
         self.train_curve.setData(steps, evaluations["train_accuracy"], symbol=symbol)
         self.validation_curve.setData(steps, evaluations["val_accuracy"], symbol=symbol)
         latest = evaluations.last("val_accuracy")
-        self.set_plot_title(self.plot, self.title if latest is None else f"validation {latest:.3f}")
+        title = self.title if latest is None else f"validation {latest:.3f}"
+        if title != self.plot_title(self.plot):  # a new title text re-lays the plot out
+            self.set_plot_title(self.plot, title)
 
     def _draw_baselines(self, state: RunState) -> None:
         """Baselines come with every evaluation (they depend on the split's label distribution)."""

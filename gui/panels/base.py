@@ -9,10 +9,14 @@ shown as one red line inside that panel: a plotting bug must never take a live r
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSizeF, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from gui.run_state import Marker, RunState
 from gui.theme import Theme
@@ -112,13 +116,61 @@ class Panel(QWidget):
         return legend
 
     def make_plot(self, title: str | None = None) -> pg.PlotWidget:
-        """A PlotWidget in the theme's colours, with antialiasing off (it costs on long curves)."""
+        """A PlotWidget in the theme's colours, with antialiasing off (it costs on long curves).
+
+        Axes are cached as pixmaps: they draw the grid over the whole plot, so every curve
+        update repainted their ticks and lines from a QPicture (~1.5 ms per axis per frame);
+        a cached axis costs a blit until its range or size changes.
+        """
         widget = pg.PlotWidget(background=self.theme.palette.background)
         widget.setAntialiasing(False)
-        widget.getPlotItem().setMenuEnabled(False, enableViewBoxMenu=True)
-        _use_shrinkable_title(widget.getPlotItem())
-        self.theme.style_plot(widget.getPlotItem(), title)
+        plot = widget.getPlotItem()
+        plot.setMenuEnabled(False, enableViewBoxMenu=True)
+        for name in ("left", "bottom", "right", "top"):
+            plot.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        _use_shrinkable_title(plot)
+        self.theme.style_plot(plot, title)
         return widget
+
+
+EVALUATION_REDRAW_INTERVAL_S = 0.25
+"""Panels drawn from evaluations redraw at most this often for new evaluations alone."""
+
+
+class EvaluationThrottle:
+    """Lets a panel redraw for a new evaluation at most once per interval.
+
+    A fast run evaluates ten times a second, faster than anyone reads a confusion matrix, and
+    each redraw of an evaluation panel costs several milliseconds of the GUI thread. A change
+    held back is drawn on a later frame (the window asks every frame), so what is on screen is
+    never more than ``interval_s`` behind. Anything else in the key (a threshold drag, a
+    toggle, another run) is drawn at once.
+    """
+
+    def __init__(
+        self,
+        interval_s: float = EVALUATION_REDRAW_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval_s = interval_s
+        self.clock = clock
+        self._last = -math.inf
+
+    def holds(self, drawn: tuple | None, key: tuple, evaluation_index: int) -> bool:
+        """True to skip this frame: only ``key[evaluation_index]`` moved, and too recently.
+
+        When it returns False the caller is expected to draw, and the interval starts again.
+        """
+        now = self.clock()
+        only_evaluation = drawn is not None and all(
+            old == new
+            for index, (old, new) in enumerate(zip(drawn, key, strict=True))
+            if index != evaluation_index
+        )
+        if only_evaluation and now - self._last < self.interval_s:
+            return True
+        self._last = now
+        return False
 
 
 class ShrinkableLabel(pg.LabelItem):
@@ -152,6 +204,23 @@ def _use_shrinkable_title(plot: pg.PlotItem) -> None:
     plot.titleLabel.setVisible(False)
 
 
+def cache_as_pixmap(*items: QGraphicsItem) -> None:
+    """Paint items that rarely change from a pixmap cache instead of their ``paint`` code.
+
+    A curve that changes every frame makes the whole plot area repaint; every reference line,
+    label, legend and evaluation curve then ran pyqtgraph's Python paint code and Qt's text
+    layout again. Cached, Qt blits them until they move or change. An ``InfiniteLine``'s label
+    is cached with it. Qt does not use the cache of a rotated item, and a vertical
+    ``InfiniteLine`` is a rotated one: for step markers only the labels (the text, the costly
+    part) come from the cache; the line itself is still drawn each time (~0.05 ms).
+    """
+    for item in items:
+        item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        label = getattr(item, "label", None)
+        if isinstance(label, QGraphicsItem):
+            label.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+
+
 def horizontal_reference(
     theme: Theme, value: float, label: str, color: str | None = None, position: float = 0.98
 ) -> pg.InfiniteLine:
@@ -173,14 +242,72 @@ def horizontal_reference(
     )
     line.label.setFont(theme.font(theme.annotation_pt))
     line.setZValue(-5)
+    cache_as_pixmap(line)
     return line
+
+
+class MarkerLine:
+    """One drawn marker: its step, pen and label (``value()`` as on a pyqtgraph line)."""
+
+    def __init__(self, step: float, pen: QPen, label: pg.TextItem, position: float) -> None:
+        self.step = step
+        self.pen = pen
+        self.label = label
+        self.position = position  # the label's height, as a share of the view from the bottom
+
+    def value(self) -> float:
+        return self.step
+
+
+class _VerticalLines(pg.GraphicsObject):
+    """Every marker line in one item, drawn top to bottom of the view in one paint.
+
+    One pyqtgraph ``InfiniteLine`` per marker cost a Python paint call each frame (the loss
+    chart repaints every frame) and, being a rotated item, could not be cached.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[MarkerLine] = []
+        self._bounds: QRectF | None = None
+
+    def set_lines(self, lines: list[MarkerLine]) -> None:
+        self.lines = lines
+        self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        """The view moved: the lines span its new height."""
+        super().viewTransformChanged()  # forgets pyqtgraph's cached view rect
+        self.prepareGeometryChange()
+        self._bounds = None
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        if self._bounds is None:
+            view = self.viewRect()
+            self._bounds = QRectF(view) if view is not None else QRectF()
+        return self._bounds
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        view = self.boundingRect()
+        if not self.lines or view.isEmpty():
+            return
+        transform = painter.transform()
+        top, bottom = transform.map(view.topLeft()).y(), transform.map(view.bottomLeft()).y()
+        painter.resetTransform()  # pixel-exact, cosmetic pens whatever the view's scale
+        for line in self.lines:
+            if view.left() <= line.step <= view.right():
+                x = transform.map(QPointF(line.step, view.top())).x()
+                painter.setPen(line.pen)
+                painter.drawLine(QPointF(x, top), QPointF(x, bottom))
 
 
 class MarkerLines:
     """Labelled vertical lines for ``RunState.markers`` on a chart whose x axis is the step.
 
-    Rebuilt only when ``markers_version`` moves (markers are few). Labels are staggered down
-    the line so nearby changes do not print over each other.
+    Rebuilt only when ``markers_version`` moves (markers are few). The lines are one item; the
+    labels are cached text items placed at a share of the view's height (staggered so nearby
+    changes do not print over each other) and moved only when the view range changes.
     """
 
     LABEL_POSITIONS = (0.95, 0.83, 0.71, 0.59)
@@ -191,8 +318,12 @@ class MarkerLines:
         self.plot = plot
         self.theme = theme
         self.label_positions = label_positions or self.LABEL_POSITIONS
-        self.lines: list[pg.InfiniteLine] = []
+        self.lines: list[MarkerLine] = []
         self._markers: list[Marker] = []
+        self._layer = _VerticalLines()
+        self._layer.setZValue(-2)
+        plot.addItem(self._layer, ignoreBounds=True)
+        plot.getViewBox().sigRangeChanged.connect(self._place_labels)
 
     def color_for(self, kind: str) -> str:
         palette = self.theme.palette
@@ -204,35 +335,48 @@ class MarkerLines:
         }.get(kind, palette.test if kind == "test_opened" else palette.marker)
 
     def update(self, markers: list[Marker]) -> None:
-        """Replace the drawn lines with one per marker."""
+        """Draw one line per marker; markers added after the drawn ones cost only themselves."""
+        markers = list(markers)
+        kept = len(self._markers) if markers[: len(self._markers)] == self._markers else 0
+        for line in self.lines[kept:]:
+            self.plot.removeItem(line.label)
+        added = [self._line(index, markers[index]) for index in range(kept, len(markers))]
+        self._markers, self.lines = markers, self.lines[:kept] + added
+        self._layer.set_lines(self.lines)
+        self._place_labels()
+
+    def _line(self, index: int, marker: Marker) -> MarkerLine:
+        theme = self.theme
+        color = self.color_for(marker.kind)
+        style = {"rewind": Qt.DashDotLine, "reset": Qt.DashDotLine, "hint": Qt.DashLine}.get(
+            marker.kind, Qt.DotLine
+        )
+        label = pg.TextItem(
+            marker.label, color=color, fill=theme.brush(theme.palette.background, 210)
+        )
+        label.setFont(theme.font(theme.annotation_pt))
+        label.setZValue(-2)
+        cache_as_pixmap(label)
+        self.plot.addItem(label, ignoreBounds=True)
+        position = self.label_positions[index % len(self.label_positions)]
+        return MarkerLine(
+            marker.step, theme.pen(color, theme.reference_width, style), label, position
+        )
+
+    def _place_labels(self) -> None:
+        """Each label at its height on its line, on the side with room (right of centre: left)."""
+        if not self.lines:
+            return
+        (x_low, x_high), (y_low, y_high) = self.plot.getViewBox().viewRange()
+        middle = (x_low + x_high) / 2.0
         for line in self.lines:
-            self.plot.removeItem(line)
-        self.lines = []
-        self._markers = list(markers)
-        for index, marker in enumerate(self._markers):
-            color = self.color_for(marker.kind)
-            style = {"rewind": Qt.DashDotLine, "reset": Qt.DashDotLine, "hint": Qt.DashLine}.get(
-                marker.kind, Qt.DotLine
-            )
-            line = pg.InfiniteLine(
-                pos=marker.step,
-                angle=90,
-                pen=self.theme.pen(color, self.theme.reference_width, style),
-                label=marker.label,
-                labelOpts={
-                    "position": self.label_positions[index % len(self.label_positions)],
-                    "color": color,
-                    "fill": self.theme.brush(self.theme.palette.background, 210),
-                },
-            )
-            line.label.setFont(self.theme.font(self.theme.annotation_pt))
-            line.setZValue(-2)
-            self.plot.addItem(line, ignoreBounds=True)
-            self.lines.append(line)
+            line.label.setAnchor((0.0, 0.5) if line.step < middle else (1.0, 0.5))
+            line.label.setPos(line.step, y_low + line.position * (y_high - y_low))
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.update(self._markers)
+        markers, self._markers = self._markers, []  # every label takes the new fonts and colours
+        self.update(markers)
 
     def labels(self) -> list[str]:
         """The texts on screen, in marker order (what a test or a tooltip wants)."""

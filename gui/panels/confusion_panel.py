@@ -5,17 +5,22 @@ decision threshold (``engine.metrics.confusion_matrix``, a single ``bincount``),
 threshold moves counts between cells at once, with no training step and no new event.
 Cells are coloured by the share of their true class (row), so a rare class's misses stay
 visible next to a large majority class whether counts or fractions are written in them.
+
+A new evaluation redraws at most four times a second (``EvaluationThrottle``); the numbers in
+the cells are painted by one item rather than one text item per cell (100 text items cost
+~4 ms a paint), and axes and range change only when the classes do.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Slot
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from engine.metrics import confusion_matrix
-from gui.panels.base import Panel
+from gui.panels.base import EvaluationThrottle, Panel
 from gui.run_state import RunState
 from gui.theme import Theme
 
@@ -34,6 +39,48 @@ def row_fractions(confusion: np.ndarray) -> np.ndarray:
     """Each row divided by its total (recall on the diagonal); empty rows stay 0."""
     totals = confusion.sum(axis=1, keepdims=True)
     return np.divide(confusion, totals, out=np.zeros(confusion.shape), where=totals > 0)
+
+
+class CellLabels(pg.GraphicsObject):
+    """The text of every cell, centred in it, painted in one pass at a fixed pixel size."""
+
+    DARK, LIGHT = QColor("#000000"), QColor("#ffffff")  # viridis: dark text on light cells
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[list[str]] = []
+        self._dark: np.ndarray = np.zeros((0, 0), dtype=bool)
+        self.font = QFont()
+
+    def set_cells(self, texts: list[list[str]], dark: np.ndarray, font: QFont) -> None:
+        """Texts row by row; ``dark[row, column]`` picks dark text (for a light cell)."""
+        if len(texts) != len(self.texts):
+            self.prepareGeometryChange()
+        self.texts, self._dark, self.font = texts, dark, font
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        n = len(self.texts)
+        return QRectF(-0.5, -0.5, n, n)
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        if not self.texts:
+            return
+        transform = painter.transform()
+        cell = transform.mapRect(QRectF(0.0, 0.0, 1.0, 1.0))
+        painter.resetTransform()  # text in pixels, not stretched by the view's scale
+        painter.setFont(self.font)
+        for row, texts in enumerate(self.texts):
+            for column, text in enumerate(texts):
+                centre = transform.map(QPointF(column, row))
+                box = QRectF(
+                    centre.x() - cell.width() / 2,
+                    centre.y() - cell.height() / 2,
+                    cell.width(),
+                    cell.height(),
+                )
+                painter.setPen(self.DARK if self._dark[row, column] else self.LIGHT)
+                painter.drawText(box, Qt.AlignCenter, text)
 
 
 class ConfusionPanel(Panel):
@@ -60,9 +107,11 @@ class ConfusionPanel(Panel):
         self.plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.showGrid(x=False, y=False)
-        self.cell_texts: list[list[pg.TextItem]] = []
-        self._cell_font_pt = 0.0
+        self.cells = CellLabels()
+        self.plot.addItem(self.cells)
         self.confusion: np.ndarray | None = None
+        self._class_names: tuple[str, ...] | None = None  # what the axes and range show
+        self.throttle = EvaluationThrottle()
         self.normalize_checkbox.toggled.connect(self._on_normalize_toggled)
         self.apply_theme(theme)
 
@@ -74,6 +123,7 @@ class ConfusionPanel(Panel):
         self.plot.setLabel("left", "true class", **theme.label_style())
         self.image.setColorMap(pg.colormap.get(theme.palette.heatmap))
         self.normalize_checkbox.setStyleSheet(theme.label_stylesheet())
+        self._class_names = None  # tick fonts follow the theme
         self.invalidate()  # cell fonts depend on the theme: rebuild on the next frame
 
     @Slot(bool)
@@ -89,14 +139,14 @@ class ConfusionPanel(Panel):
             threshold_key,
             self.normalize_checkbox.isChecked(),
         )
-        if key == self._drawn:
+        if key == self._drawn or self.throttle.holds(self._drawn, key, evaluation_index=1):
             return
         self._drawn = key
         if evaluation is None:
             self.image.clear()
-            self._set_cells(0)
+            self.cells.set_cells([], np.zeros((0, 0), dtype=bool), self.cells.font)
             self.confusion = None
-            self.set_plot_title(self.plot, self.title)
+            self._set_title(self.title)
             return
         if state.is_binary:
             confusion = binary_confusion_at(
@@ -109,51 +159,42 @@ class ConfusionPanel(Panel):
         total = int(confusion.sum())
         accuracy = float(np.trace(confusion)) / total if total else float("nan")
         where = f" at threshold {state.threshold:.2f}" if state.is_binary else ""
-        self.set_plot_title(self.plot, f"accuracy {accuracy:.3f}{where}")
-        self.plot_widget.setToolTip(f"validation split, step {evaluation.step}")
+        self._set_title(f"accuracy {accuracy:.3f}{where}")
+        tooltip = f"validation split, step {evaluation.step}"
+        if tooltip != self.plot_widget.toolTip():
+            self.plot_widget.setToolTip(tooltip)
+
+    def _set_title(self, text: str) -> None:
+        """A new title text re-lays the plot out: only when the text changes."""
+        if text != self.plot_title(self.plot):
+            self.set_plot_title(self.plot, text)
 
     def _draw(self, confusion: np.ndarray, class_names: tuple[str, ...]) -> None:
         n_classes = confusion.shape[0]
         fractions = row_fractions(confusion)
         self.image.setImage(fractions, levels=(0.0, 1.0), autoLevels=False)
-        self.image.setRect(QRectF(-0.5, -0.5, n_classes, n_classes))
-        ticks = [[(index, name) for index, name in enumerate(class_names[:n_classes])]]
-        self.plot.getAxis("bottom").setTicks(ticks)
-        self.plot.getAxis("left").setTicks(ticks)
-        self.plot.getViewBox().setRange(
-            xRange=(-0.5, n_classes - 0.5), yRange=(-0.5, n_classes - 0.5), padding=0.0
-        )
-        self._set_cells(n_classes if n_classes <= MAX_ANNOTATED_CLASSES else 0)
-        normalized = self.normalize_checkbox.isChecked()
-        for row, texts in enumerate(self.cell_texts):
-            for column, text in enumerate(texts):
-                value = fractions[row, column]
-                text.setText(f"{value:.2f}" if normalized else str(int(confusion[row, column])))
-                text.setColor(
-                    "#000000" if value > 0.55 else "#ffffff"
-                )  # viridis: dark low, light high
-
-    def _set_cells(self, n_classes: int) -> None:
-        """Keep exactly n x n cell labels (rebuilt only when the number of classes changes)."""
-        if len(self.cell_texts) == n_classes and self._cell_font_pt == self.theme.pt(
-            self._cell_font_size(n_classes)
-        ):
+        names = tuple(class_names[:n_classes])
+        if names != self._class_names:  # ticks and range re-lay the axes: only on a new task
+            self._class_names = names
+            self.image.setRect(QRectF(-0.5, -0.5, n_classes, n_classes))
+            ticks = [list(enumerate(names))]
+            self.plot.getAxis("bottom").setTicks(ticks)
+            self.plot.getAxis("left").setTicks(ticks)
+            self.plot.getViewBox().setRange(
+                xRange=(-0.5, n_classes - 0.5), yRange=(-0.5, n_classes - 0.5), padding=0.0
+            )
+        if n_classes > MAX_ANNOTATED_CLASSES:
+            self.cells.set_cells([], np.zeros((0, 0), dtype=bool), self.cells.font)
             return
-        for texts in self.cell_texts:
-            for text in texts:
-                self.plot.removeItem(text)
+        normalized = self.normalize_checkbox.isChecked()
+        texts = [
+            [f"{value:.2f}" for value in row]
+            if normalized
+            else [str(int(value)) for value in counts]
+            for row, counts in zip(fractions, confusion, strict=True)
+        ]
         font = self.theme.font(self._cell_font_size(n_classes), bold=True)
-        self._cell_font_pt = font.pointSizeF()
-        self.cell_texts = []
-        for row in range(n_classes):
-            texts = []
-            for column in range(n_classes):
-                text = pg.TextItem("", anchor=(0.5, 0.5))
-                text.setFont(font)
-                text.setPos(column, row)
-                self.plot.addItem(text)
-                texts.append(text)
-            self.cell_texts.append(texts)
+        self.cells.set_cells(texts, fractions > 0.55, font)
 
     def _cell_font_size(self, n_classes: int) -> float:
         """Numbers shrink a little as the grid gets finer, from the annotation size down."""
@@ -163,4 +204,4 @@ class ConfusionPanel(Panel):
 
     def cell_strings(self) -> list[list[str]]:
         """What is written in each cell, row by row (for tests and tooltips)."""
-        return [[text.toPlainText() for text in texts] for texts in self.cell_texts]
+        return [list(row) for row in self.cells.texts]

@@ -1,37 +1,33 @@
 """Training and validation loss over steps: the heartbeat of a run.
 
 The raw per-batch loss is long and noisy, so it is drawn thin and decimated (an incremental
-min/max envelope while the whole run is in view, pyqtgraph's peak downsampling and clip-to-view
-when zoomed in); the smoothed loss is drawn from a strided view. Either way a frame costs the
-same after a million steps as after a thousand. Diverging runs send NaN/inf: pyqtgraph's finite
-check is left on so they show as gaps instead of crashing the paint.
+min/max envelope while the whole run is in view); the smoothed loss is drawn from a strided
+view of the run (bucket means for old history, then exact rows). Either way a frame costs the
+same after a million steps as after a thousand. The view follows the data with ``LiveRange``
+(a few range changes per run instead of one per frame); once the user zooms or pans, only the
+data around the visible window is drawn, at full resolution where the run still holds every
+step, and new steps outside that window cost nothing. Diverging runs send NaN/inf:
+pyqtgraph's finite check is left on so they show as gaps instead of crashing the paint.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
-from gui.panels.base import MarkerLines, Panel, horizontal_reference
+from gui.decimation import PeakDecimator, means, peak_bins, strided_means, thinned
+from gui.panels.base import MarkerLines, Panel, cache_as_pixmap, horizontal_reference
+from gui.panels.live_range import LiveRange
 from gui.run_state import RunState
-from gui.series import PeakDecimator
 from gui.theme import Theme
 
-MAX_SMOOTHED_POINTS = 4000
+MAX_SMOOTHED_POINTS = 2000  # ~2 per pixel of a wide chart: a smooth curve needs no more
+MAX_WINDOW_POINTS = 20_000  # a zoomed window: every step up to this many, then peak bins
 RAW_NAME = "train, per batch"
 MAX_SYMBOL_POINTS = 300  # beyond this many evaluations, symbols cost more than they tell
-
-
-def strided(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every n-th point of a smooth curve (plus the newest), so drawing it costs O(max_points)."""
-    stride = max(1, math.ceil(len(x) / max_points))
-    if stride == 1:
-        return x, y
-    return np.append(x[::stride], x[-1]), np.append(y[::stride], y[-1])
 
 
 class LossPanel(Panel):
@@ -73,6 +69,9 @@ class LossPanel(Panel):
         self.smoothed_curve.setDownsampling(auto=True, method="peak")
         self.smoothed_curve.setClipToView(True)
         self.validation_curve = plot.plot(name="validation")
+        self.validation_curve.setDownsampling(auto=True, method="peak")
+        self.validation_curve.setClipToView(True)
+        self._validation_long = False  # many evaluations: thin line, no dots
         self.best_point = plot.plot()
         self.best_line = pg.InfiniteLine(
             angle=90, label="best", labelOpts={"position": 0.55, "fill": (255, 255, 255, 210)}
@@ -83,14 +82,21 @@ class LossPanel(Panel):
         self.chance_line.setVisible(False)
         plot.addItem(self.chance_line, ignoreBounds=True)
         self.markers = MarkerLines(plot, self.theme)
+        # Redrawn per evaluation, painted every frame (the smoothed curve repaints the plot):
+        cache_as_pixmap(self.best_line, self.best_point.scatter, plot.legend)
+        cache_as_pixmap(self.validation_curve.curve, self.validation_curve.scatter)
+        self.live_range = LiveRange(plot)
+        self._window_drawn: tuple[float, float] | None = None
+        self._newest_drawn = -math.inf
+        self._data_version_drawn = -1
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
         palette = theme.palette
         self.theme.style_plot(self.plot)
         self.raw_curve.setPen(theme.long_pen(palette.train_raw))
-        self.smoothed_curve.setPen(theme.pen(palette.train))
-        self.validation_curve.setPen(theme.pen(palette.validation))
+        self.smoothed_curve.setPen(theme.long_pen(palette.train))  # thousands of points
+        self._style_validation(self._validation_long)
         self.validation_curve.setSymbolBrush(palette.validation)
         self.validation_curve.setSymbolPen(palette.background)
         self.validation_curve.setSymbolSize(theme.px(theme.symbol_size))
@@ -108,6 +114,14 @@ class LossPanel(Panel):
         for checkbox in (self.raw_checkbox, self.log_checkbox):
             checkbox.setStyleSheet(theme.label_stylesheet())
 
+    def _style_validation(self, long: bool) -> None:
+        """Dots and a thick line while evaluations are few; a thin line when there are many."""
+        palette, theme = self.theme.palette, self.theme
+        pen = theme.long_pen(palette.validation) if long else theme.pen(palette.validation)
+        self.validation_curve.setPen(pen)
+        self.validation_curve.setSymbol(None if long else "o")
+        self._validation_long = long
+
     @Slot(bool)
     def _on_raw_toggled(self, checked: bool) -> None:
         """Show or hide the raw loss; its data is filled on the next frame (it is skipped while hidden)."""
@@ -121,6 +135,7 @@ class LossPanel(Panel):
 
     @Slot(bool)
     def _on_log_toggled(self, checked: bool) -> None:
+        self.live_range.set_log_y(checked)
         self.plot.setLogMode(y=checked)
         self._place_chance_line()
         self.invalidate()
@@ -133,24 +148,52 @@ class LossPanel(Panel):
         self.chance_line.setValue(math.log10(value) if self.log_checkbox.isChecked() else value)
 
     def refresh(self, state: RunState) -> None:
-        full_resolution = not self.plot.getViewBox().autoRangeEnabled()[0]  # user zoomed in x
-        curves = (state.series_version, full_resolution, self.raw_checkbox.isChecked())
-        key = (state.run_key, curves, state.markers_version)
+        key = (
+            state.run_key,
+            self._curves_key(state),
+            state.evaluation_version,
+            state.markers_version,
+        )
         if key == self._drawn:
             return
-        previous = self._drawn or (None, None, None)
+        previous = self._drawn or (None, None, None, None)
         new_run = previous[0] != key[0]  # another run (or RunState): everything is stale
         if new_run:
             self._on_new_run(state)
-        if new_run or previous[1] != key[1]:
-            self._draw_curves(state, full_resolution)
+        if new_run or previous[2] != key[2]:  # steps alone leave these as they are
+            self._draw_validation(state)
             self._draw_best(state)
-        if new_run or previous[2] != key[2]:
+        if new_run or previous[1] != key[1]:
+            if self.live_range.following:
+                self._draw_whole_run(state)
+            else:
+                self._draw_window(state)
+        if new_run or previous[3] != key[3]:
             self.markers.update(state.markers)
         self._drawn = key
 
+    def _curves_key(self, state: RunState) -> tuple:
+        """What the curves depend on; while the user holds the view, only data inside it counts."""
+        raw = self.raw_checkbox.isChecked()
+        if self.live_range.following:
+            return ("run", state.series_version, raw)
+        window = self._window()
+        unchanged = (
+            window == self._window_drawn
+            and min(self._newest_drawn, state.step) >= window[1]  # new steps land right of it
+        )
+        version = self._data_version_drawn if unchanged else state.series_version
+        return ("window", window, version, state.train.compactions, raw)
+
+    def _window(self) -> tuple[float, float]:
+        """The visible steps widened by one view width each side, so a small pan has data."""
+        low, high = self.plot.getViewBox().viewRange()[0]
+        width = high - low
+        return (math.floor(low - width), math.ceil(high + width))
+
     def _on_new_run(self, state: RunState) -> None:
         self._decimator = PeakDecimator(state.train, "loss")
+        self.live_range.reset()
         self._chance = state.run.chance_loss if state.run is not None else None
         visible = self._chance is not None and self._chance > 0
         self.chance_line.setVisible(visible)
@@ -159,20 +202,37 @@ class LossPanel(Panel):
             self.chance_line.label.setFormat(f"chance (ln {k} = {self._chance:.2f})")
             self._place_chance_line()
 
-    def _draw_curves(self, state: RunState, full_resolution: bool) -> None:
+    def _draw_whole_run(self, state: RunState) -> None:
+        """Every step in view: strided smoothed loss, decimated raw loss; the view follows."""
         train = state.train
-        steps, smoothed = train["step"], train["smoothed_loss"]
-        if not full_resolution:
-            steps, smoothed = strided(steps, smoothed, MAX_SMOOTHED_POINTS)
-        self.smoothed_curve.setData(steps, smoothed)
+        smoothed = strided_means(train, "smoothed_loss", MAX_SMOOTHED_POINTS)
+        self.smoothed_curve.setData(*smoothed)
+        drawn = [smoothed[1], state.evaluations["val_loss"]]
+        if self.raw_checkbox.isChecked() and self._decimator is not None:
+            raw = self._decimator.data()
+            self.raw_curve.setData(*raw)
+            drawn.append(raw[1])
+        self.live_range.follow(0.0, float(state.step), drawn)  # from 0, like the accuracy chart
+        self._window_drawn = None
+
+    def _draw_window(self, state: RunState) -> None:
+        """The user's window: every step the run still holds there, buckets for older history."""
+        start, stop = window = self._window()
+        train = state.train
+        smoothed = means(train, "smoothed_loss", start, stop)
+        self.smoothed_curve.setData(*thinned(*smoothed, MAX_WINDOW_POINTS))
         if self.raw_checkbox.isChecked():
-            if full_resolution or self._decimator is None:
-                self.raw_curve.setData(train["step"], train["loss"])
-            else:
-                self.raw_curve.setData(*self._decimator.data())
+            raw = train.envelope("loss", start, stop)
+            self.raw_curve.setData(*peak_bins(raw, MAX_WINDOW_POINTS))
+        self._window_drawn, self._newest_drawn = window, state.step
+        self._data_version_drawn = state.series_version
+
+    def _draw_validation(self, state: RunState) -> None:
         evaluations = state.evaluations
+        long = len(evaluations) > MAX_SYMBOL_POINTS
+        if long != self._validation_long:
+            self._style_validation(long)
         self.validation_curve.setData(evaluations["step"], evaluations["val_loss"])
-        self.validation_curve.setSymbol("o" if len(evaluations) <= MAX_SYMBOL_POINTS else None)
 
     def _draw_best(self, state: RunState) -> None:
         """Star and dotted line at the lowest validation loss: where early stopping would stop."""

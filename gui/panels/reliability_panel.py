@@ -4,20 +4,33 @@ Points are the observed frequency in each confidence bin against the bin's mean 
 the dashed diagonal is perfect calibration, and points below it mean the model is surer than it
 should be. The histogram under it shows how many cases each bin holds, because a bin of three
 cases says little. Bins, ECE and MCE come ready-made in the evaluation (``Calibration``).
+
+A new evaluation redraws at most four times a second (``EvaluationThrottle``), and only what
+moved: axis names change with the task, the histogram's y range only in 1-2-5 steps.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from engine.events import Calibration
-from gui.panels.base import Panel
+from gui.panels.base import EvaluationThrottle, Panel
 from gui.run_state import RunState
 from gui.theme import Theme
 
 AXIS_WIDTH = 56  # both plots share the left axis width so their x axes line up
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten that is at least ``value`` (1 for 0)."""
+    if value <= 0 or not math.isfinite(value):
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1.0, 2.0, 5.0, 10.0) if step * power >= value)
 
 
 class ReliabilityPanel(Panel):
@@ -39,6 +52,9 @@ class ReliabilityPanel(Panel):
         self.count_plot = self.count_widget.getPlotItem()
         self._build_items()
         self.calibration: Calibration | None = None
+        self.throttle = EvaluationThrottle()
+        self._axis_names_for: bool | None = None  # binary or not: what the x axis names say
+        self._count_top = 1.0
         self.apply_theme(theme)
 
     def _build_items(self) -> None:
@@ -50,7 +66,7 @@ class ReliabilityPanel(Panel):
             plot.hideButtons()
         curve_plot.setYRange(0.0, 1.0, padding=0.02)
         count_plot.setXLink(curve_plot)
-        count_plot.enableAutoRange(y=True)
+        count_plot.setYRange(0.0, 1.0, padding=0.0)  # moved in 1-2-5 steps by _draw
         curve_plot.addLegend(offset=(10, 10))
         self.diagonal = curve_plot.plot([0.0, 1.0], [0.0, 1.0], name="perfectly calibrated")
         self.curve = curve_plot.plot(name="model")
@@ -78,31 +94,43 @@ class ReliabilityPanel(Panel):
         hint_font.setItalic(True)
         self.hint.setFont(hint_font)
         self.bars.setOpts(brush=palette.histogram, pen=pg.mkPen(palette.muted, width=0.5))
+        self._axis_names_for = None  # axis label fonts follow the theme
         self.invalidate()
 
     def refresh(self, state: RunState) -> None:
         key = (state.run_key, state.evaluation_version)
-        if key == self._drawn:
+        if key == self._drawn or self.throttle.holds(self._drawn, key, evaluation_index=1):
             return
         self._drawn = key
-        binary = state.is_binary
-        x_label = "predicted P(positive)" if binary else "confidence (top-label)"
-        self.count_plot.setLabel("bottom", x_label, **self.theme.label_style())
-        self.curve_plot.setLabel("bottom", x_label, **self.theme.label_style())
-        self.curve_plot.getAxis("bottom").showLabel(False)  # the histogram under it names the axis
+        self._name_axes(state.is_binary)
         evaluation = state.latest_validation
         if evaluation is None:
             self.calibration = None
             self.curve.setData([], [])
             self.bars.setOpts(x=[], height=[])
-            self.set_plot_title(self.curve_plot, self.title)
+            self._set_title(self.title)
             return
         self._draw(evaluation.calibration)
-        self.set_plot_title(self.curve_plot, self.title_text(evaluation.calibration))
+        self._set_title(self.title_text(evaluation.calibration))
+
+    def _name_axes(self, binary: bool) -> None:
+        """Axis names re-lay both plots out: set them only when the kind of task changes."""
+        if binary == self._axis_names_for:
+            return
+        self._axis_names_for = binary
+        x_label = "predicted P(positive)" if binary else "confidence (top-label)"
+        self.count_plot.setLabel("bottom", x_label, **self.theme.label_style())
+        self.curve_plot.setLabel("bottom", x_label, **self.theme.label_style())
+        self.curve_plot.getAxis("bottom").showLabel(False)  # the histogram under it names the axis
+
+    def _set_title(self, text: str) -> None:
+        if text != self.plot_title(self.curve_plot):
+            self.set_plot_title(self.curve_plot, text)
 
     def _draw(self, calibration: Calibration) -> None:
         self.calibration = calibration
-        filled = np.asarray(calibration.counts) > 0
+        counts = np.asarray(calibration.counts, dtype=np.float64)
+        filled = counts > 0
         self.curve.setData(
             np.asarray(calibration.mean_confidence)[filled],
             np.asarray(calibration.observed_frequency)[filled],
@@ -110,9 +138,11 @@ class ReliabilityPanel(Panel):
         edges = np.asarray(calibration.bin_edges, dtype=np.float64)
         centres = (edges[:-1] + edges[1:]) / 2.0
         width = float(np.min(np.diff(edges))) * 0.9 if len(edges) > 1 else 0.09
-        self.bars.setOpts(
-            x=centres, height=np.asarray(calibration.counts, dtype=np.float64), width=width
-        )
+        self.bars.setOpts(x=centres, height=counts, width=width)
+        top = nice_ceiling(float(counts.max()) if counts.size else 0.0)
+        if top != self._count_top:  # a steady histogram keeps its axis (no re-tick, no relayout)
+            self._count_top = top
+            self.count_plot.setYRange(0.0, top, padding=0.02)
 
     def title_text(self, calibration: Calibration) -> str:
         """The calibration errors in the title, where the eye lands first."""

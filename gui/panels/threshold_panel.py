@@ -39,7 +39,7 @@ from engine.metrics import (
     roc_auc,
     roc_curve,
 )
-from gui.panels.base import Panel, horizontal_reference
+from gui.panels.base import EvaluationThrottle, Panel, horizontal_reference
 from gui.run_state import RunState
 from gui.theme import Theme
 
@@ -72,6 +72,7 @@ class ThresholdPanel(Panel):
         self.min_cost = math.nan
         self._evaluation: Evaluation | None = None
         self._costs: tuple[float, float] | None = None
+        self.throttle = EvaluationThrottle()  # a drag (threshold_version) is never held back
         self._connect()
         self.apply_theme(theme)
 
@@ -283,7 +284,7 @@ class ThresholdPanel(Panel):
 
     def refresh(self, state: RunState) -> None:
         key = (state.run_key, state.evaluation_version, state.threshold_version)
-        if key == self._drawn:
+        if key == self._drawn or self.throttle.holds(self._drawn, key, evaluation_index=1):
             return
         self._drawn = key
         self.stack.setCurrentIndex(1 if state.is_binary else 0)
@@ -371,7 +372,9 @@ class ThresholdPanel(Panel):
         fpr = point.fp / negatives if negatives else math.nan
         self.roc_point.setData([fpr], [point.recall])
         self.pr_point.setData([point.recall], [point.precision])
-        self.readout.setText(self.readout_html(point))
+        readout = self.readout_html(point)
+        if readout != self.readout.text():  # a word-wrapped label re-lays the panel out
+            self.readout.setText(readout)
 
     def readout_html(self, point: ThresholdPoint) -> str:
         """The numbers at the threshold, each in its curve's colour (the readout is the legend)."""

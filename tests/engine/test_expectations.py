@@ -160,3 +160,22 @@ def test_describe_reads_like_the_toml():
         Expectation("hints_include", kinds=("overfitting",)).describe()
         == "hints_include ['overfitting']"
     )
+
+
+@pytest.mark.parametrize("old_value", [40.0, math.nan])
+def test_a_bounded_history_thins_old_steps_but_keeps_a_spike_and_the_newest_exactly(old_value):
+    """A spike (or a divergence) long ago survives thinning; the newest steps stay exact."""
+    history = RunHistory(max_rows=1000)
+    history.update(run_started())
+    for start in range(0, 5000, 100):
+        steps = np.arange(start + 1, start + 101)
+        loss = np.full(100, 0.5)
+        if start == 700:
+            loss[37] = old_value
+        history.update(ev.StepMetrics(steps, loss, loss, loss, loss, 0.0, 0.0))
+    steps, losses = np.asarray(history.steps), np.asarray(history.losses)
+    assert len(steps) <= 1000 and len(steps) == len(losses) == len(history.grad_norms)
+    assert np.all(np.diff(steps) > 0)
+    assert np.array_equal(steps[-400:], np.arange(4601, 5001))  # the newest, every step
+    kept = losses[steps == 738]
+    assert len(kept) == 1 and (kept[0] == 40.0 or math.isnan(old_value) and math.isnan(kept[0]))

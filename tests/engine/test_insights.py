@@ -277,3 +277,22 @@ def test_session_sends_the_plane_again_after_a_reset(session):
     collect_until(session, events, lambda e: len(of_type(e, ev.DataView)) == 2)
     first, second = of_type(events, ev.DataView)
     assert first is second  # computed once per run: the points do not change on reset
+
+
+def test_the_training_process_previews_pending_data_settings() -> None:
+    """PreviewData is answered with the new points, or with the sentence saying why none."""
+    session = ThreadSession(small_config(steps=None))
+    session.start()
+    try:
+        events: list[ev.Event] = []
+        noisy = DatasetSpec(name="spiral", noise=0.2, n_samples=400)
+        session.send(cmd.PreviewData(noisy, 3))
+        session.send(cmd.PreviewData(DatasetSpec(name="moons", n_samples=10), 3))
+        collect_until(session, events, lambda got: len(of_type(got, ev.DataPreview)) == 2)
+        good, bad = of_type(events, ev.DataPreview)
+        assert good.dataset == noisy and good.error is None
+        assert len(good.view.train_xy) + len(good.view.validation_xy) == 400 - round(400 * 0.15)
+        assert good.class_names == ("arm A", "arm B")
+        assert bad.view is None and "n_samples" in bad.error
+    finally:
+        session.close()

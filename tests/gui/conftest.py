@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -11,6 +12,17 @@ import pytest  # noqa: E402
 from gui.run_state import RunState  # noqa: E402
 from gui.theme import Theme  # noqa: E402
 from tests.gui import fake_events  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def collect_old_windows_on_the_gui_thread() -> None:
+    """Free the previous tests' windows now, on the GUI thread, before a training thread starts.
+
+    Windows live in reference cycles; left to the cyclic collector, one can be freed inside a
+    ``ThreadSession``'s training thread while the GUI thread deletes Qt objects too, and the two
+    deadlock on Qt's lock and the interpreter lock (seen once: a test run hung in ~QObject).
+    """
+    gc.collect()
 
 
 @pytest.fixture

@@ -13,14 +13,19 @@ import numpy as np
 
 from engine import metrics
 from engine.events import (
+    DataView,
+    DecisionBoundary,
     Diverged,
     Evaluation,
     Event,
+    LayerHealth,
     ParamChanged,
+    Resources,
     Rewound,
     RunStarted,
     StateChanged,
     StepMetrics,
+    ValidationInputs,
 )
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(10))
@@ -198,3 +203,144 @@ def diverging_stream(
 
 def rewound(from_step: int, to_step: int) -> Rewound:
     return Rewound(from_step=from_step, to_step=to_step)
+
+
+# ----- insights (issue #8) -----------------------------------------------------------------------
+def moons_view(
+    n_train: int = 200, n_validation: int = 60, noise: float = 0.12, seed: int = 0
+) -> DataView:
+    """Two interleaved half-moons in their own units, as the worker's ``DataView`` for moons."""
+    rng = np.random.default_rng(seed)
+
+    def points(n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = rng.integers(0, 2, n)
+        angle = rng.uniform(0.0, math.pi, n)
+        x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+        y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+        xy = np.column_stack((x, y)) + rng.normal(0.0, noise, (n, 2))
+        return xy.astype(np.float32), labels.astype(np.int64)
+
+    train_xy, train_y = points(n_train)
+    validation_xy, validation_y = points(n_validation)
+    every = np.concatenate((train_xy, validation_xy))
+    low, high = every.min(axis=0), every.max(axis=0)
+    margin = 0.1 * (high - low)
+    low, high = low - margin, high + margin
+    return DataView(
+        x_label="x1",
+        y_label="x2",
+        note="",
+        x_range=(float(low[0]), float(high[0])),
+        y_range=(float(low[1]), float(high[1])),
+        train_xy=train_xy,
+        train_y=train_y,
+        validation_xy=validation_xy,
+        validation_y=validation_y,
+    )
+
+
+def blobs_view(n_classes: int = 3, n_per_class: int = 60, seed: int = 0) -> DataView:
+    """Round clusters on a plane with a PCA-style note, for multi-class drawing."""
+    rng = np.random.default_rng(seed)
+    centers = 3.0 * np.column_stack(
+        (
+            np.cos(np.arange(n_classes) * 2 * math.pi / n_classes),
+            np.sin(np.arange(n_classes) * 2 * math.pi / n_classes),
+        )
+    )
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    xy = (centers[labels] + rng.normal(0.0, 1.0, (labels.size, 2))).astype(np.float32)
+    split = labels.size * 3 // 4
+    order = rng.permutation(labels.size)
+    train, validation = order[:split], order[split:]
+    low, high = xy.min(axis=0) - 0.5, xy.max(axis=0) + 0.5
+    return DataView(
+        x_label="PC 1",
+        y_label="PC 2",
+        note="first two principal components of 8 features (71% of the variance); every other "
+        "direction held at the training mean",
+        x_range=(float(low[0]), float(high[0])),
+        y_range=(float(low[1]), float(high[1])),
+        train_xy=xy[train],
+        train_y=labels[train].astype(np.int64),
+        validation_xy=xy[validation],
+        validation_y=labels[validation].astype(np.int64),
+    )
+
+
+def grid_probabilities(view: DataView, size: int = 100, width: float = 0.25) -> np.ndarray:
+    """(size, size, K) class probabilities over the view's grid: a soft vote of the training
+    points (a Gaussian kernel), which bends around the data as a trained model would."""
+    xs = np.linspace(*view.x_range, size)
+    ys = np.linspace(*view.y_range, size)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    distances = ((grid[:, None, :] - view.train_xy[None, :, :]) ** 2).sum(axis=-1)
+    weights = np.exp(-distances / (2 * width**2))
+    n_classes = int(view.train_y.max()) + 1
+    votes = np.stack([weights[:, view.train_y == k].sum(axis=1) for k in range(n_classes)], 1)
+    votes += 1e-9
+    return (votes / votes.sum(axis=1, keepdims=True)).reshape(size, size, n_classes)
+
+
+def decision_boundary(view: DataView, step: int = 500, size: int = 100) -> DecisionBoundary:
+    """The boundary a model with that soft vote would draw over ``view``'s ranges."""
+    probabilities = grid_probabilities(view, size)
+    binary = probabilities.shape[-1] == 2
+    return DecisionBoundary(
+        step=step,
+        predicted_class=probabilities.argmax(axis=-1).astype(np.int16),
+        confidence=probabilities.max(axis=-1).astype(np.float32),
+        positive_probability=probabilities[..., 1].astype(np.float32) if binary else None,
+        duration_ms=1.0,
+    )
+
+
+def layer_health(step: int = 500, seed: int = 0) -> LayerHealth:
+    """Three dense layers: the first healthy, the second with many dead units, the output slow."""
+    rng = np.random.default_rng(seed)
+    bins = 30
+    edges, counts = [], []
+    for layer in range(3):
+        values = rng.normal(0.0, 1.0 + layer, 5000)
+        if layer < 2:
+            values = np.maximum(values, 0.0)
+        count, edge = np.histogram(values, bins=bins)
+        edges.append(edge)
+        counts.append(count)
+    return LayerHealth(
+        step=step,
+        layer_names=("dense 1 (64→128)", "dense 2 (128→128)", "output (128→10)"),
+        grad_norm=np.array([0.031, 0.052, 0.21]),
+        weight_norm=np.array([9.2, 11.5, 3.1]),
+        update_ratio=np.array([1.2e-3, 4.0e-4, 3.0e-5]),
+        dead_fraction=np.array([0.04, 0.62, np.nan]),
+        activation_edges=np.array(edges, dtype=np.float64),
+        activation_counts=np.array(counts, dtype=np.int64),
+        duration_ms=2.0,
+    )
+
+
+def digit_inputs(labels: np.ndarray, seed: int = 0) -> ValidationInputs:
+    """8 x 8 "digits" in 0..16 (a bright bar whose position is the label), one row per label."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 4, (labels.size, 8, 8)).astype(np.float32)
+    for row, label in enumerate(labels.tolist()):
+        images[row, :, label % 8] = 16.0
+    return ValidationInputs(
+        features=images.reshape(labels.size, 64),
+        feature_names=tuple(f"pixel {index}" for index in range(64)),
+        image_shape=(8, 8),
+    )
+
+
+def tabular_inputs(n_rows: int, n_features: int = 4, seed: int = 0) -> ValidationInputs:
+    rng = np.random.default_rng(seed)
+    return ValidationInputs(
+        features=rng.normal(0.0, 1.0, (n_rows, n_features)).astype(np.float32),
+        feature_names=tuple(f"feature {index}" for index in range(n_features)),
+        image_shape=None,
+    )
+
+
+def resources(step: int = 500, gpu_memory_mib: float | None = None) -> Resources:
+    return Resources(step=step, cpu_percent=98.4, rss_mib=412.3, gpu_memory_mib=gpu_memory_mib)

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from gui.panels.accuracy_panel import AccuracyPanel
+from gui.run_state import RunState
+from tests.gui import fake_events
+from tests.gui.plot_gestures import wheel_zoom
 
 
 @pytest.fixture
@@ -44,3 +47,69 @@ def test_baselines_are_labelled(panel: AccuracyPanel, binary_state, ten_class_st
     evaluation = ten_class_state.latest_validation
     (merged,) = panel.baseline_labels()
     assert merged.startswith(f"zero-rule {evaluation.zero_rule_accuracy:.2f}")
+
+
+def test_steps_without_an_evaluation_redraw_nothing_but_the_x_range_follows(
+    panel: AccuracyPanel, ten_class_state, monkeypatch
+) -> None:
+    now = [0.0]
+    panel.throttle.clock = lambda: now[0]
+    panel.safe_refresh(ten_class_state)
+    calls: list[object] = []
+    original_set_data = panel.validation_curve.setData
+    monkeypatch.setattr(
+        panel.validation_curve,
+        "setData",
+        lambda *a, **k: (calls.append(1), original_set_data(*a, **k)),
+    )
+    original_title = panel.set_plot_title
+    monkeypatch.setattr(
+        panel, "set_plot_title", lambda *a: (calls.append("title"), original_title(*a))
+    )
+    view = panel.plot.getViewBox()
+    for start in range(2001, 4001, 25):  # 80 frames of steps, no evaluation
+        steps = np.arange(start, start + 25)
+        ten_class_state.apply([fake_events.step_metrics(steps, np.full(25, 0.2))])
+        panel.safe_refresh(ten_class_state)
+        assert view.viewRange()[0][1] >= steps[-1]  # the x range keeps up with training
+    assert calls == []
+    low, high = view.viewRange()[1]
+    assert low <= 0.0 and 1.0 <= high < 1.1  # y stays on [0, 1]
+    evaluation = fake_events.evaluation(
+        4000,
+        ten_class_state.latest_validation.probabilities,
+        ten_class_state.latest_validation.labels,
+    )
+    ten_class_state.apply([evaluation])
+    now[0] += 0.1
+    panel.safe_refresh(ten_class_state)
+    assert calls == []  # evaluations redraw at most four times a second
+    now[0] += 0.2
+    panel.safe_refresh(ten_class_state)
+    assert calls.count(1) == 1
+    assert panel.validation_curve.getOriginalDataset()[0][-1] == 4000
+
+
+def test_many_evaluations_are_drawn_thin_without_dots(panel: AccuracyPanel) -> None:
+    state = RunState()
+    state.apply(fake_events.training_stream(10, total_steps=4000, eval_every=10, publish_every=10))
+    panel.safe_refresh(state)
+    assert len(state.evaluations) > 300
+    assert panel.validation_curve.opts["symbol"] is None
+    assert panel.validation_curve.opts["pen"].widthF() <= 1.0
+
+
+def test_zooming_the_steps_keeps_y_on_zero_to_one_and_a_resets(
+    panel: AccuracyPanel, ten_class_state
+) -> None:
+    panel.safe_refresh(ten_class_state)
+    view = panel.plot.getViewBox()
+    wheel_zoom(panel.plot_widget, notches=3)
+    assert not panel.live_range.following
+    x_low, x_high = view.viewRange()[0]
+    assert x_high - x_low < 2000
+    panel.plot.autoBtnClicked()  # pyqtgraph's auto-range looks at the curves, y included...
+    panel.safe_refresh(ten_class_state)
+    low, high = view.viewRange()[1]
+    assert panel.live_range.following and low <= 0.0 and 1.0 <= high < 1.1  # ...we restore y
+    assert view.viewRange()[0][1] >= ten_class_state.step

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 # Runs main.py exactly as `python main.py ARGS` would (runpy, __main__), then reports whether
-# torch ever entered this — the GUI — process. The worker is a separate, spawned interpreter.
+# torch (or scikit-learn) ever entered this — the GUI — process. The worker is a separate, spawned interpreter.
 RUN_MAIN_AND_REPORT_TORCH = textwrap.dedent(
     """
     import runpy, sys
@@ -24,6 +24,7 @@ RUN_MAIN_AND_REPORT_TORCH = textwrap.dedent(
     except SystemExit as exit:
         code = exit.code
     print("GUI_PROCESS_IMPORTED_TORCH=" + str("torch" in sys.modules), file=sys.stderr)
+    print("GUI_PROCESS_IMPORTED_SKLEARN=" + str("sklearn" in sys.modules), file=sys.stderr)
     sys.exit(code)
     """
 )
@@ -57,6 +58,7 @@ def test_window_run_saves_a_screenshot_prints_the_summary_and_never_imports_torc
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "GUI_PROCESS_IMPORTED_TORCH=False" in result.stderr
+    assert "GUI_PROCESS_IMPORTED_SKLEARN=False" in result.stderr  # data is built in the worker
     assert _png_size(screenshot) == (1600, 1000)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["dataset"] == "moons" and summary["steps"] > 0

@@ -8,6 +8,7 @@ import pytest
 from engine.metrics import ThresholdTable
 from gui.panels.confusion_panel import ConfusionPanel
 from gui.panels.threshold_panel import ThresholdPanel
+from tests.gui import fake_events
 
 
 @pytest.fixture
@@ -71,3 +72,26 @@ def test_no_evaluation_yet_draws_nothing(panel: ConfusionPanel) -> None:
     state.apply([fake_events.run_started(10)])
     assert panel.safe_refresh(state)
     assert panel.confusion is None and panel.cell_strings() == []
+
+
+def test_evaluations_faster_than_four_a_second_are_drawn_late_but_drags_at_once(
+    panel: ConfusionPanel, binary_state
+) -> None:
+    now = [0.0]
+    panel.throttle.clock = lambda: now[0]
+    panel.safe_refresh(binary_state)
+    first = panel.confusion.copy()
+    latest = binary_state.latest_validation
+    flipped = fake_events.evaluation(2100, latest.probabilities[:, ::-1].copy(), latest.labels)
+    binary_state.apply([flipped])
+    now[0] += 0.05
+    panel.safe_refresh(binary_state)
+    np.testing.assert_array_equal(panel.confusion, first)  # held back: drawn 50 ms ago
+    now[0] += 0.25
+    panel.safe_refresh(binary_state)
+    assert not np.array_equal(panel.confusion, first)  # the next frame past the interval
+    shown = panel.confusion.copy()
+    binary_state.set_threshold(0.9)
+    now[0] += 0.01
+    panel.safe_refresh(binary_state)
+    assert not np.array_equal(panel.confusion, shown)  # a threshold drag is never held back

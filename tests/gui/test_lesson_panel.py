@@ -45,12 +45,20 @@ def test_try_this_buttons_and_keys_send_their_commands(qtbot, tmp_path):
     window = open_lesson(qtbot, tmp_path, "accuracy-lies")
     wait_for_steps(qtbot, window, 10)
     lesson = window.panels["lesson"]
+    shown: list[str] = []  # every status message: a hint may replace this one a frame later
+    show_message = window.status.show_message
+
+    def remember_and_show(text: str, error: bool = False) -> None:
+        shown.append(text)
+        show_message(text, error)
+
+    window.status.show_message = remember_and_show
     qtbot.mouseClick(lesson.step_buttons[1], Qt.LeftButton)  # class weighting: a live setting
     log = window.session.log
     qtbot.waitUntil(lambda: bool(of_type(log, ev.ParamChanged)), timeout=10_000)
     change = of_type(log, ev.ParamChanged)[0]
     assert (change.key, change.new) == ("class_weighting", "balanced")
-    assert "class weighting balanced" in window.status.message()
+    qtbot.waitUntil(lambda: any("class weighting balanced" in text for text in shown))
     qtbot.keyClick(window, Qt.Key_1)  # the threshold: the window's own, no training needed
     assert window.state.threshold == 0.05
     qtbot.waitUntil(lambda: window.panels["threshold"].threshold_spin.value() == 0.05)
@@ -66,7 +74,9 @@ def test_restart_scenario_starts_the_lessons_run_again_with_its_threshold(qtbot,
     assert window.session is not first_session and not first_session.is_alive()
     qtbot.waitUntil(lambda: window.state.run is not first_run, timeout=STARTUP_TIMEOUT_MS)
     assert window.state.run.scenario == "accuracy-lies"
-    assert of_type(window.session.log, ev.StepMetrics)[0].steps[0] == 1  # from step 0 again
+    log = window.session.log
+    qtbot.waitUntil(lambda: bool(of_type(log, ev.StepMetrics)), timeout=STARTUP_TIMEOUT_MS)
+    assert of_type(log, ev.StepMetrics)[0].steps[0] == 1  # from step 0 again
     assert window.state.threshold == 0.5  # the lesson's decision threshold again
     assert window.config == window.lessons.lesson_config
 

@@ -6,11 +6,15 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
 
 from engine.events import ParamChanged
 from gui.panels.loss_panel import MAX_SMOOTHED_POINTS, LossPanel
-from gui.run_state import RunState
+from gui.run_state import TRAIN_COLUMNS, RunState
+from gui.series import CompactingSeries
 from tests.gui import fake_events
+from tests.gui.plot_gestures import double_click, wheel_zoom
 
 
 @pytest.fixture
@@ -112,19 +116,159 @@ def test_rewind_truncates_the_drawn_curves(panel: LossPanel, ten_class_state) ->
     assert panel.markers.labels() == ["lr 0.001 → 0.0003", "rewind from 2000"]
 
 
-def test_long_runs_are_drawn_decimated_and_in_full_when_zoomed(panel: LossPanel) -> None:
+def _long_state(total: int, recent_rows: int | None = None) -> tuple[RunState, np.ndarray]:
     state = RunState()
+    if recent_rows is not None:
+        state.train = CompactingSeries(TRAIN_COLUMNS, recent_rows=recent_rows)
     state.apply([fake_events.run_started()])
-    steps = np.arange(1, 200_001)
+    steps = np.arange(1, total + 1)
     loss = fake_events.loss_curve(steps, math.log(10))
     for block in np.array_split(np.arange(steps.size), 20):
         state.apply([fake_events.step_metrics(steps[block], loss[block])])
+    return state, loss
+
+
+def test_long_runs_are_drawn_decimated_and_in_full_when_zoomed(panel: LossPanel) -> None:
+    state, loss = _long_state(200_000)
     panel.raw_checkbox.setChecked(True)
     panel.safe_refresh(state)
     raw_x, raw_y = panel.raw_curve.getOriginalDataset()
     assert len(raw_x) <= 4 * 2048 + 2
     assert raw_y.max() == loss.max()  # peaks survive decimation
     assert len(panel.smoothed_curve.getOriginalDataset()[0]) <= MAX_SMOOTHED_POINTS + 1
-    panel.plot.getViewBox().setXRange(1000, 2000)  # the user zooms in: autorange is off
+    wheel_zoom(panel.plot_widget)  # the user takes the view...
+    panel.plot.getViewBox().setXRange(1000, 2000, padding=0)  # ...and settles on these steps
     panel.safe_refresh(state)
-    assert len(panel.raw_curve.getOriginalDataset()[0]) == steps.size
+    raw_x, raw_y = panel.raw_curve.getOriginalDataset()
+    np.testing.assert_array_equal(raw_x, np.arange(1, 3000))  # the window and a width each side
+    np.testing.assert_array_equal(raw_y, loss[:2999])
+
+
+def test_zoom_into_compacted_history_shows_buckets_there_and_every_recent_step(
+    panel: LossPanel,
+) -> None:
+    state, loss = _long_state(100_000, recent_rows=20_000)
+    assert state.train.total_rows == 100_000 and len(state.train) < 30_000
+    panel.raw_checkbox.setChecked(True)
+    panel.safe_refresh(state)
+    assert panel.raw_curve.getOriginalDataset()[1].max() == loss.max()
+    exact_from = int(state.train["step"][0])  # older steps are in buckets
+    wheel_zoom(panel.plot_widget)
+    view_low, view_high = exact_from - 3_000, exact_from + 1_000
+    panel.plot.getViewBox().setXRange(view_low, view_high, padding=0)
+    panel.safe_refresh(state)
+    start, stop = view_low - 4_000, view_high + 4_000  # drawn: a view width each side
+    raw_x, raw_y = panel.raw_curve.getOriginalDataset()
+    recent = raw_x >= exact_from
+    np.testing.assert_array_equal(raw_x[recent], np.arange(exact_from, stop))
+    np.testing.assert_array_equal(raw_y[recent], loss[exact_from - 1 : stop - 1])
+    old = raw_x[~recent]
+    assert old.min() >= start and 0 < len(old) < (exact_from - start) / 8  # buckets
+    assert raw_y[~recent].max() == loss[int(old.min()) - 1 : exact_from - 1].max()
+
+
+def test_view_follows_the_run_in_jumps_not_every_frame(panel: LossPanel) -> None:
+    state = RunState()
+    state.apply(fake_events.training_stream(10, total_steps=1000, lr_change_at=None))
+    panel.safe_refresh(state)
+    view = panel.plot.getViewBox()
+    ranges = [tuple(view.viewRange()[0])]
+    rng = np.random.default_rng(1)
+    for start in range(1001, 3001, 25):  # 80 frames of 25 steps: the run triples
+        steps = np.arange(start, start + 25)
+        state.apply([fake_events.step_metrics(steps, 0.3 + 0.01 * rng.random(25))])
+        panel.safe_refresh(state)
+        x_low, x_high = view.viewRange()[0]
+        assert x_low <= 1 and x_high >= steps[-1]  # the newest step is always in view
+        if (x_low, x_high) != ranges[-1]:
+            ranges.append((x_low, x_high))
+    assert 2 <= len(ranges) <= 7  # 25% jumps: a handful of range changes, not 80
+    y_high = view.viewRange()[1][1]
+    state.apply([fake_events.step_metrics(np.arange(3001, 3011), np.full(10, 50.0))])
+    panel.safe_refresh(state)
+    spike = state.train.last("smoothed_loss")
+    assert spike > y_high and view.viewRange()[1][1] >= spike  # y refits at once
+
+
+def test_user_zoom_is_kept_until_a_double_click_or_the_a_button(
+    panel: LossPanel, ten_class_state
+) -> None:
+    panel.safe_refresh(ten_class_state)
+    view = panel.plot.getViewBox()
+    wheel_zoom(panel.plot_widget, notches=3)
+    assert not panel.live_range.following
+    zoomed = view.viewRange()
+    ten_class_state.apply([fake_events.step_metrics(np.arange(2001, 4001), np.full(2000, 5.0))])
+    panel.safe_refresh(ten_class_state)
+    assert view.viewRange() == zoomed  # new data does not take the view back
+    double_click(panel.plot_widget)
+    panel.safe_refresh(ten_class_state)
+    assert panel.live_range.following
+    (x_low, x_high), (_, y_high) = view.viewRange()
+    assert x_low <= 1 and x_high >= 4000 and y_high >= 5.0
+    wheel_zoom(panel.plot_widget)
+    assert not panel.live_range.following
+    panel.plot.autoBtnClicked()  # pyqtgraph's "A" button
+    panel.safe_refresh(ten_class_state)
+    assert panel.live_range.following and view.viewRange()[0][1] >= 4000
+
+
+def test_new_steps_outside_a_zoomed_window_cost_no_redraw(
+    panel: LossPanel, ten_class_state, monkeypatch
+) -> None:
+    panel.safe_refresh(ten_class_state)
+    wheel_zoom(panel.plot_widget)
+    panel.plot.getViewBox().setXRange(100, 300, padding=0)
+    panel.safe_refresh(ten_class_state)
+    calls: list[int] = []
+    original = panel.smoothed_curve.setData
+    monkeypatch.setattr(
+        panel.smoothed_curve, "setData", lambda *a, **k: (calls.append(1), original(*a, **k))
+    )
+    ten_class_state.apply([fake_events.step_metrics(np.arange(2001, 2026), np.full(25, 0.1))])
+    panel.safe_refresh(ten_class_state)
+    assert calls == []
+    panel.plot.getViewBox().setXRange(1900, 2100, padding=0)  # panning to the present draws it
+    panel.safe_refresh(ten_class_state)
+    assert calls == [1]
+    assert panel.smoothed_curve.getOriginalDataset()[0][-1] == 2025
+
+
+def test_log_scale_refits_y_in_log_space(panel: LossPanel, ten_class_state) -> None:
+    panel.safe_refresh(ten_class_state)
+    panel.log_checkbox.setChecked(True)
+    panel.safe_refresh(ten_class_state)
+    low, high = panel.plot.getViewBox().viewRange()[1]
+    smoothed = ten_class_state.train["smoothed_loss"]
+    assert low <= math.log10(smoothed.min()) and math.log10(smoothed.max()) <= high
+    assert high - low < 3  # log10 units, not the linear range of a loss
+
+
+def _marker_pixels(panel: LossPanel, step: float, low: float, high: float) -> int:
+    """Pixels of the marker colour on the column of ``step`` between two shares of the height."""
+    view = panel.plot.getViewBox()
+    image = panel.plot_widget.grab().toImage()
+    (_, _), (y_low, y_high) = view.viewRange()
+    colour = QColor(panel.markers.color_for("param"))
+    count = 0
+    for share in np.linspace(low, high, 40):
+        point = view.mapViewToScene(QPointF(step, y_low + share * (y_high - y_low)))
+        pixel = panel.plot_widget.mapFromScene(point)
+        for dx in (-1, 0, 1):
+            if image.pixelColor(pixel.x() + dx, pixel.y()) == colour:
+                count += 1
+    return count
+
+
+def test_marker_lines_span_the_view_in_linear_and_log_scale(
+    panel: LossPanel, ten_class_state
+) -> None:
+    panel.safe_refresh(ten_class_state)
+    assert _marker_pixels(panel, 801, 0.05, 0.3) > 0  # the lr change, near the bottom
+    panel.log_checkbox.setChecked(True)
+    panel.safe_refresh(ten_class_state)
+    assert _marker_pixels(panel, 801, 0.05, 0.3) > 0
+    assert _marker_pixels(panel, 801, 0.7, 0.95) > 0
+    (_, _), (y_low, y_high) = panel.plot.getViewBox().viewRange()
+    label_y = panel.markers.lines[0].label.pos().y()
+    assert y_low < label_y < y_high  # labels follow the view into log space

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from gui.panels.base import Panel
-from gui.run_state import RunState
+import pyqtgraph as pg
+
+from gui.panels.base import EvaluationThrottle, MarkerLines, Panel
+from gui.run_state import Marker, RunState
 from gui.theme import Theme
 
 
@@ -45,3 +47,32 @@ def test_base_refresh_is_abstract(qtbot, theme) -> None:
     qtbot.addWidget(panel)
     assert panel.safe_refresh(RunState()) is False
     assert "NotImplementedError" in panel.error_label.text()
+
+
+def test_evaluation_throttle_holds_back_only_fast_new_evaluations() -> None:
+    now = [100.0]
+    throttle = EvaluationThrottle(interval_s=0.25, clock=lambda: now[0])
+    assert not throttle.holds(None, ("run", 1, 0), evaluation_index=1)  # first draw
+    now[0] += 0.1
+    assert throttle.holds(("run", 1, 0), ("run", 2, 0), evaluation_index=1)  # too soon
+    assert not throttle.holds(("run", 1, 0), ("run", 2, 1), evaluation_index=1)  # a drag
+    now[0] += 0.1
+    assert throttle.holds(("run", 2, 1), ("run", 3, 1), evaluation_index=1)
+    now[0] += 0.2
+    assert not throttle.holds(("run", 2, 1), ("run", 3, 1), evaluation_index=1)  # drawn late
+    assert not throttle.holds(("run", 3, 1), ("other run", 3, 1), evaluation_index=1)
+
+
+def test_marker_lines_add_new_markers_without_rebuilding_the_old_ones(qtbot, theme) -> None:
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    markers = MarkerLines(widget.getPlotItem(), theme)
+    first = [Marker(100, "param", "lr 0.1 → 0.2")]
+    markers.update(first)
+    label = markers.lines[0].label
+    markers.update([*first, Marker(200, "rewind", "rewind from 300")])
+    assert markers.lines[0].label is label  # kept, not rebuilt
+    assert markers.labels() == ["lr 0.1 → 0.2", "rewind from 300"]
+    markers.update([Marker(50, "reset", "reset")])  # history cut: everything redrawn
+    assert markers.labels() == ["reset"] and [line.value() for line in markers.lines] == [50]
+    assert label.scene() is None  # the old label left the plot

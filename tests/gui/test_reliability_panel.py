@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.panels.reliability_panel import ReliabilityPanel
+from gui.panels.reliability_panel import ReliabilityPanel, nice_ceiling
 
 
 @pytest.fixture
@@ -37,3 +37,13 @@ def test_binary_axis_names_the_positive_class_probability(panel, binary_state) -
     panel.safe_refresh(binary_state)
     assert panel.count_plot.getAxis("bottom").labelText == "predicted P(positive)"
     assert panel.calibration is binary_state.latest_validation.calibration
+
+
+def test_histogram_range_moves_in_steps_not_with_every_count(
+    panel: ReliabilityPanel, ten_class_state
+) -> None:
+    panel.safe_refresh(ten_class_state)
+    counts = ten_class_state.latest_validation.calibration.counts
+    low, high = panel.count_plot.getViewBox().viewRange()[1]
+    assert low <= 0 and counts.max() <= high <= 2.6 * counts.max()  # 1-2-5 steps, 2% padding
+    assert [nice_ceiling(v) for v in (0, 1, 3, 7, 20, 21, 260)] == [1, 1, 5, 10, 20, 50, 500]

@@ -1,11 +1,13 @@
-"""GrowableSeries keeps curves in doubling float64 buffers; PeakDecimator bounds what is drawn."""
+"""GrowableSeries and CompactingSeries keep curves in bounded float64 buffers; PeakDecimator bounds what is drawn."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gui.series import GrowableSeries, PeakDecimator
+from gui.decimation import drawable
+from gui.series import CompactingSeries, GrowableSeries
+from tests.gui.series_helpers import COLUMNS, buckets_by_step, fill
 
 
 def test_append_grows_by_doubling_and_views_share_memory() -> None:
@@ -48,39 +50,78 @@ def test_append_refuses_ragged_columns() -> None:
         series.append([1, 2])
 
 
-def _envelope(values: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    """Brute-force min/max per bucket, the reference for the incremental decimator."""
-    chunks = [values[i : i + bucket] for i in range(0, len(values), bucket)]
-    return np.array([np.nanmin(c) for c in chunks]), np.array([np.nanmax(c) for c in chunks])
+def test_compaction_keeps_recent_steps_exact_and_old_peaks_and_means() -> None:
+    rng = np.random.default_rng(3)
+    steps = np.arange(1, 300_001)
+    values = rng.normal(size=steps.size)
+    values[1234] = 40.0  # an old spike
+    values[5000:5100] = np.nan  # an old gap longer than a bucket
+    series = CompactingSeries(COLUMNS[:3], recent_rows=50_000, first_width=64)
+    fill(series, steps, values)
+    assert series.total_rows == 300_000
+    assert 50_000 <= len(series) <= 50_000 + 12_500 + 64
+    exact_from = len(steps) - len(series)
+    np.testing.assert_array_equal(series["step"], steps[exact_from:])  # recent: every step
+    np.testing.assert_array_equal(series["loss"], values[exact_from:])
+    history = series.history
+    folded = slice(0, exact_from)
+    low, high, mean = buckets_by_step(steps[folded], values[folded], history.width)
+    np.testing.assert_allclose(history.low("loss"), low)
+    np.testing.assert_allclose(history.high("loss"), high)
+    np.testing.assert_allclose(history.mean("loss"), mean)
+    x, y = drawable(series.envelope("loss"))
+    assert np.nanmax(y) == 40.0 and np.nanmin(y) == np.nanmin(values)  # peaks survive
+    assert np.all(np.diff(x) >= 0)
 
 
-def test_decimator_is_exact_while_short_and_bounded_when_long() -> None:
-    series = GrowableSeries(("step", "loss"))
-    decimator = PeakDecimator(series, "loss", max_buckets=64)
-    series.append(np.arange(100), np.arange(100.0))
-    x, y = decimator.data()
-    np.testing.assert_array_equal(y, np.arange(100.0))  # up to 2 * max_buckets: untouched
-    rng = np.random.default_rng(0)
-    for _ in range(50):  # arrives in frames, as in a live run
-        start = len(series)
-        series.append(np.arange(start, start + 997), rng.normal(size=997))
-        x, y = decimator.data()
-        assert len(x) <= 4 * 64 + 2
-    low, high = _envelope(series["loss"], decimator.bucket)
-    np.testing.assert_allclose(y[0::2], low)
-    np.testing.assert_allclose(y[1::2], high)
-    assert y.max() == series["loss"].max() and y.min() == series["loss"].min()  # spikes survive
+def test_memory_per_step_is_bounded() -> None:
+    series = CompactingSeries(COLUMNS)
+    steps = np.arange(1, 3_000_001)
+    values = np.sin(steps / 1000.0)
+    fill(series, steps[:2_000_000], values[:2_000_000], block=20_000)
+    at_2m = series.nbytes
+    assert series.total_rows == 2_000_000
+    assert at_2m < 20 * 2**20  # vs 96 MiB for 2M steps x 6 float64 columns, exact
+    fill(series, steps[2_000_000:], values[2_000_000:], block=20_000)
+    assert series.nbytes == at_2m  # flat: older steps live in a bounded number of buckets
+    assert len(series.history) <= series.history.max_buckets
 
 
-def test_decimator_rebuilds_after_truncation_and_keeps_nan_gaps() -> None:
-    series = GrowableSeries(("step", "loss"))
-    decimator = PeakDecimator(series, "loss", max_buckets=16)
-    values = np.arange(1000.0)
-    values[500:700] = np.nan  # longer than a bucket (64 steps here): a whole bucket is NaN
-    series.append(np.arange(1000), values)
-    x, y = decimator.data()
-    assert np.isnan(y).any()
-    series.truncate_after(299)
-    x, y = decimator.data()
-    assert x.max() <= 299 and np.nanmax(y) == 299.0
-    assert not np.isnan(y).any()
+def test_buckets_merge_when_there_are_too_many() -> None:
+    series = CompactingSeries(COLUMNS[:2], recent_rows=1000, max_buckets=64, first_width=4)
+    steps = np.arange(1, 100_001)
+    fill(series, steps, steps * 1.0)
+    history = series.history
+    assert len(history) <= 64 and history.width > 4
+    exact_from = len(steps) - len(series)
+    low, high, mean = buckets_by_step(steps[:exact_from], steps[:exact_from] * 1.0, history.width)
+    np.testing.assert_allclose(history.low("loss"), low)
+    np.testing.assert_allclose(history.high("loss"), high)
+    np.testing.assert_allclose(history.mean("loss"), mean)
+
+
+def test_rewind_into_compacted_history_drops_later_buckets_and_training_goes_on() -> None:
+    series = CompactingSeries(COLUMNS[:2], recent_rows=10_000, first_width=64)
+    steps = np.arange(1, 50_001)
+    fill(series, steps, steps * 1.0)
+    generation = series.generation
+    exact_from = series["step"][0]
+    series.truncate_after(20_000)  # older than every exact row
+    assert len(series) == 0 and series.generation > generation
+    assert series.history.last_step <= 20_000
+    assert series.last("step") <= 20_000 and series.last("loss") <= 20_000
+    assert series.total_rows == series.history.rows <= 20_000
+    series.append(np.arange(20_001, 20_101), np.arange(20_001, 20_101) * 1.0)
+    x, y = drawable(series.envelope("loss"))
+    assert np.all(np.diff(x) >= 0) and x[-1] == 20_100 and y.max() == 20_100
+    assert exact_from > 20_000
+
+
+def test_rewind_into_recent_steps_keeps_the_buckets() -> None:
+    series = CompactingSeries(COLUMNS[:2], recent_rows=10_000, first_width=64)
+    steps = np.arange(1, 50_001)
+    fill(series, steps, steps * 1.0)
+    buckets = len(series.history)
+    series.truncate_after(45_000)
+    assert len(series.history) == buckets and series.last("step") == 45_000
+    assert series.total_rows == 45_000

@@ -4,7 +4,7 @@ Runs the real ThreadSession (headless, one torch thread, like the engine's defau
 digits default MLP (64-128-128-10) and on moons (2-128-128-2), with repeats interleaved across
 the four modes and medians reported, because shared machines are noisy. Also reports what each
 insight costs per collection (its own ``duration_ms``) and how many evaluations got one — the
-collector skips an insight until 20x its cost has passed, so on slow hardware the share drops
+collector skips an insight until 40x its cost has passed (a 2.5% share), so on slow hardware the share drops
 instead of the training speed. ``--with-cnn`` adds the digits CNN, whose 10 000-image grid is
 far dearer. The window part (panels shown vs hidden) is measured elsewhere.
 Run:  .venv/bin/python bench/insights_bench.py [--steps 3000] [--repeats 5]

@@ -98,7 +98,8 @@ def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     if labels.size == 0:
         return math.nan
     true_class = probabilities[np.arange(labels.size), labels]
-    return float(-np.mean(np.log(np.clip(true_class, PROBABILITY_FLOOR, 1.0))))
+    # + 0.0 turns the -0.0 of a perfect fit into 0.0, which prints as "0", not "-0".
+    return float(-np.mean(np.log(np.clip(true_class, PROBABILITY_FLOOR, 1.0)))) + 0.0
 
 
 # --- calibration --------------------------------------------------------------------------------

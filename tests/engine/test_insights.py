@@ -12,7 +12,7 @@ from engine import commands as cmd
 from engine import events as ev
 from engine.config import DatasetSpec, ModelSpec, RunConfig
 from engine.data import prepare_data
-from engine.insight_collector import InsightCollector
+from engine.insight_collector import BUDGET_SHARE, InsightCollector
 from engine.insights import activation_statistics, decision_boundary, grid_inputs
 from engine.layers import find_layers
 from engine.projection import data_view
@@ -165,7 +165,8 @@ class FakeClock:
         return self.now
 
 
-def test_an_insight_waits_twenty_times_its_cost_unless_the_student_asks():
+def test_an_insight_waits_its_cost_over_the_budget_share_unless_the_student_asks():
+    """At a 2.5% share, an insight costing c waits 40 c from its start before the next."""
     trainer = make_trainer(small_config())
     events: list[ev.Event] = []
     clock = FakeClock()
@@ -178,7 +179,11 @@ def test_an_insight_waits_twenty_times_its_cost_unless_the_student_asks():
     assert len(of_type(events, ev.DecisionBoundary)) == 1  # within its budget: skipped
     collector.after_evaluation(10, refresh=True)  # a paused run, or an Evaluate command
     assert len(of_type(events, ev.DecisionBoundary)) == 2
-    clock.now += 20 * of_type(events, ev.DecisionBoundary)[-1].duration_ms / 1000 + 1e-9
+    last_cost_s = of_type(events, ev.DecisionBoundary)[-1].duration_ms / 1000
+    clock.now += last_cost_s * (1 / BUDGET_SHARE - 1) * 0.99
+    collector.after_evaluation(20, refresh=False)
+    assert len(of_type(events, ev.DecisionBoundary)) == 2  # not quite yet
+    clock.now += last_cost_s * (1 / BUDGET_SHARE - 1) * 0.02
     collector.after_evaluation(20, refresh=False)
     assert len(of_type(events, ev.DecisionBoundary)) == 3 and cost_s > 0
 

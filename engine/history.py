@@ -19,6 +19,10 @@ import numpy as np
 
 from engine import events as ev
 
+#: An evaluation point (~400 bytes) costs ~50 step rows (24 bytes each): a bounded history keeps
+#: at most ``max_rows / 64`` points per split, thinning the older half 2:1 past that.
+POINTS_PER_ROW_BUDGET = 64
+
 
 @dataclass(frozen=True, slots=True)
 class EvaluationPoint:
@@ -75,9 +79,10 @@ class RunHistory:
     changes: list[ev.ParamChanged] = field(default_factory=list)
     temperatures: list[ev.TemperatureFitted] = field(default_factory=list)
     completed: bool = False
-    #: Most step rows (and evaluation points per split) kept; None keeps all. Past it the older
-    #: half is thinned 2:1, keeping the worse loss of each pair, so spikes and divergences stay
-    #: visible to the checks while a window running for hours holds bounded memory.
+    #: Most step rows kept (evaluation points: see ``POINTS_PER_ROW_BUDGET``); None keeps all.
+    #: Past it the older half is thinned 2:1, keeping the worse loss of each pair, so spikes and
+    #: divergences stay visible to the checks while a window running for hours holds bounded
+    #: memory.
     max_rows: int | None = None
 
     @classmethod
@@ -111,7 +116,7 @@ class RunHistory:
             points.pop()
         points.append(point_of(evaluation))
         self.latest[evaluation.split] = evaluation
-        if self.max_rows is not None and len(points) > self.max_rows:
+        if self.max_rows is not None and len(points) > self.max_rows // POINTS_PER_ROW_BUDGET:
             half = len(points) // 2
             points[:half] = points[:half:2]
 

@@ -179,3 +179,14 @@ def test_a_bounded_history_thins_old_steps_but_keeps_a_spike_and_the_newest_exac
     assert np.array_equal(steps[-400:], np.arange(4601, 5001))  # the newest, every step
     kept = losses[steps == 738]
     assert len(kept) == 1 and (kept[0] == 40.0 or math.isnan(old_value) and math.isnan(kept[0]))
+
+
+def test_a_bounded_history_keeps_a_bounded_number_of_evaluation_points():
+    history = RunHistory(max_rows=64 * 100)
+    history.update(run_started())
+    probabilities = confident(LABELS, 0.8, 0.9)
+    for step in range(0, 100_000, 100):
+        history.update(evaluation(step, probabilities, LABELS))
+    points = history.evaluations()
+    assert len(points) <= 100
+    assert [point.step for point in points[-40:]] == list(range(96_000, 100_000, 100))

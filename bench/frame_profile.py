@@ -36,6 +36,7 @@ from bench.panel_timing import timed_panels  # noqa: E402
 from engine import commands as cmd  # noqa: E402
 from engine import events as ev  # noqa: E402
 from engine.config import RunConfig  # noqa: E402
+from engine.resources import resident_mib  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from tests.gui import fake_events  # noqa: E402
 
@@ -163,7 +164,7 @@ def run(args: argparse.Namespace) -> None:
         if args.fast_forward and (
             not rss or window.state.step - rss[-1][0] >= args.fast_forward // 10
         ):
-            rss.append((window.state.step, rss_mib(), _state_nbytes(window) / 2**20))
+            rss.append((window.state.step, resident_mib(), _state_nbytes(window) / 2**20))
         if args.fast_forward and window.state.step >= args.fast_forward:
             break
         next_frame += FRAME_S
@@ -193,13 +194,6 @@ def run(args: argparse.Namespace) -> None:
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(args.top)
-
-
-def rss_mib() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _state_nbytes(window: MainWindow) -> int:

@@ -76,11 +76,11 @@ def run_once(config: RunConfig, insights: cmd.SetInsights) -> Sample:
                 raise RuntimeError(event.message)
             finished = finished or isinstance(event, ev.Finished)
     session.close()
-    rate, seconds = _steady_rate(batches)
+    rate, seconds = steady_rate(batches)
     return Sample(rate, seconds, len(summary.eval_ms), first_boundary_ms, boundary_ms, layer_ms)
 
 
-def _steady_rate(batches: list[ev.StepMetrics]) -> tuple[float, float]:
+def steady_rate(batches: list[ev.StepMetrics]) -> tuple[float, float]:
     """Steps/s from the first published step batch to the last (evaluations and insights
     included), leaving out the start: building data and model is not training speed."""
     first, last = batches[0], batches[-1]

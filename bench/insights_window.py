@@ -24,6 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from bench.insights_bench import steady_rate  # noqa: E402
 from engine import events as ev  # noqa: E402
 from engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
 from engine.session import ThreadSession  # noqa: E402
@@ -57,10 +58,7 @@ class Taps:
         return events
 
     def steady_rate(self) -> float:
-        """Steps/s between the first and the last published batch (start-up left out)."""
-        first, last = self.batches[1], self.batches[-1]
-        seconds = last.published_at - first.published_at
-        return float(last.steps[-1] - first.steps[-1]) / seconds
+        return steady_rate(self.batches)[0]
 
 
 class TappedSession(ProcessSession):

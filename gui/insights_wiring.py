@@ -29,8 +29,9 @@ from engine.commands import PreviewData, SetInsights
 from engine.config import DatasetSpec
 from engine.events import DataPreview
 from engine.projection import preview
+from engine.resources import resident_mib
 from engine.runs.replay import ReplaySession
-from gui.resources_readout import resources_text, window_rss_mib
+from gui.resources_readout import resources_text
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
@@ -176,4 +177,4 @@ class InsightsWiring(QObject):
         ):
             return
         self._resources_shown = (insights, insights.resources_version)
-        self.window.status.show_resources(resources_text(insights.resources, window_rss_mib()))
+        self.window.status.show_resources(resources_text(insights.resources, resident_mib()))

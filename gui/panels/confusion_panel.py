@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
 
 from engine.metrics import confusion_matrix
+from engine.mistakes import predictions
 from gui.panels.base import EvaluationThrottle, Panel
 from gui.run_state import RunState
 from gui.theme import Theme
@@ -30,9 +31,9 @@ MAX_ANNOTATED_CLASSES = 12  # above this, numbers in cells get too small to read
 def binary_confusion_at(
     probabilities: np.ndarray, labels: np.ndarray, threshold: float
 ) -> np.ndarray:
-    """(2, 2) counts when P(positive) >= threshold is called positive (the ThresholdTable rule)."""
-    predictions = (np.asarray(probabilities)[:, 1] >= threshold).astype(np.int64)
-    return confusion_matrix(labels, predictions, 2)
+    """(2, 2) counts when P(positive) >= threshold is called positive (the ThresholdTable rule,
+    shared with the mistakes gallery through ``engine.mistakes.predictions``)."""
+    return confusion_matrix(labels, predictions(probabilities, threshold).predicted, 2)
 
 
 def row_fractions(confusion: np.ndarray) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from gui.resources_readout import resources_text, window_rss_mib
+from engine.resources import resident_mib
+from gui.resources_readout import resources_text
 from gui.run_state import RunState
 from tests.gui import fake_events
 
@@ -44,13 +46,9 @@ def test_a_new_run_forgets_the_old_models_views_but_keeps_what_follows_it() -> N
     assert insights.resources is not None  # the same worker process
 
 
-def test_resource_text_and_this_processes_memory(tmp_path: Path) -> None:
-    statm = tmp_path / "statm"
-    statm.write_text("50000 2560 300 10 0 900 0\n")
-    mib = window_rss_mib(str(statm))
-    assert mib is not None and mib > 0
-    assert window_rss_mib(str(tmp_path / "missing")) is None
+def test_resource_text_and_this_processes_memory() -> None:
     text = resources_text(fake_events.resources(), 160.4)
     assert text == "worker CPU 98% · 412 MiB · window 160 MiB"
+    assert resources_text(fake_events.resources(), math.nan) == "worker CPU 98% · 412 MiB"
     if Path("/proc/self/statm").exists():
-        assert 10 < (window_rss_mib() or 0) < 100_000
+        assert 10 < resident_mib() < 100_000

@@ -187,8 +187,14 @@ def test_reset_starts_over_from_step_zero(session_factory):
     session = session_factory()
     events = collect_until(session, [], lambda e: step_count(e) >= 30)
     session.send(cmd.Reset())
-    collect_until(session, events, lambda e: len(of_type(e, ev.RunStarted)) == 2)
-    first_eval_after_reset = [e for e in of_type(events, ev.Evaluation)][-1]
+
+    def evaluations_after_reset(collected: list[ev.Event]) -> list[ev.Evaluation]:
+        """The evaluations that follow the second RunStarted (the reset's)."""
+        starts = [i for i, event in enumerate(collected) if isinstance(event, ev.RunStarted)]
+        return of_type(collected[starts[1] :], ev.Evaluation) if len(starts) >= 2 else []
+
+    collect_until(session, events, lambda e: bool(evaluations_after_reset(e)))
+    first_eval_after_reset = evaluations_after_reset(events)[0]
     initial_eval = of_type(events, ev.Evaluation)[0]
     assert first_eval_after_reset.step == 0
     assert first_eval_after_reset.loss == initial_eval.loss

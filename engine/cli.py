@@ -6,6 +6,8 @@ No torch and no Qt here: the window process parses the same flags to configure i
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -43,11 +45,61 @@ SCENARIO_FIXED = (
 )
 
 
+#: A value that starts with a minus sign: a negative number, -inf, -nan, or --at's "-3:lr=0.1".
+NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+
 class OneSentenceParser(argparse.ArgumentParser):
     """argparse, but a bad flag prints one sentence (no usage dump) and exits 2."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"trainscope: error: {message}\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(self._attach_negative_values(argv), namespace)
+
+    def _attach_negative_values(self, argv: list[str]) -> list[str]:
+        """``--at -3:lr=0.1`` → ``--at=-3:lr=0.1`` (likewise ``--noise -1e3``, ``--epochs -inf``).
+
+        argparse reads a value that starts with '-' as another flag unless it is a plain
+        negative number, and answers "expected one argument"; joined to its flag, the value
+        reaches validation, which can say what is really wrong with it.
+        """
+        takes_value = {
+            option
+            for action in self._actions
+            if action.nargs is None
+            for option in action.option_strings
+        }
+        joined: list[str] = []
+        index = 0
+        while index < len(argv):
+            token = argv[index]
+            if token == "--":
+                joined += argv[index:]
+                break
+            following = argv[index + 1] if index + 1 < len(argv) else ""
+            if token in takes_value and NEGATIVE_VALUE.match(following):
+                joined.append(f"{token}={following}")
+                index += 2
+            else:
+                joined.append(token)
+                index += 1
+        return joined
+
+
+def seconds(text: str) -> float:
+    """argparse type of ``--quit-after``: a finite number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"takes a number of seconds, 0 or more (got {text!r})")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot", metavar="PATH", help="window: save a PNG of the window before quitting"
     )
     mode.add_argument(
-        "--quit-after", type=float, metavar="SECONDS", help="window: quit after this many seconds"
+        "--quit-after",
+        type=seconds,
+        metavar="SECONDS",
+        help="window: quit after this many seconds, but not before the run's first step is shown",
     )
     mode.add_argument(
         "--timing",
@@ -211,7 +266,7 @@ def config_from_args(
     initial = {change.key: change.value for change in map(parse_assignment, args.set)}
     config = config.with_settings(**initial)
     config = replace(config, schedule=tuple(parse_scheduled(text) for text in args.at))
-    return config.validate()
+    return config.validate_to_start()
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -256,7 +311,7 @@ def configure_run(
     scenario = load_scenario(args.scenario)
     config = scenario.run_config(seed=args.seed if "seed" in typed else None)
     config = _with_run_flags(config, args, typed, headless_default_epochs)
-    return config.validate(), scenario
+    return config.validate_to_start(), scenario
 
 
 def _with_run_flags(

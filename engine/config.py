@@ -6,9 +6,11 @@ validate them. ``validate()`` refuses an inconsistent configuration with one sen
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from engine.commands import DEFAULT_SETTINGS, SetParam, validate_setting
+from engine.device import check_device, device_name
 from engine.errors import ConfigError
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
@@ -99,9 +101,62 @@ class RunConfig:
         return replace(self, settings=settings)
 
     def validate(self) -> RunConfig:
-        """Check the whole configuration; return self so calls can chain."""
+        """Check what the configuration says; return self so calls can chain.
+
+        Every value, wherever it came from: settings, model, length (a finite number of
+        epochs), the dataset knobs and the seed (``engine.data``), the device's name, scheduled
+        steps. Nothing here depends on the machine, so a run recorded on a GPU machine still
+        opens, replays and imports on a laptop; ``validate_to_start`` adds what does.
+        """
+        # engine.data imports this module (for DatasetSpec), so it is imported here, not above.
+        from engine.data import check_seed, validate_spec
+
         for key, value in self.settings.items():
             validate_setting(key, value)
+        self._validate_model()
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError(f"steps must be at least 1 (got {self.steps})")
+        if self.epochs is not None and not (math.isfinite(self.epochs) and self.epochs > 0):
+            raise ConfigError(f"epochs must be a number greater than 0 (got {self.epochs})")
+        if self.eval_every < 1:
+            raise ConfigError(f"eval_every must be at least 1 (got {self.eval_every})")
+        if self.threads < 1:
+            raise ConfigError(f"threads must be at least 1 (got {self.threads})")
+        if self.checkpoints_kept < 1:
+            raise ConfigError(f"checkpoints_kept must be at least 1 (got {self.checkpoints_kept})")
+        validate_spec(self.dataset)
+        check_seed(self.seed)
+        device_name(self.device)
+        for scheduled in self.schedule:
+            if scheduled.step < 1:
+                raise ConfigError(
+                    f"a scheduled change needs a step of at least 1 (got {scheduled.step})"
+                )
+        return self
+
+    def validate_to_start(self) -> RunConfig:
+        """``validate``, then what a run about to start on this machine also needs.
+
+        The device must exist here (a torch-free probe, ``engine.device.check_device``) and
+        every scheduled change must fall within the planned run. Called where a student asks
+        for a new run (the flags, the Setup panel, a lesson's suggestion), so a bad request is
+        refused in one sentence before any worker starts or anything is recorded.
+        """
+        self.validate()
+        check_device(self.device)
+        self._check_schedule_within_run()
+        return self
+
+    def planned_steps(self, training_rows: int) -> int | None:
+        """The run's length in optimizer steps (None: until stopped), as the session counts it."""
+        if self.steps is not None:
+            return self.steps
+        if self.epochs is None:
+            return None
+        steps_per_epoch = max(1, math.ceil(training_rows / self.settings["batch_size"]))
+        return max(1, math.ceil(self.epochs * steps_per_epoch))
+
+    def _validate_model(self) -> None:
         if self.model.kind not in MODEL_KINDS:
             raise ConfigError(
                 f"model must be one of {', '.join(MODEL_KINDS)} (got {self.model.kind!r})"
@@ -116,19 +171,36 @@ class RunConfig:
             raise ConfigError(
                 "the CNN is built for the 8x8 digits; choose --dataset digits or an MLP"
             )
-        if self.steps is not None and self.steps < 1:
-            raise ConfigError(f"steps must be at least 1 (got {self.steps})")
-        if self.epochs is not None and self.epochs <= 0:
-            raise ConfigError(f"epochs must be greater than 0 (got {self.epochs})")
-        if self.eval_every < 1:
-            raise ConfigError(f"eval_every must be at least 1 (got {self.eval_every})")
-        if self.threads < 1:
-            raise ConfigError(f"threads must be at least 1 (got {self.threads})")
-        if self.checkpoints_kept < 1:
-            raise ConfigError(f"checkpoints_kept must be at least 1 (got {self.checkpoints_kept})")
-        for scheduled in self.schedule:
-            if scheduled.step < 1:
+
+    def _check_schedule_within_run(self) -> None:
+        """Refuse a scheduled change the run would end before reaching (it would never apply).
+
+        A length in steps is compared directly. A length in epochs depends on how many rows
+        the run trains on, known exactly only once the data is built: every epoch is at least
+        one step, so a change within the first ``ceil(epochs)`` steps always fits without
+        looking; a later one has the data built (torch-free, ``engine.data.training_rows``)
+        to count the steps exactly as the session will.
+        """
+        last = max((scheduled.step for scheduled in self.schedule), default=None)
+        if last is None or (self.steps is None and self.epochs is None):
+            return
+        if self.steps is not None:
+            if last > self.steps:
                 raise ConfigError(
-                    f"a scheduled change needs a step of at least 1 (got {scheduled.step})"
+                    f"the change scheduled for step {last} would never happen: "
+                    f"the run is planned for {self.steps} steps"
                 )
-        return self
+            return
+        assert self.epochs is not None
+        if last <= math.ceil(self.epochs):
+            return
+        from engine.data import training_rows
+
+        rows = training_rows(self.dataset, self.seed)
+        planned = self.planned_steps(rows)
+        if planned is not None and last > planned:
+            raise ConfigError(
+                f"the change scheduled for step {last} would never happen: the run is planned "
+                f"for {self.epochs:g} epochs of {rows} training rows in batches of "
+                f"{self.settings['batch_size']}, which is {planned} steps"
+            )

@@ -124,10 +124,19 @@ def prepare_data(spec: DatasetSpec, seed: int) -> PreparedData:
     return prepared
 
 
+def training_rows(spec: DatasetSpec, seed: int) -> int:
+    """How many rows the run will train on: the data is built (torch-free) to know exactly.
+
+    Needed only to turn a length in epochs into steps before the run starts; see
+    ``RunConfig.validate_to_start``. It costs the scikit-learn import and one pass of preparation.
+    """
+    return len(prepare_data(spec, seed).train_y)
+
+
 def load_dataset(spec: DatasetSpec, seed: int) -> Dataset:
     """The whole dataset the spec describes, imbalance and input noise applied, not yet split."""
     validate_spec(spec)
-    _check_seed(seed)
+    check_seed(seed)
     dataset = _generated(spec, seed) if spec.name in GENERATORS else _load_rows(spec, seed)
     if spec.noise > 0 and spec.name not in GENERATED_WITH_OWN_NOISE:
         dataset = _add_feature_noise(dataset, spec.noise, seed)
@@ -181,7 +190,7 @@ def split_and_scale(
     rows never influence what the model sees, just as future data would not.
     """
     _check_fractions(validation_fraction, test_fraction)
-    _check_seed(seed)
+    check_seed(seed)
     _check_splittable(dataset, validation_fraction, test_fraction)
     # With slices, stratify by class and slice together so every split holds the subgroup.
     strata = dataset.labels if dataset.groups is None else dataset.labels * 2 + dataset.groups
@@ -229,7 +238,8 @@ def _check_fractions(validation_fraction: float, test_fraction: float) -> None:
         )
 
 
-def _check_seed(seed: int) -> None:
+def check_seed(seed: int) -> None:
+    """Every random stream is seeded from it; scikit-learn takes 0 to 2**32 - 1."""
     if not 0 <= seed <= MAX_SEED:
         raise DataError(f"seed must be between 0 and {MAX_SEED} (got {seed})")
 

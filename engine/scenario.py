@@ -94,7 +94,8 @@ class TryThis:
             dataset=replace(config.dataset, **self.dataset),
             model=replace(config.model, **model_changes),
         )
-        return changed.with_settings(**self.settings).validate()
+        # a new run, started on this machine: refused now rather than by the worker
+        return changed.with_settings(**self.settings).validate_to_start()
 
 
 @dataclass(frozen=True)

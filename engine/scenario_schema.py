@@ -9,6 +9,7 @@ Returns plain validated values; ``engine.scenario`` wraps them in dataclasses.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import fields, replace
 from pathlib import Path
@@ -109,8 +110,15 @@ class _Checker:
             self.fail(key, f"must be {bound} (got {number})")
         return number
 
-    def number(self, key: str, value: object, low: float, high: float | None = None) -> float:
+    def finite(self, key: str, value: object) -> float:
+        """A number that is not nan or inf (TOML allows both; no value in a scenario means either)."""
         number = float(self.typed(key, value, float))  # type: ignore[arg-type]
+        if not math.isfinite(number):
+            self.fail(key, f"must be a finite number (got {number})")
+        return number
+
+    def number(self, key: str, value: object, low: float, high: float | None = None) -> float:
+        number = self.finite(key, value)
         if number < low or (high is not None and number > high):
             bound = f"at least {low:g}" if high is None else f"between {low:g} and {high:g}"
             self.fail(key, f"must be {bound} (got {number:g})")
@@ -164,6 +172,7 @@ def parse_scenario(data: dict, path: Path) -> dict:
         "decision": _decision(check, data.get("decision", {})),
     }
     parsed.update(_run_length(check, data))
+    _check_changes_within_steps(check, parsed["changes"], parsed.get("steps"))
     if "order" in data:
         parsed["order"] = check.whole("order", data["order"], 0)
     return parsed
@@ -182,6 +191,22 @@ def _run_length(check: _Checker, data: dict) -> dict:
     if "seed" in data:
         length["seed"] = check.whole("seed", data["seed"], 0, MAX_SEED)
     return length
+
+
+def _check_changes_within_steps(
+    check: _Checker, changes: tuple[ScheduledChange, ...], steps: int | None
+) -> None:
+    """A change after the last step would never happen (a length in epochs is checked when the
+    run starts, ``RunConfig.validate_to_start``: it depends on the data's size)."""
+    if steps is None:
+        return
+    for index, change in enumerate(changes):
+        if change.step > steps:
+            check.fail(
+                f"changes[{index}].step",
+                f"must be at most the run's {steps} steps, or the change would never happen "
+                f"(got {change.step})",
+            )
 
 
 def _field_kind(annotation: str) -> type:
@@ -343,9 +368,7 @@ def _expectation(check: _Checker, key: str, name: str, raw: object) -> dict:
     bounds = check.table(key, raw, ("at_least", "at_most"))
     if not bounds:
         check.fail(key, "needs at_least, at_most or both, e.g. { at_least = 0.95 }")
-    limits = {
-        bound: float(check.typed(f"{key}.{bound}", value, float)) for bound, value in bounds.items()
-    }  # type: ignore[arg-type]
+    limits = {bound: check.finite(f"{key}.{bound}", value) for bound, value in bounds.items()}
     if limits.get("at_least", -float("inf")) > limits.get("at_most", float("inf")):
         check.fail(key, "at_least is above at_most, so nothing could pass")
     return {"name": name, **limits}

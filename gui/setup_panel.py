@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from engine.cli import parse_hidden
 from engine.config import ACTIVATIONS, MODEL_KINDS, DatasetSpec, RunConfig
 from engine.csv_import import DELIMITERS
-from engine.data import DATASET_NAMES, load_csv, validate_spec
+from engine.data import DATASET_NAMES, load_csv
 from engine.errors import DataError, TrainScopeError
 from gui import dialogs
 from gui.theme import Theme
@@ -183,8 +183,7 @@ class SetupPanel(QWidget):
             activation=self.activation_combo.currentText(),
         )
         config = replace(self.config, dataset=dataset, model=model, seed=self.seed_spin.value())
-        config.validate()
-        validate_spec(dataset)
+        config.validate_to_start()  # every knob, the device, the schedule against the length
         if is_csv:
             load_csv(dataset.csv_path, dataset.label_column)  # the whole file, numbers checked
         return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_the_loss_reacts_to_a_scripted_learning_rate_jump():
     session = ThreadSession(config_from_args(args))
     session.start()
     try:
-        events = collect_until(session, [], lambda e: bool(of_type(e, ev.Finished)), timeout=120)
+        events = collect_until(session, [], lambda e: bool(of_type(e, ev.Finished)))
     finally:
         session.close()
     losses = step_values(events, "loss")
@@ -117,3 +118,82 @@ def test_bad_flags_exit_non_zero_with_one_sentence(flags, words):
     assert "Traceback" not in result.stderr
     assert any(words in line for line in lines), result.stderr
     assert len([line for line in lines if "error" in line]) == 1
+
+
+# --- every bad value refused before anything runs ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "sentence"),
+    [
+        (("--epochs", "nan"), "epochs must be a number greater than 0 (got nan)"),
+        (("--epochs", "inf"), "epochs must be a number greater than 0 (got inf)"),
+        (("--epochs", "-inf"), "epochs must be a number greater than 0 (got -inf)"),
+        (("--device", "gpu"), "unknown device 'gpu'; use auto, cpu, cuda, cuda:N or mps"),
+        (("--device", "cuda:99"), "'cuda:99'"),
+        (("--noise", "-1"), "noise must be between 0 and 10 for digits (got -1.0)"),
+        (("--noise", "nan"), "noise must be between 0 and 10 for digits (got nan)"),
+        (("--noise", "-inf"), "noise must be between 0 and 10 for digits (got -inf)"),
+        (("--n-samples", "-10"), "n_samples must be at least 30 (got -10)"),
+        (("--label-noise", "2"), "label_noise must be at least 0 and less than 1 (got 2.0)"),
+        (("--label-noise", "nan"), "label_noise must be at least 0 and less than 1 (got nan)"),
+        (("--dataset", "moons", "--imbalance", "inf"), "must be between 0 and 0.5 (got inf)"),
+        (("--seed", "-1"), "seed must be between 0 and 4294967295 (got -1)"),
+        (
+            ("--at", "100000:lr=0.1", "--steps", "50"),
+            "the change scheduled for step 100000 would never happen: "
+            "the run is planned for 50 steps",
+        ),
+        (
+            ("--at", "1000:lr=0.1", "--epochs", "2"),
+            "the change scheduled for step 1000 would never happen: the run is planned for "
+            "2 epochs of 1257 training rows in batches of 32, which is 80 steps",
+        ),
+        (("--at", "-3:lr=0.1"), "a scheduled change needs a step of at least 1 (got -3)"),
+        (("--at", "5:lr=nan"), "lr must be a finite number (got 'nan')"),
+        (("--set", "lr=inf"), "lr must be a finite number (got 'inf')"),
+        (
+            ("--quit-after", "nan"),
+            "argument --quit-after: takes a number of seconds, 0 or more (got 'nan')",
+        ),
+        (
+            ("--quit-after", "-1"),
+            "argument --quit-after: takes a number of seconds, 0 or more (got '-1')",
+        ),
+    ],
+)
+def test_every_bad_value_is_refused_before_anything_runs(tmp_path, flags, sentence):
+    length = () if {"--steps", "--epochs"} & set(flags) else ("--steps", "5")
+    result = run_main(*flags, *length, "--runs-dir", str(tmp_path / "runs"), timeout=60)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # one sentence, no progress line before it
+    assert lines[0].startswith("trainscope: error: ") and sentence in lines[0], lines[0]
+    assert result.stdout == ""
+    assert not (tmp_path / "runs").exists()  # nothing recorded either
+
+
+def test_the_window_refuses_the_same_values_before_it_opens(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "main.py", "--epochs", "nan", "--runs-dir", str(tmp_path / "runs")],
+        cwd=REPO,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr == "trainscope: error: epochs must be a number greater than 0 (got nan)\n"
+
+
+def test_a_negative_value_reaches_validation_but_a_missing_one_is_still_missing():
+    parser = build_parser()
+    assert parser.parse_args(["--at", "-3:lr=0.1"]).at == ["-3:lr=0.1"]
+    assert parser.parse_args(["--noise", "-1e3"]).noise == -1000.0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--at", "--steps", "5"])  # "--steps" is a flag, not --at's value
+
+
+def test_a_change_inside_the_planned_epochs_is_accepted():
+    args = build_parser().parse_args(["--epochs", "2", "--at", "80:lr=0.1"])
+    assert config_from_args(args).schedule[0].step == 80  # 2 epochs of 40 steps: the last one

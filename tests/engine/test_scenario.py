@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import commands as cmd
-from engine.errors import ScenarioError
+from engine.errors import ConfigError, ScenarioError
 from engine.scenario import (
     PANELS,
     TRY_COMMANDS,
@@ -272,3 +272,87 @@ def test_a_valid_minimal_file_loads(tmp_path):
     scenario = load_scenario(write(tmp_path, MINIMAL))
     assert scenario.id == "tiny" and scenario.steps == 20 and scenario.try_this == ()
     assert scenario.run_config().settings["optimizer"] == "adam"
+
+
+# --- nan and inf: TOML allows both; no number in a scenario means either ----------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        (("steps = 20", "epochs = nan"), "epochs", "finite number"),
+        (("steps = 20", "epochs = inf"), "epochs", "finite number"),
+        (("n_samples = 200", "n_samples = 200\nnoise = nan"), "dataset.noise", "noise must be"),
+        (
+            ("n_samples = 200", "n_samples = 200\nlabel_noise = inf"),
+            "dataset.label_noise",
+            "label_noise must be",
+        ),
+        (
+            ("n_samples = 200", "n_samples = 200\nimbalance = nan"),
+            "dataset.imbalance",
+            "between 0 and 0.5",
+        ),
+        (
+            ("completed = true", "final_val_accuracy = { at_least = nan }"),
+            "expect.final_val_accuracy.at_least",
+            "finite number",
+        ),
+        (
+            ("completed = true", "final_val_accuracy = { at_most = inf }"),
+            "expect.final_val_accuracy.at_most",
+            "finite number",
+        ),
+    ],
+)
+def test_nan_and_inf_are_refused_naming_the_file_and_key(tmp_path, change, key, words):
+    old, new = change
+    assert old in MINIMAL
+    message = refusal(tmp_path, MINIMAL.replace(old, new, 1))
+    assert f": {key}: " in message, message
+    assert words in message, message
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "words"),
+    [
+        ("[settings]\nlr = nan", "settings.lr", "finite"),
+        ("[settings]\nweight_decay = inf", "settings.weight_decay", "finite"),
+        ('[[changes]]\nstep = 5\nkey = "lr"\nvalue = nan', "changes[0].value", "finite"),
+        ("[decision]\nthreshold = nan", "decision.threshold", "finite number"),
+        ("[decision]\ncost_false_negative = inf", "decision.cost_false_negative", "finite number"),
+        (
+            '[[try_this]]\ntext = "go"\nset = { threshold = nan }',
+            "try_this[0].set.threshold",
+            "finite number",
+        ),
+        (
+            '[[try_this]]\ntext = "go"\nset = { dataset = { noise = inf } }',
+            "try_this[0].set.dataset.noise",
+            "noise must be",
+        ),
+    ],
+)
+def test_nan_and_inf_in_sections_are_refused_naming_the_file_and_key(tmp_path, section, key, words):
+    message = refusal(tmp_path, MINIMAL + "\n" + section + "\n")
+    assert f": {key}: " in message, message
+    assert words in message, message
+
+
+def test_a_change_after_the_last_step_is_refused_naming_the_file_and_key(tmp_path):
+    message = refusal(tmp_path, MINIMAL + '\n[[changes]]\nstep = 21\nkey = "lr"\nvalue = 0.1\n')
+    assert ": changes[0].step: " in message and "never happen" in message, message
+    assert "20 steps" in message
+
+
+def test_a_change_after_the_last_epoch_is_refused_when_the_run_starts(tmp_path):
+    text = MINIMAL.replace("steps = 20", "epochs = 2")
+    late = load_scenario(
+        write(tmp_path, text + '\n[[changes]]\nstep = 500\nkey = "lr"\nvalue = 0.1\n')
+    )
+    with pytest.raises(ConfigError, match="step 500 would never happen.* 2 epochs"):
+        late.run_config().validate_to_start()
+    fits = load_scenario(
+        write(tmp_path, text + '\n[[changes]]\nstep = 8\nkey = "lr"\nvalue = 0.1\n')
+    )
+    assert fits.run_config().validate_to_start().schedule[0].step == 8

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
+from engine.commands import SetParam
+from engine.config import ScheduledChange
 from gui import dialogs
 from gui.setup_panel import SetupPanel
 from tests.engine.session_helpers import small_config
@@ -107,3 +109,19 @@ def test_a_csv_with_text_in_a_number_column_is_refused_in_one_sentence(
     answer(monkeypatch, True)
     setup.apply_button.click()
     assert applied == []
+
+
+def test_a_scheduled_change_the_new_data_would_never_reach_is_refused(qtbot, theme, monkeypatch):
+    """The schedule carries over from the current run; fewer rows mean fewer steps per epoch."""
+    late = ScheduledChange(step=30, change=SetParam("lr", 0.1))
+    current = small_config(epochs=4, schedule=(late,)).validate()  # 4 x 9 steps: 30 fits
+    panel = SetupPanel(theme, current)
+    qtbot.addWidget(panel)
+    configs: list = []
+    panel.apply_requested.connect(configs.append)
+    answer(monkeypatch, True)
+    panel.n_samples_spin.setValue(60)  # 42 training rows: 4 x 2 steps
+    panel.apply_button.click()
+    assert configs == []
+    assert "step 30 would never happen" in panel.error_label.text()
+    assert "which is 8 steps" in panel.error_label.text()

@@ -113,6 +113,12 @@ def reliability_bins(confidence: np.ndarray, outcome: np.ndarray, n_bins: int = 
     Guo et al.'s ECE. Empty bins hold NaN (nothing to plot); ECE weighs each bin's gap
     ``|observed - confidence|`` by its share of cases, MCE is the largest gap. With no cases
     ECE and MCE are 0.
+
+    torchmetrics (``binary_calibration_error``, ``multiclass_calibration_error``, 1.9) bins the
+    other way: closed on the left, ``[e_i, e_i+1)``, plus a bin of its own for exactly 1.0. A
+    value on an inner edge lands one bin higher there, and cases at exactly 1.0 — common once a
+    model saturates in float32 — are not pooled with those just below, so its MCE (and less
+    often its ECE) can differ from these; the README's "How calibration is measured" says more.
     """
     confidence = np.asarray(confidence, dtype=np.float64).ravel()
     outcome = np.asarray(outcome, dtype=np.float64).ravel()
@@ -138,10 +144,11 @@ def calibration_from_probabilities(
 ) -> Calibration:
     """Reliability bins of a model's (N, K) probabilities against (N,) labels.
 
-    Binary tasks use the positive-class probability and "is it positive?", the classic
+    Binary tasks use the positive-class probability P(class 1) and "is it positive?", the classic
     reliability diagram (as ``calibration_curve``), which shows both over- and under-confidence
-    across the whole [0, 1] range. With K > 2 there is no single positive class, so it uses the
-    top-label confidence and "was the top label right?".
+    across the whole [0, 1] range; a case the model gives P(class 1) = 0.0 sits in the first bin,
+    not (as its top-label confidence 1.0 would put it) in the last. With K > 2 there is no single
+    positive class, so it uses the top-label confidence and "was the top label right?".
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
     labels = np.asarray(labels).ravel()

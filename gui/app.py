@@ -26,24 +26,43 @@ from engine.config import RunConfig
 from engine.errors import TrainScopeError
 from engine.scenario import load_scenario
 from gui.main_window import MainWindow
+from gui.platform_check import window_problem
 from gui.recording import RunLibrary
 
 log = logging.getLogger(__name__)
 
 SIGNAL_POLL_MS = 200  # lets Python notice Ctrl+C while Qt's loop runs in C++
+FIRST_STEP_POLL_MS = 100  # --quit-after: how often to look again for a run's first step
 
 
 class ScriptedEnd(QObject):
-    """``--quit-after``: draw a last frame, save the screenshot, then close like a user would."""
+    """``--quit-after``: draw a last frame, save the screenshot, then close like a user would.
+
+    It never ends before the run's first step is on screen (unless the run failed or there is
+    none): on a busy machine the worker may need longer than the delay just to import torch,
+    and a screenshot or summary of a run that never started would show nothing true.
+    """
 
     def __init__(self, app: QApplication, window: MainWindow, screenshot: str | None) -> None:
         super().__init__(window)
         self.app = app
         self.window = window
         self.screenshot = screenshot
+        self.retry = QTimer(self)
+        self.retry.setInterval(FIRST_STEP_POLL_MS)
+        self.retry.timeout.connect(self.finish)
+
+    def _run_still_starting(self) -> bool:
+        session = self.window.session
+        starting = self.window.state.step == 0 and self.window.state.state != "error"
+        return starting and session is not None and session.is_alive()
 
     @Slot()
     def finish(self) -> None:
+        if self._run_still_starting():
+            self.retry.start()
+            return
+        self.retry.stop()
         if self.screenshot:
             self.save_screenshot(self.screenshot)
         self.window.close()
@@ -57,7 +76,12 @@ class ScriptedEnd(QObject):
 
 
 class SessionStarter(QObject):
-    """Starts the run once the event loop has painted the window (a queued zero-delay call)."""
+    """Starts the run once the event loop has painted the window (a queued zero-delay call).
+
+    With ``--replay`` the student asked to look at a recorded run, not to train: if it cannot
+    be opened (unknown id, damaged store) the dialog says why and the window stays idle, rather
+    than training and recording a default run nobody asked for.
+    """
 
     def __init__(self, window: MainWindow, config: RunConfig, replay: int | None = None) -> None:
         super().__init__(window)
@@ -67,8 +91,14 @@ class SessionStarter(QObject):
 
     @Slot()
     def start(self) -> None:
-        if self.replay is None or not self.window.runs.replays.open(self.replay):
+        if self.replay is None:
             self.window.start_session(self.config)
+        elif not self.window.runs.replays.open(self.replay):
+            self.window.status.show_message(
+                f"run {self.replay} could not be replayed, so nothing is running; "
+                "open a run from the Runs menu or start one from Setup",
+                error=True,
+            )
 
 
 class StartupTiming(QObject):
@@ -122,8 +152,12 @@ def run_library(args: argparse.Namespace) -> RunLibrary:
 
 
 def run_window(config: RunConfig, args: argparse.Namespace) -> int:
-    """Open the window on ``config``; return the process exit code."""
+    """Open the window on ``config``; return the process exit code (2: no window can open here)."""
     logging.basicConfig(level=logging.WARNING, format="trainscope: %(levelname)s: %(message)s")
+    problem = None if QApplication.instance() else window_problem()
+    if problem:  # Qt would abort the process with its own, misleading message
+        print(f"trainscope: error: {problem}", file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TrainScope")
     app.setOrganizationName("TrainScope")

@@ -59,7 +59,8 @@ log = logging.getLogger(__name__)
 FRAME_INTERVAL_MS = 33  # ~30 Hz: smooth to the eye, and 60 Hz would cost training speed
 HISTORY = 2000  # frames of cost / latency kept for the benchmark
 STATUS_INTERVAL_S = 0.2  # the step count at 5 Hz reads fine; relabelling it at 30 Hz cost ~0.5 ms
-STOP_WAIT_S = 3.0
+STOP_WAIT_S = 3.0  # the most a close waits for the run's last events (a slow evaluation)
+STOP_POLL_S = 0.005
 ZOOM_STEP = 1.15
 DEFAULT_SIZE = (1600, 1000)
 PANEL_TYPES: dict[str, type[Panel]] = {
@@ -226,15 +227,24 @@ class MainWindow(QMainWindow):
         self.start_session(self.config)
 
     def shutdown_session(self) -> None:
-        """Stop the run and wait (briefly) for its last events, so --json sees the whole run."""
+        """Stop the run and wait (briefly) for its last events, so --json sees the whole run.
+
+        A session that has not announced its run yet (the worker still importing torch) has
+        nothing to keep: it is not waited for, so closing the window early is as quick as late.
+        """
         session, self.session = self.session, None
         if session is None:
             return
         session.send(cmd.Stop())
+        announced = not self._awaiting_new_run
         deadline = time.monotonic() + STOP_WAIT_S
         while session.is_alive() and time.monotonic() < deadline:
-            self._summarize(self._recorded(session.drain()))
-            time.sleep(0.01)
+            events = self._recorded(session.drain())
+            self._summarize(events)
+            announced = announced or any(isinstance(event, ev.RunStarted) for event in events)
+            if not announced:
+                break
+            time.sleep(STOP_POLL_S)
         self._summarize(self._recorded(session.drain()))
         session.close()
         problem = self.recording.finish()

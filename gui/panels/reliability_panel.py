@@ -24,6 +24,23 @@ from gui.theme import Theme
 
 AXIS_WIDTH = 56  # both plots share the left axis width so their x axes line up
 
+#: What the diagram bins and how, in the words of ``engine.metrics.reliability_bins`` (which the
+#: README's "How calibration is measured" repeats): other tools bin differently, and a student
+#: comparing numbers must know which convention these follow.
+CALIBRATION_TOOLTIP = (
+    "<p>What is binned: with two classes, P(class 1) — the probability of the positive class — "
+    "against how often the case really is positive; with more classes, the top-label "
+    "confidence (the largest probability) against how often that top label is right.</p>"
+    "<p>Ten equal-width bins closed on the right: (0.0, 0.1], (0.1, 0.2] … (0.9, 1.0], with a "
+    "probability of exactly 0 in the first bin and exactly 1 in the last — the convention of "
+    "scikit-learn's calibration_curve.</p>"
+    "<p>ECE: average gap between confidence and accuracy, weighted by bin size. "
+    "MCE: the largest gap in any bin.</p>"
+    "<p>torchmetrics' calibration error bins closed on the left, [0.0, 0.1) … [0.9, 1.0), with "
+    "an extra bin for exactly 1.0, so its ECE and above all its MCE can differ from these when "
+    "the model gives probabilities of exactly 1.0.</p>"
+)
+
 
 def nice_ceiling(value: float) -> float:
     """The smallest 1, 2 or 5 times a power of ten that is at least ``value`` (1 for 0)."""
@@ -41,11 +58,9 @@ class ReliabilityPanel(Panel):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
         self.curve_widget = self.make_plot(self.title)
-        self.curve_widget.setToolTip(
-            "ECE: average gap between confidence and accuracy, weighted by bin size. "
-            "MCE: the largest gap in any bin."
-        )
+        self.curve_widget.setToolTip(CALIBRATION_TOOLTIP)
         self.count_widget = self.make_plot()
+        self.count_widget.setToolTip(CALIBRATION_TOOLTIP)
         self.content_layout.addWidget(self.curve_widget, 3)
         self.content_layout.addWidget(self.count_widget, 1)
         self.curve_plot = self.curve_widget.getPlotItem()

@@ -269,6 +269,73 @@ def test_reliability_bins_put_the_ends_of_the_range_in_the_end_bins() -> None:
     assert bins.ece == 0.0
 
 
+def test_probabilities_of_exactly_zero_and_one_sit_in_the_end_bins() -> None:
+    # 0.0 twice (one positive), 1.0 three times (two positive) and 0.95 once (positive): the
+    # first bin holds the zeros (confidence 0, observed 0.5), the last pools 1.0 with 0.95
+    # (confidence 3.95 / 4, observed 0.75); ECE = (2 * 0.5 + 4 * 0.2375) / 6, MCE = 0.5.
+    confidence = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 0.95])
+    outcome = np.array([0, 1, 1, 1, 0, 1])
+    bins = reliability_bins(confidence, outcome, n_bins=10)
+    assert bins.counts.tolist() == [2, 0, 0, 0, 0, 0, 0, 0, 0, 4]
+    assert bins.mean_confidence[0] == 0.0 and bins.observed_frequency[0] == 0.5
+    assert bins.mean_confidence[9] == pytest.approx(0.9875)
+    assert bins.observed_frequency[9] == pytest.approx(0.75)
+    assert bins.ece == pytest.approx(0.325) and bins.mce == pytest.approx(0.5)
+    ref_observed, ref_confidence = calibration_curve(outcome, confidence, n_bins=10)
+    np.testing.assert_allclose(bins.observed_frequency[[0, 9]], ref_observed, atol=TOLERANCE)
+    np.testing.assert_allclose(bins.mean_confidence[[0, 9]], ref_confidence, atol=TOLERANCE)
+
+
+def test_a_probability_on_an_inner_edge_belongs_to_the_bin_below_as_in_sklearn() -> None:
+    confidence = np.array([0.0, 0.25, 0.5, 0.5, 0.75, 1.0])  # exact in binary: on the edges
+    outcome = np.array([0, 0, 1, 0, 1, 1])
+    bins = reliability_bins(confidence, outcome, n_bins=4)
+    assert bins.counts.tolist() == [2, 2, 1, 1]  # (0, .25] holds 0 and .25; (.25, .5] both .5
+    ref_observed, ref_confidence = calibration_curve(outcome, confidence, n_bins=4)
+    np.testing.assert_allclose(bins.observed_frequency, ref_observed, atol=TOLERANCE)
+    np.testing.assert_allclose(bins.mean_confidence, ref_confidence, atol=TOLERANCE)
+
+
+def test_binary_bins_p_class_1_so_a_sure_negative_sits_in_the_first_bin() -> None:
+    # P(class 1) = 0.0 for two cases (one of them positive), 1.0 for one positive case.
+    probabilities = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    labels = np.array([0, 1, 1])
+    bins = calibration_from_probabilities(probabilities, labels)
+    assert bins.counts.tolist() == [2, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert bins.observed_frequency[0] == 0.5 and bins.observed_frequency[9] == 1.0
+    assert bins.mce == 0.5
+    # Top-label binning would put all three at confidence 1.0 (two right): one bin, gap 1/3.
+    top_label = reliability_bins(probabilities.max(axis=1), probabilities.argmax(axis=1) == labels)
+    assert top_label.counts.tolist() == [0, 0, 0, 0, 0, 0, 0, 0, 0, 3]
+    assert top_label.mce == pytest.approx(1 / 3)
+
+
+def left_closed_with_a_bin_for_one(confidence: np.ndarray, outcome: np.ndarray) -> float:
+    """MCE the way torchmetrics bins: ``[e_i, e_i+1)`` and a bin of its own for exactly 1.0."""
+    edges = np.linspace(0.0, 1.0, 11)
+    bin_ids = np.searchsorted(edges, confidence, side="right") - 1  # 1.0 -> bin 10
+    counts = np.bincount(bin_ids, minlength=11)
+    filled = counts > 0
+    confidence_means = np.bincount(bin_ids, confidence, 11)[filled] / counts[filled]
+    outcome_means = np.bincount(bin_ids, outcome, 11)[filled] / counts[filled]
+    return float(np.abs(outcome_means - confidence_means).max())
+
+
+def test_mce_differs_from_torchmetrics_where_probabilities_reach_exactly_one() -> None:
+    # Five cases at exactly 1.0, all positive; five at 0.92, one positive. Here they share the
+    # last bin (confidence 0.96, observed 0.6: MCE 0.36); torchmetrics keeps 1.0 apart, leaving
+    # 0.92 against 0.2 alone (MCE 0.72 — torchmetrics 1.9.0 gives 0.7200 on this input).
+    confidence = np.r_[np.ones(5), np.full(5, 0.92)]
+    outcome = np.r_[np.ones(5), 1.0, np.zeros(4)]
+    bins = reliability_bins(confidence, outcome)
+    assert bins.counts[9] == 10 and bins.mce == pytest.approx(0.36)
+    assert left_closed_with_a_bin_for_one(confidence, outcome) == pytest.approx(0.72)
+    below_one = confidence < 1.0  # without exact 1.0 the two conventions agree off the edges
+    assert reliability_bins(confidence[below_one], outcome[below_one]).mce == pytest.approx(
+        left_closed_with_a_bin_for_one(confidence[below_one], outcome[below_one])
+    )
+
+
 def test_reliability_bins_with_no_cases_are_empty_with_zero_error() -> None:
     bins = reliability_bins(np.zeros(0), np.zeros(0), n_bins=10)
     assert bins.counts.tolist() == [0] * 10 and bins.counts.dtype == np.int64

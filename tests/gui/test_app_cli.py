@@ -10,6 +10,17 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from engine.config import RunConfig
+from engine.runs.paths import database_path
+from engine.runs.store import RunStore
+from gui import replay_bar
+from gui.app import SessionStarter
+from gui.recording import RunLibrary
+from tests.engine.session_helpers import small_config
+from tests.gui.window_helpers import RecordingThreadSession, open_window
+
 REPO = Path(__file__).resolve().parents[2]
 
 # Runs main.py exactly as `python main.py ARGS` would (runpy, __main__), then reports whether
@@ -89,3 +100,54 @@ def test_a_bad_flag_is_one_sentence_and_no_window(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--hidden" in result.stderr
+
+
+# --- a failed --replay leaves the window idle ------------------------------------------------
+
+
+@pytest.fixture
+def idle_window(qtbot, tmp_path, monkeypatch):
+    """A window on a run store in tmp_path, not started; every session it starts is counted
+    and every error dialog recorded instead of shown (a modal dialog would block the test)."""
+    started: list[RunConfig] = []
+    dialogs_shown: list[str] = []
+    monkeypatch.setattr(
+        replay_bar, "show_error", lambda _parent, _title, sentence: dialogs_shown.append(sentence)
+    )
+
+    def counting_factory(config: RunConfig, **_options):
+        started.append(config)
+        return RecordingThreadSession(config, **_options)
+
+    library = RunLibrary(tmp_path / "runs")
+    window = open_window(
+        qtbot, tmp_path, small_config(), session_factory=counting_factory, start=False, runs=library
+    )
+    return window, started, dialogs_shown
+
+
+def test_replaying_an_unknown_run_shows_why_and_starts_nothing(idle_window, tmp_path):
+    window, started, dialogs_shown = idle_window
+    SessionStarter(window, window.config, replay=42).start()
+    assert len(dialogs_shown) == 1 and "42" in dialogs_shown[0]
+    assert started == [] and window.session is None
+    assert "could not be replayed" in window.status.message()
+    with RunStore.open_dir(tmp_path / "runs") as store:
+        assert store.list_runs() == []  # nothing was recorded
+
+
+def test_replaying_from_a_damaged_store_shows_why_and_starts_nothing(idle_window, tmp_path):
+    window, started, dialogs_shown = idle_window
+    damaged = database_path(tmp_path / "runs")
+    damaged.parent.mkdir(parents=True, exist_ok=True)
+    damaged.write_bytes(b"this is not a database" * 100)
+    SessionStarter(window, window.config, replay=1).start()
+    assert len(dialogs_shown) == 1
+    assert started == [] and window.session is None
+    assert damaged.read_bytes() == b"this is not a database" * 100  # nothing written into it
+
+
+def test_without_replay_the_starter_starts_the_run(idle_window):
+    window, started, _dialogs = idle_window
+    SessionStarter(window, window.config).start()
+    assert len(started) == 1 and window.session is not None

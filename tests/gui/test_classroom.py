@@ -15,11 +15,11 @@ from gui.classroom import focus_docks
 from gui.main_window import MainWindow
 from tests.gui.lesson_helpers import open_lesson
 from tests.gui.window_helpers import (
-    STARTUP_TIMEOUT_MS,
     RecordingThreadSession,
     open_window,
     show_active,
     temp_settings,
+    wait_for_run,
 )
 
 OVERFITTING_DOCKS = {"lesson", "loss", "accuracy", "hints"}
@@ -105,10 +105,10 @@ def test_classroom_screenshot_shows_the_lesson_and_its_phenomenon(
     window = open_lesson(qtbot, tmp_path, scenario_id, steps=steps)
     window.set_classroom(True)
     kinds = lambda: {hint.kind for hint in window.state.hints}  # noqa: E731
-    qtbot.waitUntil(lambda: window.state.state == "finished", timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.state == "finished")
     assert hint_kind in kinds()
     hints = window.panels["hints"]
-    qtbot.waitUntil(lambda: bool(hints.cards) and hints.cards[0].isVisible())
+    wait_for_run(qtbot, window, lambda: bool(hints.cards) and hints.cards[0].isVisible())
     path = tmp_path / f"classroom-{scenario_id}.png"
     assert window.grab().save(str(path), "PNG")
     image = QImage(str(path)).convertToFormat(QImage.Format_RGB32)

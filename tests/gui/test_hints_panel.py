@@ -7,7 +7,7 @@ from gui.panels.hints_panel import HintsPanel
 from gui.run_state import RunState
 from tests.gui import fake_events
 from tests.gui.lesson_helpers import open_lesson
-from tests.gui.window_helpers import STARTUP_TIMEOUT_MS
+from tests.gui.window_helpers import wait_for_run
 
 
 def _hint(step: int, kind: str, title: str) -> ev.Hint:
@@ -51,9 +51,9 @@ def test_a_hint_from_the_run_shows_in_the_panel_the_status_bar_and_on_the_loss_c
 ):
     window = open_lesson(qtbot, tmp_path, "lr-too-high")  # the loss blows up within steps
     hints = window.panels["hints"]
-    qtbot.waitUntil(lambda: bool(hints.cards), timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: bool(hints.cards))
     hint = window.state.hints[0]
     assert hints.titles()[0] == hint.title == "The loss is blowing up"
     assert window.status.message().startswith(f"hint at step {hint.step:,}: {hint.title}")
     loss = window.panels["loss"]
-    qtbot.waitUntil(lambda: "blowing up" in loss.markers.labels())
+    wait_for_run(qtbot, window, lambda: "blowing up" in loss.markers.labels())

@@ -14,7 +14,7 @@ from engine.projection import preview
 from gui.main_window import MainWindow
 from tests.engine.session_helpers import small_config
 from tests.gui import fake_events
-from tests.gui.window_helpers import STARTUP_TIMEOUT_MS, open_window
+from tests.gui.window_helpers import open_window, wait_for_run
 
 
 class ScriptedSession:
@@ -82,7 +82,7 @@ def test_the_session_collects_only_the_insights_on_screen(window: MainWindow, qt
     session = window.session
     assert session.insights()[-1] == cmd.SetInsights(boundary=True, layer_health=False)
     window.docks["layer_health"].raise_()
-    qtbot.waitUntil(lambda: window.panels["layer_health"].isVisible())
+    wait_for_run(qtbot, window, lambda: window.panels["layer_health"].isVisible())
     feed(window)
     assert session.insights()[-1] == cmd.SetInsights(boundary=False, layer_health=True)
     window.docks["layer_health"].close()
@@ -130,7 +130,7 @@ def test_a_data_knob_previews_its_points_and_going_back_clears_it(
     panel, setup = window.panels["boundary"], window.setup
     setup.noise_spin.setValue(0.35)
     setup.n_samples_spin.setValue(300)
-    qtbot.waitUntil(lambda: panel.preview is not None, timeout=5_000)
+    wait_for_run(qtbot, window, lambda: panel.preview is not None)
     window.frame()
     asked = [c for c in ScriptedSession.made[-1].sent if isinstance(c, cmd.PreviewData)]
     assert asked[-1].dataset.noise == 0.35  # the training process builds the points
@@ -139,7 +139,7 @@ def test_a_data_knob_previews_its_points_and_going_back_clears_it(
     assert panel.plot_title(panel.plot).startswith("preview")
     setup.noise_spin.setValue(0.0)
     setup.n_samples_spin.setValue(200)
-    qtbot.waitUntil(lambda: panel.preview is None, timeout=5_000)
+    wait_for_run(qtbot, window, lambda: panel.preview is None)
 
 
 def test_a_knob_that_makes_no_data_says_why_in_the_panel(window: MainWindow, qtbot) -> None:
@@ -147,7 +147,7 @@ def test_a_knob_that_makes_no_data_says_why_in_the_panel(window: MainWindow, qtb
     feed(window)
     panel = window.panels["boundary"]
     window.setup.n_samples_spin.setValue(10)
-    qtbot.waitUntil(lambda: panel.preview_error is not None, timeout=5_000)
+    wait_for_run(qtbot, window, lambda: panel.preview_error is not None)
     window.frame()
     assert "n_samples must be at least" in panel.message_label.text()
     assert panel.message_label.isVisible()
@@ -172,22 +172,20 @@ def test_a_real_run_fills_the_boundary_the_gallery_and_layer_health(qtbot, tmp_p
     def insights():
         return window.state.insights  # a new session brings a new state: always read it afresh
 
-    qtbot.waitUntil(lambda: insights().boundary is not None, timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: insights().boundary is not None)
     boundary = window.panels["boundary"]
-    qtbot.waitUntil(lambda: boundary.image.isVisible(), timeout=5_000)
+    wait_for_run(qtbot, window, lambda: boundary.image.isVisible())
     assert boundary.image.image.shape == insights().boundary.confidence.shape
     assert len(boundary.train_points.data) == window.state.run.n_train
     window.docks["mistakes"].raise_()
     mistakes = window.panels["mistakes"]
-    qtbot.waitUntil(lambda: mistakes.evaluation is not None, timeout=10_000)
+    wait_for_run(qtbot, window, lambda: mistakes.evaluation is not None)
     evaluation = mistakes.evaluation
     predicted = (evaluation.probabilities[:, 1] >= window.state.threshold).astype(int)
     assert mistakes.total_mistakes == int((predicted != evaluation.labels).sum())
     window.docks["layer_health"].raise_()
-    qtbot.waitUntil(lambda: insights().layer_health is not None, timeout=10_000)
+    wait_for_run(qtbot, window, lambda: insights().layer_health is not None)
     layer_health = window.panels["layer_health"]
-    qtbot.waitUntil(lambda: layer_health.table.rowCount() == 2, timeout=5_000)  # 2 → 16 → 2
-    qtbot.waitUntil(
-        lambda: "worker CPU" in window.status.fields["resources"].text(), timeout=10_000
-    )
+    wait_for_run(qtbot, window, lambda: layer_health.table.rowCount() == 2)  # 2 → 16 → 2
+    wait_for_run(qtbot, window, lambda: "worker CPU" in window.status.fields["resources"].text())
     assert all(panel.last_error is None for panel in window.panels.values())

@@ -9,7 +9,7 @@ from engine.scenario import load_scenario
 from gui import dialogs
 from gui.panels.lesson_panel import EMPTY_TEXT, LessonPanel, describe_action, reflow
 from tests.gui.lesson_helpers import Answers, open_lesson
-from tests.gui.window_helpers import STARTUP_TIMEOUT_MS, of_type, wait_for_steps
+from tests.gui.window_helpers import of_type, wait_for_run, wait_for_steps
 
 
 def test_without_a_lesson_it_says_how_to_pick_one(qtbot, theme):
@@ -55,13 +55,13 @@ def test_try_this_buttons_and_keys_send_their_commands(qtbot, tmp_path):
     window.status.show_message = remember_and_show
     qtbot.mouseClick(lesson.step_buttons[1], Qt.LeftButton)  # class weighting: a live setting
     log = window.session.log
-    qtbot.waitUntil(lambda: bool(of_type(log, ev.ParamChanged)), timeout=10_000)
+    wait_for_run(qtbot, window, lambda: bool(of_type(log, ev.ParamChanged)))
     change = of_type(log, ev.ParamChanged)[0]
     assert (change.key, change.new) == ("class_weighting", "balanced")
-    qtbot.waitUntil(lambda: any("class weighting balanced" in text for text in shown))
+    wait_for_run(qtbot, window, lambda: any("class weighting balanced" in text for text in shown))
     qtbot.keyClick(window, Qt.Key_1)  # the threshold: the window's own, no training needed
     assert window.state.threshold == 0.05
-    qtbot.waitUntil(lambda: window.panels["threshold"].threshold_spin.value() == 0.05)
+    wait_for_run(qtbot, window, lambda: window.panels["threshold"].threshold_spin.value() == 0.05)
 
 
 def test_restart_scenario_starts_the_lessons_run_again_with_its_threshold(qtbot, tmp_path):
@@ -72,10 +72,10 @@ def test_restart_scenario_starts_the_lessons_run_again_with_its_threshold(qtbot,
     assert window.state.threshold == 0.05
     qtbot.mouseClick(window.panels["lesson"].restart_button, Qt.LeftButton)
     assert window.session is not first_session and not first_session.is_alive()
-    qtbot.waitUntil(lambda: window.state.run is not first_run, timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.run is not first_run)
     assert window.state.run.scenario == "accuracy-lies"
     log = window.session.log
-    qtbot.waitUntil(lambda: bool(of_type(log, ev.StepMetrics)), timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: bool(of_type(log, ev.StepMetrics)))
     assert of_type(log, ev.StepMetrics)[0].steps[0] == 1  # from step 0 again
     assert window.state.threshold == 0.5  # the lesson's decision threshold again
     assert window.config == window.lessons.lesson_config
@@ -83,7 +83,7 @@ def test_restart_scenario_starts_the_lessons_run_again_with_its_threshold(qtbot,
 
 def test_a_step_that_needs_a_new_model_asks_then_restarts_with_it(qtbot, tmp_path, monkeypatch):
     window = open_lesson(qtbot, tmp_path, "underfitting")
-    qtbot.waitUntil(lambda: window.state.run is not None, timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.run is not None)
     answers = Answers(answer=False)
     monkeypatch.setattr(dialogs, "confirm", answers)
     first_session = window.session
@@ -95,9 +95,10 @@ def test_a_step_that_needs_a_new_model_asks_then_restarts_with_it(qtbot, tmp_pat
     qtbot.mouseClick(lesson.step_buttons[0], Qt.LeftButton)
     assert window.session is not first_session
     assert window.config.model.hidden == (32,) and window.config.scenario == "underfitting"
-    qtbot.waitUntil(
+    wait_for_run(
+        qtbot,
+        window,
         lambda: window.state.run is not None and "-32-" in window.state.run.model_description,
-        timeout=STARTUP_TIMEOUT_MS,
     )
 
 

@@ -18,13 +18,14 @@ from gui.main_window import MainWindow
 from tests.engine.session_helpers import small_config
 from tests.gui import fake_events
 from tests.gui.window_helpers import (
-    STARTUP_TIMEOUT_MS,
+    HANG_TIMEOUT_MS,
     RecordingThreadSession,
     of_type,
     open_window,
     pause,
     show_active,
     temp_settings,
+    wait_for_run,
     wait_for_steps,
 )
 
@@ -44,7 +45,7 @@ def _lr_by_step(events: list[ev.Event]) -> dict[int, float]:
 
 def _take_one_step(qtbot, window: MainWindow, from_step: int) -> None:
     qtbot.mouseClick(window.controls.step_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.state.step == from_step + 1, timeout=10_000)
+    wait_for_run(qtbot, window, lambda: window.state.step == from_step + 1)
 
 
 # --- (a) a learning rate set in the controls reaches the optimizer at the next step ---------
@@ -56,13 +57,13 @@ def test_typed_learning_rate_is_used_from_the_next_step_and_marked_on_the_loss_c
     qtbot.keyClicks(field, "0.05")
     qtbot.keyClick(field, Qt.Key_Return)
     log = window.session.log
-    qtbot.waitUntil(lambda: bool(of_type(log, ev.ParamChanged)), timeout=10_000)
+    wait_for_run(qtbot, window, lambda: bool(of_type(log, ev.ParamChanged)))
     change = of_type(log, ev.ParamChanged)[0]
     assert (change.key, change.new, change.step) == ("lr", 0.05, paused_at + 1)
     _take_one_step(qtbot, window, paused_at)
     assert _lr_by_step(log)[paused_at + 1] == 0.05
     loss_panel = window.panels["loss"]
-    qtbot.waitUntil(lambda: "lr 0.001 → 0.05" in loss_panel.markers.labels(), timeout=5_000)
+    wait_for_run(qtbot, window, lambda: "lr 0.001 → 0.05" in loss_panel.markers.labels())
     assert window.controls.lr_slider.value() == window.controls.lr_slider.position_of(0.05)
 
 
@@ -74,7 +75,7 @@ def test_moving_the_learning_rate_slider_changes_the_rate_at_the_next_step(qtbot
     slider.setFocus()
     qtbot.keyClick(slider, Qt.Key_PageUp)  # a tenth of a decade up: 0.001 → 0.00126
     log = window.session.log
-    qtbot.waitUntil(lambda: bool(of_type(log, ev.ParamChanged)), timeout=10_000)
+    wait_for_run(qtbot, window, lambda: bool(of_type(log, ev.ParamChanged)))
     change = of_type(log, ev.ParamChanged)[0]
     assert (change.new, change.step) == (expected, paused_at + 1)
     assert window.controls.lr_field.text() == "0.00126"
@@ -86,7 +87,7 @@ def test_moving_the_learning_rate_slider_changes_the_rate_at_the_next_step(qtbot
 def test_threshold_drag_while_paused_changes_counts_and_readout_without_a_step(qtbot, window):
     wait_for_steps(qtbot, window, 25)
     paused_at = pause(qtbot, window)
-    qtbot.waitUntil(lambda: window.state.latest_validation is not None)
+    wait_for_run(qtbot, window, lambda: window.state.latest_validation is not None)
     confusion, threshold = window.panels["confusion"], window.panels["threshold"]
     metrics_before = len(of_type(window.session.log, ev.StepMetrics))
     threshold.slider.setValue(5)  # what a drag to 0.05 emits
@@ -109,7 +110,9 @@ def test_pause_stops_the_step_count_and_step_advances_it_by_exactly_one(qtbot, w
     assert f"step {paused_at:,}" in window.status.fields["step"].text()
     _take_one_step(qtbot, window, paused_at)
     log = window.session.log
-    qtbot.waitUntil(lambda: any(e.step == paused_at + 1 for e in of_type(log, ev.Evaluation)))
+    wait_for_run(
+        qtbot, window, lambda: any(e.step == paused_at + 1 for e in of_type(log, ev.Evaluation))
+    )
     published = [int(step) for m in of_type(log, ev.StepMetrics) for step in m.steps]
     assert published[-1] == paused_at + 1 and published.count(paused_at + 1) == 1
     assert window.state.step == paused_at + 1
@@ -121,17 +124,17 @@ def test_rewind_restores_the_weights_of_the_earlier_checkpoint(qtbot, window):
     pause(qtbot, window)
     qtbot.mouseClick(window.controls.rewind_button, Qt.LeftButton)
     log = window.session.log
-    qtbot.waitUntil(lambda: bool(of_type(log, ev.Rewound)), timeout=10_000)
+    wait_for_run(qtbot, window, lambda: bool(of_type(log, ev.Rewound)))
     rewound = of_type(log, ev.Rewound)[0]
     position = log.index(rewound)
-    qtbot.waitUntil(lambda: bool(of_type(log[position:], ev.Evaluation)), timeout=10_000)
+    wait_for_run(qtbot, window, lambda: bool(of_type(log[position:], ev.Evaluation)))
     after = of_type(log[position:], ev.Evaluation)[0]
     earlier = [e for e in of_type(log[:position], ev.Evaluation) if e.step == rewound.to_step]
     assert after.step == rewound.to_step < rewound.from_step
     assert earlier, "the checkpoint step was evaluated before"
     assert np.array_equal(after.probabilities, earlier[0].probabilities)
     assert after.loss == earlier[0].loss
-    qtbot.waitUntil(lambda: window.state.step == rewound.to_step)
+    wait_for_run(qtbot, window, lambda: window.state.step == rewound.to_step)
     assert "rewind from" in " ".join(window.panels["loss"].markers.labels())
 
 
@@ -146,11 +149,11 @@ def test_a_panel_that_raises_shows_its_error_and_the_others_keep_drawing(
 
     monkeypatch.setattr(accuracy, "refresh", broken_refresh)
     wait_for_steps(qtbot, window, 5)
-    qtbot.waitUntil(lambda: accuracy.last_error is not None)
+    wait_for_run(qtbot, window, lambda: accuracy.last_error is not None)
     assert accuracy.error_label.isVisible()
     assert "simulated drawing bug" in accuracy.error_label.text()
     drawn = len(loss.smoothed_curve.xData)
-    qtbot.waitUntil(lambda: len(loss.smoothed_curve.xData) > drawn, timeout=10_000)
+    wait_for_run(qtbot, window, lambda: len(loss.smoothed_curve.xData) > drawn)
     assert window.isVisible() and loss.last_error is None
 
 
@@ -163,7 +166,7 @@ def test_closed_panels_are_not_redrawn_and_catch_up_when_shown(qtbot, window, mo
     wait_for_steps(qtbot, window, 25)
     assert calls == []
     window.actions_by_name["restore_layout"].trigger()
-    qtbot.waitUntil(lambda: bool(calls) and confusion.confusion is not None)
+    wait_for_run(qtbot, window, lambda: bool(calls) and confusion.confusion is not None)
     assert window.docks["confusion"].isVisible()
 
 
@@ -173,16 +176,16 @@ def test_space_arrows_and_up_drive_the_run_even_with_a_slider_focused(qtbot, win
     slider = window.controls.dropout_slider
     slider.setFocus()
     qtbot.keyClick(slider, Qt.Key_Space)
-    qtbot.waitUntil(lambda: window.state.state == "paused", timeout=10_000)
+    wait_for_run(qtbot, window, lambda: window.state.state == "paused")
     qtbot.keyClick(slider, Qt.Key_Right)  # the focused slider keeps its arrows …
     assert slider.value() == 1
     qtbot.keyClick(window, Qt.Key_Escape)  # … until Esc gives them back to the window
     paused_at = window.state.step
     qtbot.keyClick(window.controls.pause_button, Qt.Key_Right)
-    qtbot.waitUntil(lambda: window.state.step == paused_at + 1, timeout=10_000)
+    wait_for_run(qtbot, window, lambda: window.state.step == paused_at + 1)
     qtbot.keyClick(window.controls.pause_button, Qt.Key_Up)
     log = window.session.log
-    qtbot.waitUntil(lambda: any(e.key == "lr" for e in of_type(log, ev.ParamChanged)))
+    wait_for_run(qtbot, window, lambda: any(e.key == "lr" for e in of_type(log, ev.ParamChanged)))
     assert [e.new for e in of_type(log, ev.ParamChanged) if e.key == "lr"] == [0.002]
 
 
@@ -258,9 +261,10 @@ def test_setup_applies_a_new_model_only_after_confirmation(qtbot, window, monkey
     assert window.session is first_session
     window.setup.apply_button.click()
     assert window.session is not first_session and not first_session.is_alive()
-    qtbot.waitUntil(
+    wait_for_run(
+        qtbot,
+        window,
         lambda: window.state.run is not None and "2-8-8-2" in window.state.run.model_description,
-        timeout=10_000,
     )
     assert window.config.model.hidden == (8, 8)
     assert window.config.eval_every == 10  # everything else carried over
@@ -272,9 +276,9 @@ def test_killed_worker_shows_banner_keeps_the_charts_and_restarts(qtbot, tmp_pat
     wait_for_steps(qtbot, window, 20)
     first_pid = window.session.pid
     loss = window.panels["loss"]
-    qtbot.waitUntil(lambda: len(loss.smoothed_curve.xData) > 0)
+    wait_for_run(qtbot, window, lambda: len(loss.smoothed_curve.xData) > 0)
     os.kill(first_pid, signal.SIGKILL)
-    qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
+    qtbot.waitUntil(window.banner.isVisible, timeout=HANG_TIMEOUT_MS)
     assert "killed" in window.banner.message() and "kept" in window.banner.message()
     drawn, first_run = len(loss.smoothed_curve.xData), window.state.run
     assert drawn > 0 and window.state.step >= 20
@@ -282,8 +286,8 @@ def test_killed_worker_shows_banner_keeps_the_charts_and_restarts(qtbot, tmp_pat
     assert window.session.pid != first_pid
     assert not window.banner.isVisible()
     assert len(loss.smoothed_curve.xData) == drawn  # kept until the new run starts
-    qtbot.waitUntil(lambda: window.state.run is not first_run, timeout=STARTUP_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: window.state.step > 0, timeout=STARTUP_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.state.run is not first_run, timeout=HANG_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.state.step > 0, timeout=HANG_TIMEOUT_MS)
     window.close()
     assert multiprocessing.active_children() == []
 
@@ -291,7 +295,7 @@ def test_killed_worker_shows_banner_keeps_the_charts_and_restarts(qtbot, tmp_pat
 def test_closing_the_window_ends_the_worker_process(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, session_factory=ProcessSession)
     session = window.session
-    qtbot.waitUntil(lambda: window.state.run is not None, timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.run is not None)
     window.close()
     assert not session.is_alive()
     assert multiprocessing.active_children() == []

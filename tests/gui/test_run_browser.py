@@ -9,15 +9,16 @@ from engine import events as ev
 from engine.runs.store import RunStore
 from gui import dialogs
 from gui.recording import RunLibrary
+from gui.run_browser import size_text
 from tests.engine.session_helpers import small_config
-from tests.gui.window_helpers import STARTUP_TIMEOUT_MS, open_window
+from tests.gui.window_helpers import open_window, wait_for_run
 
 STEPS = 60
 
 
 def _train_to_the_end(qtbot, window) -> int:
     """Wait until the window's run completed, then end the session (which files the recording)."""
-    qtbot.waitUntil(lambda: window.state.state == "finished", timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.state == "finished")
     run_id = window.recording.last_run_id
     window.shutdown_session()
     return run_id
@@ -52,14 +53,14 @@ def test_a_window_run_is_recorded_and_replays_into_the_same_state(qtbot, recorde
     assert browser.replay(run_id, "max")
     replays = window.runs.replays
     assert replays.active and replays.toolbar.isVisible()
-    qtbot.waitUntil(lambda: replays.session.at_end and window.state.step == STEPS, timeout=10_000)
+    wait_for_run(qtbot, window, lambda: replays.session.at_end and window.state.step == STEPS)
     replayed = _series(window.state)
     assert live.keys() == replayed.keys()
     for name in live:
         np.testing.assert_array_equal(replayed[name], live[name], err_msg=name)
     # Scrubbing back rebuilds the state at that step, as a fresh start (no reset marker).
     replays.bar.seek(30)
-    qtbot.waitUntil(lambda: window.state.step == 30, timeout=5_000)
+    wait_for_run(qtbot, window, lambda: window.state.step == 30)
     assert window.state.train["step"][-1] == 30
     assert all(marker.kind != "reset" for marker in window.state.markers)
 
@@ -70,7 +71,7 @@ def test_rename_note_and_delete_from_the_browser(qtbot, recorded_window, monkeyp
     browser.rename(run_id, "first try")
     browser.set_note(run_id, "lr too high?")
     assert browser.table.item(0, 0).text() == "first try"
-    assert browser.table.item(0, 7).text() == "lr too high?"
+    assert browser.table.item(0, 8).text() == "lr too high?"
     asked = []
     monkeypatch.setattr(dialogs, "confirm", lambda *args: asked.append(args) or False)
     browser.select(run_id)
@@ -81,12 +82,29 @@ def test_rename_note_and_delete_from_the_browser(qtbot, recorded_window, monkeyp
     assert browser.ids() == []
 
 
+def test_the_browser_shows_each_runs_size_and_the_stores_total(qtbot, recorded_window):
+    window, run_id, _ = recorded_window
+    with window.runs.library.open_store() as store:
+        stored, on_disk = store.get_run(run_id).stored_bytes, store.file_bytes
+    assert 0 < stored < on_disk
+    browser = window.runs.open_browser()
+    assert browser.table.horizontalHeaderItem(7).text() == "Size"
+    assert browser.table.item(0, 7).text() == size_text(stored)
+    assert f"1 run, {size_text(on_disk)} on disk" in browser.location.text()
+    assert [size_text(n) for n in (999, 3_400, 12_345_678, 2_500_000_000)] == [
+        "999 B",
+        "3.40 kB",
+        "12.3 MB",
+        "2.50 GB",
+    ]
+
+
 def test_compare_and_fork_from_the_browser(qtbot, recorded_window):
     window, first, _ = recorded_window
     browser = window.runs.open_browser()
     # Fork the finished run from its last checkpoint with another dropout: a new live run.
     assert browser.fork(first, STEPS, {"dropout": 0.25})
-    qtbot.waitUntil(lambda: window.state.step >= STEPS + 20, timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.step >= STEPS + 20)
     assert window.state.evaluations["step"][0] == STEPS  # it went on from the fork's step
     assert window.state.settings["dropout"] == 0.25
     fork = window.recording.last_run_id

@@ -9,7 +9,12 @@ from engine.scenario import list_scenarios
 from gui import dialogs
 from gui.scenario_browser import COLUMNS, ScenarioBrowser
 from tests.gui.lesson_helpers import Answers
-from tests.gui.window_helpers import STARTUP_TIMEOUT_MS, of_type, open_window, wait_for_steps
+from tests.gui.window_helpers import (
+    of_type,
+    open_window,
+    wait_for_run,
+    wait_for_steps,
+)
 
 
 def test_the_browser_lists_every_scenario_in_teaching_order(qtbot, theme):
@@ -45,9 +50,7 @@ def test_picking_a_scenario_asks_then_starts_its_run_and_tells_its_story(
     window.lessons.browse().select("accuracy-lies")
     qtbot.mouseClick(window.lessons.browser.open_button, Qt.LeftButton)
     assert window.session is not first_session and not first_session.is_alive()
-    qtbot.waitUntil(
-        lambda: bool(of_type(window.session.log, ev.RunStarted)), timeout=STARTUP_TIMEOUT_MS
-    )
+    wait_for_run(qtbot, window, lambda: bool(of_type(window.session.log, ev.RunStarted)))
     started = of_type(window.session.log, ev.RunStarted)[0]
     scenario = window.lessons.scenario
     assert scenario.id == "accuracy-lies" and started.scenario == "accuracy-lies"
@@ -68,8 +71,9 @@ def test_the_scenarios_menu_lists_the_lessons_and_opens_one(qtbot, tmp_path, mon
     assert list(entries) == [info.id for info in list_scenarios()]
     entries["underfitting"].trigger()
     assert lessons.scenario.id == "underfitting"
-    qtbot.waitUntil(
+    wait_for_run(
+        qtbot,
+        window,
         lambda: window.state.run is not None and window.state.run.scenario == "underfitting",
-        timeout=STARTUP_TIMEOUT_MS,
     )
     assert window.state.run.dataset == "circles"

@@ -18,7 +18,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
 
 from engine.config import DatasetSpec, ModelSpec, RunConfig
 from engine.worker import ProcessSession
-from tests.gui.window_helpers import STARTUP_TIMEOUT_MS, open_window
+from tests.gui.window_helpers import open_window, wait_for_run
 
 SOAK_SECONDS = float(os.environ.get("TRAINSCOPE_SOAK_SECONDS", "180"))
 PROBE_INTERVAL_MS = 50
@@ -56,7 +56,7 @@ def test_window_survives_minutes_of_live_training_without_slowing(qtbot, tmp_pat
         dataset=DatasetSpec(name="digits"), model=ModelSpec(hidden=(128, 128)), seed=1
     )
     window = open_window(qtbot, tmp_path, config, session_factory=ProcessSession)
-    qtbot.waitUntil(lambda: window.state.step > 0, timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.step > 0)
     probe = LatenessProbe()
     started = time.monotonic()
     samples = []  # (seconds, steps the window has drawn, recent frame cost, gui rss, worker rss)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -13,7 +14,17 @@ from gui.main_window import MainWindow
 from gui.recording import RunLibrary
 from tests.engine.session_helpers import small_config
 
-STARTUP_TIMEOUT_MS = 30_000  # a worker process imports torch before its first event
+#: Only a hang-catcher. On a shared, busy machine a worker can take far longer than usual to
+#: import torch or to reach a step, so the waits below do not guess how long that takes: they
+#: wait for the condition and fail at once when the run reports an error.
+HANG_TIMEOUT_MS = 240_000
+
+
+class RunFailed(Exception):
+    """The run a test waits on failed: waiting longer cannot help.
+
+    Not an ``AssertionError`` on purpose: ``qtbot.waitUntil`` retries on those until its timeout.
+    """
 
 
 class RecordingThreadSession(ThreadSession):
@@ -70,12 +81,31 @@ def of_type(events: list[ev.Event], kind: type) -> list:
     return [event for event in events if isinstance(event, kind)]
 
 
+def wait_for_run(
+    qtbot, window: MainWindow, condition: Callable[[], object], timeout: int = HANG_TIMEOUT_MS
+) -> None:
+    """Wait until ``condition()`` is true while the window's run goes on.
+
+    Fails at once (``RunFailed``) when the run reports an error, so a real fault is not
+    mistaken for a slow machine; otherwise only a hang reaches the timeout.
+    """
+
+    def holds() -> bool:
+        if condition():
+            return True
+        if window.state.state == "error":
+            raise RunFailed(f"the run failed: {window.state.messages[-1:]}")
+        return False
+
+    qtbot.waitUntil(holds, timeout=timeout)
+
+
 def wait_for_steps(qtbot, window: MainWindow, steps: int) -> None:
-    qtbot.waitUntil(lambda: window.state.step >= steps, timeout=STARTUP_TIMEOUT_MS)
+    wait_for_run(qtbot, window, lambda: window.state.step >= steps)
 
 
 def pause(qtbot, window: MainWindow) -> int:
     """Press Pause and wait until the run says it is paused; return the step it stopped at."""
     qtbot.mouseClick(window.controls.pause_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.state.state == "paused", timeout=10_000)
+    wait_for_run(qtbot, window, lambda: window.state.state == "paused")
     return window.state.step

@@ -23,7 +23,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]" "$(TORCH_PIN)"
 	touch $@ $(VENV)/.installed-run
 
+# First: the system libraries Qt's window needs (Linux, X11). When some are missing this prints
+# the apt line that installs them and stops; it installs nothing itself.
 run: $(VENV)/.installed-run
+	@$(BIN)/python tools/check_qt_libs.py $(ARGS)
 	$(BIN)/python main.py $(ARGS)
 
 test: $(VENV)/.installed-test
@@ -36,6 +39,7 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_bench.py
 	$(BIN)/python bench/insights_bench.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/insights_window.py
+	$(BIN)/python bench/scenario_seeds.py
 
 clean:
 	rm -rf $(VENV)

@@ -60,6 +60,8 @@ class Outcome:
     name: str
     held: bool
     detail: str
+    #: The measured number for a number measure (None for flags and hint lists).
+    value: float | None = None
 
     def to_dict(self) -> dict:
         return {"name": self.name, "held": self.held, "detail": self.detail}
@@ -382,7 +384,7 @@ def _judge(expectation: Expectation, history: RunHistory, decision: Decision) ->
         held = held and value >= expectation.at_least
     if expectation.at_most is not None:
         held = held and value <= expectation.at_most
-    return Outcome(name, bool(held), detail)
+    return Outcome(name, bool(held), detail, float(value))
 
 
 def measure(name: str, history: RunHistory, decision: Decision | None = None) -> float:

@@ -2,7 +2,8 @@
 
 A non-modal dialog over the store; each action is a method taking plain values (what tests
 drive) with an ``ask_*`` twin that asks the user first. Anything that goes wrong is one
-sentence in a dialog. The store is opened per action, on the GUI thread, and closed again, so
+sentence in a dialog. Each run shows what it takes in the store and the store its total on
+disk (deleting runs gives that space back). The store is opened per action, on the GUI thread, and closed again, so
 a run being recorded by the window (its recorder has its own connection) never waits for us.
 """
 
@@ -36,11 +37,33 @@ if TYPE_CHECKING:
     from gui.recording import RunLibrary
     from gui.replay_bar import ReplayController
 
-COLUMNS = ("Name", "Scenario / dataset", "Date", "Status", "Steps", "Val acc", "Val loss", "Note")
+COLUMNS = (
+    "Name",
+    "Scenario / dataset",
+    "Date",
+    "Status",
+    "Steps",
+    "Val acc",
+    "Val loss",
+    "Size",
+    "Note",
+)
+NUMBER_COLUMNS = (4, 5, 6, 7)
 
 
 def _number(value: Any, digits: int) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) else "–"
+
+
+def size_text(size: int) -> str:
+    """Bytes as a person reads them: 512 B, 3.4 kB, 12.5 MB, 1.20 GB."""
+    if size < 1000:
+        return f"{size} B"
+    for unit, scale in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
+        if size < scale * 1000 or unit == "GB":
+            value = size / scale
+            return f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def row_texts(info: RunInfo) -> tuple[str, ...]:
@@ -57,6 +80,7 @@ def row_texts(info: RunInfo) -> tuple[str, ...]:
         f"{info.steps:,}",
         _number(final.get("val_accuracy"), 3),
         _number(final.get("val_loss"), 4),
+        size_text(info.stored_bytes),
         info.note,
     )
 
@@ -114,7 +138,9 @@ class RunBrowser(QDialog):
         try:
             with self.library.open_store() as store:
                 self.runs = store.list_runs()
-                self.location.setText(f"{len(self.runs)} runs in {store.runs_dir}")
+                total = size_text(store.file_bytes)
+                count = f"{len(self.runs)} run{'' if len(self.runs) == 1 else 's'}"
+                self.location.setText(f"{count}, {total} on disk, in {store.runs_dir}")
         except TrainScopeError as error:
             self.runs = []
             self.location.setText(str(error))
@@ -123,7 +149,7 @@ class RunBrowser(QDialog):
             for column, text in enumerate(row_texts(info)):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, info.id)
-                if column in (4, 5, 6):
+                if column in NUMBER_COLUMNS:
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                 self.table.setItem(row, column, item)
         self.select(*(run_id for run_id in selected if run_id in self.ids()))

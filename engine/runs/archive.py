@@ -5,7 +5,12 @@ A zip holding ``manifest.json`` (format, versions, and the SHA-256 of every othe
 events' array bytes) and optionally ``weights.pt`` (the run's last checkpoint). Import trusts
 nothing: every member must be listed and match its hash, every event must decode through the
 pickle-free codec, weights load with ``weights_only=True`` — and any failure is one sentence
-(``RunFileError``) with nothing written to the store.
+(``RunFileError``) with nothing written to the store. Export holds itself to the same rule: a
+checkpoint that the safe loader refuses is never packed, and no archive file is left behind.
+
+Memory stays flat while a hostile archive is refused: a member's declared size is checked
+before a byte of it is read, and members are read in bounded chunks that are counted, so a
+header that lies about the size is caught at the declared size, not after filling memory.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ ARCHIVE_VERSION = 1
 REQUIRED = ("run.json", "events.json", "arrays.bin")
 WEIGHTS = "weights.pt"
 MAX_MEMBER_BYTES = 1 << 30  # refuse members above 1 GiB instead of filling memory
+READ_CHUNK_BYTES = 1 << 20
 RUN_FIELDS = (
     "uid",
     "name",
@@ -78,11 +84,11 @@ def write_archive(
     }
     saved = list_checkpoints(store.checkpoint_dir(run_id)) if include_weights else []
     if saved:
-        members[WEIGHTS] = saved[-1][1].read_bytes()
+        members[WEIGHTS] = _checked_weights(saved[-1][1])
     manifest = _manifest_for(members)
+    partial = out.with_name(f".{out.name}.partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.name}.partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("manifest.json", json.dumps(manifest, indent=1))
             for name, data in members.items():
@@ -92,7 +98,28 @@ def write_archive(
         raise RunFileError(
             f"cannot write the run archive {out} ({error.strerror or error})"
         ) from None
+    finally:
+        partial.unlink(missing_ok=True)  # gone after the rename; a half-written one goes too
     return out
+
+
+def _checked_weights(path: Path) -> bytes:
+    """The checkpoint's bytes, once the loader import uses (``weights_only=True``) accepts them.
+
+    Import would refuse a checkpoint holding anything but tensors and plain data, so packing
+    one would only hand someone a file that cannot be opened — or, read by a careless tool,
+    one that runs code. Refusing here says so to the person who can fix it.
+    """
+    from engine.runs.checkpoints import load_checkpoint_bytes
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise RunFileError(
+            f"the checkpoint {path} cannot be read ({error.strerror or error})"
+        ) from None
+    load_checkpoint_bytes(data, f"the checkpoint {path}")
+    return data
 
 
 def _manifest_for(members: dict[str, bytes]) -> dict[str, Any]:
@@ -131,28 +158,61 @@ def _read_members(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
                 raise RunFileError(
                     f"{path} is not a TrainScope run archive (it has no manifest.json)"
                 )
-            manifest = _manifest(path, _read(archive, "manifest.json"))
+            manifest = _manifest(path, _read(archive, "manifest.json")[0])
             listed = manifest["members"]
             _check_names(path, names - {"manifest.json"}, set(listed))
-            members = {name: _read(archive, name) for name in listed}
+            for name in listed:  # every size first: refuse before reading anything big
+                _declared_size(archive, name)
+            members = {}
+            for name in listed:
+                members[name], digest = _read(archive, name)
+                if digest != listed[name]:
+                    raise RunFileError(
+                        f"{path} has been altered or damaged: {name} does not match its checksum"
+                    )
     except zipfile.BadZipFile as error:
         raise RunFileError(
             f"{path} is not a TrainScope run archive or is damaged ({error})"
         ) from None
-    for name, data in members.items():
-        if _sha256(data) != listed[name]:
-            raise RunFileError(
-                f"{path} has been altered or damaged: {name} does not match its checksum"
-            )
     return manifest, members
 
 
-def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+def _declared_size(archive: zipfile.ZipFile, name: str, limit: int | None = None) -> int:
+    """A member's size as its header states it, refused above ``limit`` before it is read."""
+    limit = MAX_MEMBER_BYTES if limit is None else limit
+    size = archive.getinfo(name).file_size
+    if size > limit:
+        raise RunFileError(
+            f"{name} in the run archive is larger than {_size_text(limit)}; refusing to load it"
+        )
+    return size
+
+
+def _read(archive: zipfile.ZipFile, name: str, limit: int | None = None) -> tuple[bytes, str]:
+    """(bytes, SHA-256) of a member, read in chunks that are counted against its declared size.
+
+    zipfile itself stops at the declared size; counting here as well keeps the bound whatever
+    the zip reader does, so a member can never cost more memory than its (capped) header says.
+    """
+    declared = _declared_size(archive, name, limit)
+    data, digest = bytearray(), hashlib.sha256()
     with archive.open(name) as member:
-        data = member.read(MAX_MEMBER_BYTES + 1)
-    if len(data) > MAX_MEMBER_BYTES:
-        raise RunFileError(f"{name} in the run archive is larger than 1 GiB; refusing to load it")
-    return data
+        while chunk := member.read(min(READ_CHUNK_BYTES, declared - len(data) + 1)):
+            if len(data) + len(chunk) > declared:
+                raise RunFileError(
+                    f"{name} in the run archive is larger than its header says; it is damaged"
+                )
+            data += chunk
+            digest.update(chunk)
+    return bytes(data), digest.hexdigest()
+
+
+def _size_text(size: int) -> str:
+    if size >= 1 << 30:
+        return f"{size / (1 << 30):g} GiB"
+    if size >= 1 << 20:
+        return f"{size / (1 << 20):g} MiB"
+    return f"{size:,} bytes"
 
 
 def _manifest(path: Path, data: bytes) -> dict[str, Any]:

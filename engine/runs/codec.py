@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from engine import events as ev
+from engine.runs.decimation import STORED_EVENTS, DecimatedSteps
 from engine.runs.errors import RunFileError
 
 ARRAY_TAG, TUPLE_TAG, DICT_TAG, CLASS_TAG, FIELDS_TAG = "$a", "$t", "$d", "$dc", "f"
@@ -94,7 +95,8 @@ def event_steps(event: object) -> tuple[int | None, int | None]:
     if isinstance(event, ev.StepMetrics):
         if len(event.steps) == 0:
             return None, None
-        return int(event.steps[0]), int(event.steps[-1])
+        first = event.first_steps if isinstance(event, DecimatedSteps) else event.steps
+        return int(first[0]), int(event.steps[-1])
     fields = event.fields if isinstance(event, RecordedEvent) else {}
     for name in ("step", "to_step"):
         value = fields.get(name, getattr(event, name, None))
@@ -222,7 +224,11 @@ def _read_array(spec: Any, blob: memoryview) -> np.ndarray:
 
 
 def event_class(name: str) -> type | None:
-    """A dataclass of ``engine.events`` by name, or None: the only classes a file may name."""
+    """A dataclass of ``engine.events`` (or one the store itself writes, such as
+    ``DecimatedSteps``) by name, or None: the only classes a file may name."""
+    for stored in STORED_EVENTS:
+        if stored.__name__ == name:
+            return stored
     candidate = getattr(ev, name, None)
     if (
         isinstance(candidate, type)

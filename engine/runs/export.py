@@ -20,7 +20,13 @@ from typing import Any
 from engine.runs.checkpoints import list_checkpoints, load_checkpoint
 from engine.runs.errors import RunFileError, RunStoreError
 from engine.runs.store import RunInfo, RunStore
-from engine.runs.timeline import CHANGE_COLUMNS, EVALUATION_COLUMNS, TRAIN_COLUMNS, Timeline
+from engine.runs.timeline import (
+    BUCKET_COLUMNS,
+    CHANGE_COLUMNS,
+    EVALUATION_COLUMNS,
+    TRAIN_COLUMNS,
+    Timeline,
+)
 
 FORMATS = ("csv", "tensorboard", "archive", "weights")
 
@@ -76,14 +82,20 @@ def csv_tables(store: RunStore, run_id: int) -> dict[str, str]:
     """File name → CSV text: every series of the run's final timeline, plus its card."""
     timeline = Timeline.from_events(store.iter_events(run_id))
     train = timeline.train
+    counts = ("first_step", "steps_in_row")
     train_rows = [
-        [int(step), *(repr(float(train[name][index])) for name in TRAIN_COLUMNS[1:])]
+        [
+            int(step),
+            *(repr(float(train[name][index])) for name in TRAIN_COLUMNS[1:]),
+            *(int(train[name][index]) for name in counts),
+            *(repr(float(train[name][index])) for name in BUCKET_COLUMNS[len(counts) :]),
+        ]
         for index, step in enumerate(train["step"])
     ]
     evaluation_rows = [[row[name] for name in EVALUATION_COLUMNS] for row in timeline.evaluations]
     change_rows = [[row[name] for name in CHANGE_COLUMNS] for row in timeline.changes]
     return {
-        "train_steps.csv": _csv_text(TRAIN_COLUMNS, train_rows),
+        "train_steps.csv": _csv_text(TRAIN_COLUMNS + BUCKET_COLUMNS, train_rows),
         "evaluations.csv": _csv_text(EVALUATION_COLUMNS, evaluation_rows),
         "changes.csv": _csv_text(CHANGE_COLUMNS, change_rows),
         "run.json": json.dumps(run_card(store.get_run(run_id)), indent=2),

@@ -5,6 +5,11 @@ must cost next to nothing, so it only appends a reference to the (immutable) eve
 writer encodes and commits at least every ``COMMIT_INTERVAL_S``, so a SIGKILL loses at most
 the last fraction of a second, and it refreshes the run's heartbeat while the run is idle so
 another process can tell a paused run from a dead one.
+
+A long run stays small: every ``slack_steps`` steps (or ``evaluation_slack`` evaluations) the
+writer runs a ``RunCompactor`` pass after its commit, which folds all but the newest steps into
+min/max/mean buckets and thins old evaluations (``engine.runs.compaction``). A failed pass is
+logged and compaction stops for this run; the recording itself goes on.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from engine import events as ev
 from engine.config import RunConfig
 from engine.runs import schema
 from engine.runs.codec import encode_event
+from engine.runs.compaction import CompactionPolicy, RunCompactor
 from engine.runs.errors import RunStoreError
 from engine.runs.liveness import HEARTBEAT_S
 from engine.runs.outcome import STATUSES, RunOutcome
@@ -44,8 +50,14 @@ class RunRecorder:
         versions: dict[str, Any] | None = None,
         forked_from: dict[str, Any] | None = None,
         commit_interval_s: float = COMMIT_INTERVAL_S,
+        compaction: CompactionPolicy | None = None,
+        compact: bool = True,
     ) -> None:
         self.run_id = store.create_run(config, name, versions, forked_from)
+        self._compactor = RunCompactor(self.run_id, compaction) if compact else None
+        self._steps_since_pass = self._evaluations_since_pass = 0
+        self.compactions = 0
+        self.compaction_seconds = 0.0  # writer-thread time spent in compaction passes
         self.checkpoint_dir: Path = store.checkpoint_dir(self.run_id)
         self._path = store.path
         self._interval = commit_interval_s
@@ -71,6 +83,11 @@ class RunRecorder:
         if batch:
             moment = time.monotonic() - self._started if at is None else at
             self._pending.append((moment, batch))
+
+    @property
+    def queued(self) -> int:
+        """Batches handed to ``record`` that the writer has not committed yet."""
+        return len(self._pending)
 
     @property
     def status(self) -> str:
@@ -117,10 +134,10 @@ class RunRecorder:
         logger.warning("run %s: %s", getattr(self, "run_id", "?"), self.failure)
 
     def _commit(self, connection: Any, stopping: bool) -> None:
-        """Encode and insert every queued batch, then update the run row, in one transaction."""
-        rows = []
-        while self._pending:
-            moment, batch = self._pending.popleft()
+        """Encode and insert the batches queued so far, then update the run row, in one transaction."""
+        rows, added_bytes = [], 0
+        for _ in range(len(self._pending)):  # what is queued now: a busy producer cannot
+            moment, batch = self._pending.popleft()  # keep one transaction open for ever
             for event in batch:
                 try:
                     encoded = encode_event(event)
@@ -128,6 +145,8 @@ class RunRecorder:
                     logger.warning("run %s: event %r not recorded: %s", self.run_id, event, error)
                     continue
                 self._outcome.update(event)
+                self._count_for_compaction(event)
+                added_bytes += len(encoded.payload) + len(encoded.arrays)
                 rows.append(
                     (
                         self.run_id,
@@ -148,9 +167,37 @@ class RunRecorder:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-            self._update_run(connection, stopping)
+            self._update_run(connection, stopping, added_bytes)
+        self._maybe_compact(connection)
 
-    def _update_run(self, connection: Any, stopping: bool) -> None:
+    def _count_for_compaction(self, event: object) -> None:
+        if isinstance(event, ev.StepMetrics):
+            self._steps_since_pass += len(event.steps)
+        elif isinstance(event, ev.Evaluation):
+            self._evaluations_since_pass += 1
+
+    def _maybe_compact(self, connection: Any) -> None:
+        """A compaction pass once enough new history has come in since the last one."""
+        compactor = self._compactor
+        if compactor is None:
+            return
+        policy = compactor.policy
+        if (
+            self._steps_since_pass < policy.slack_steps
+            and self._evaluations_since_pass < policy.evaluation_slack
+        ):
+            return
+        self._steps_since_pass = self._evaluations_since_pass = 0
+        started = time.perf_counter()
+        try:
+            if compactor.compact(connection).changed:
+                self.compactions += 1
+        except Exception as error:  # never worth the recording: keep every step from now on
+            logger.warning("run %s: compaction stopped: %s", self.run_id, error)
+            self._compactor = None
+        self.compaction_seconds += time.perf_counter() - started
+
+    def _update_run(self, connection: Any, stopping: bool, added_bytes: int = 0) -> None:
         outcome = self._outcome
         values: dict[str, Any] = {
             "heartbeat": time.time(),
@@ -169,5 +216,6 @@ class RunRecorder:
             values["ended"] = time.time()
         assignments = ", ".join(f"{column} = ?" for column in values)
         connection.execute(
-            f"UPDATE runs SET {assignments} WHERE id = ?", (*values.values(), self.run_id)
+            f"UPDATE runs SET {assignments}, stored_bytes = stored_bytes + ? WHERE id = ?",
+            (*values.values(), added_bytes, self.run_id),
         )

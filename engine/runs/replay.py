@@ -11,6 +11,10 @@ the recording from its first event up to the step (step batches merged), which r
 exact panel state at that step; a consumer that keeps state across a seek should start over
 on ``ReplaySeeked`` (see the wiring notes). Anything that would change the run is refused
 with a ``CommandRefused``: a recording is history — fork it to change it.
+
+Old steps of a long run are stored as buckets (``DecimatedSteps``); they play as plain
+``StepMetrics``, one point per bucket (its mean at its last step), so the panels need nothing
+new; the buckets' lowest and highest values stay in the store and in the exports.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from engine import events as ev
 from engine.config import RunConfig
 from engine.errors import SettingError
 from engine.runs.codec import decode_event
+from engine.runs.decimation import plain_steps
 from engine.runs.errors import RunFileError
 from engine.runs.store import EventRow, RunStore
 
@@ -36,6 +41,7 @@ SPEEDS: tuple[float | str, ...] = (1.0, 4.0, 16.0, "max")
 MAX_GAP_S = 1.0
 MAX_EVENTS_PER_DRAIN = 2000  # at "max": bounds one frame's work, not the replay's speed
 PAGE_ROWS = 500
+STEP_KINDS = ("StepMetrics", "DecimatedSteps")
 REFUSAL = "this is a replay of a recorded run; fork it from a checkpoint to change it"
 
 
@@ -253,8 +259,9 @@ class ReplaySession:
         """Remove the next item (as ``_peek`` found it) and decode it if it is a stored row."""
         t, item = self._ready.popleft() if self._ready else (self._rows[0].t, self._rows.popleft())
         self._last_t = t
-        event = decode_event(item.payload, item.arrays) if isinstance(item, EventRow) else item
-        return t, event
+        if isinstance(item, EventRow):  # old steps in buckets play as one point per bucket
+            return t, plain_steps(decode_event(item.payload, item.arrays))
+        return t, item
 
     def _take(self) -> object:
         event = self._pop()[1]
@@ -309,5 +316,5 @@ class ReplaySession:
     @staticmethod
     def _passes(item: object, step: int) -> bool:
         if isinstance(item, EventRow):
-            return item.kind == "StepMetrics" and (item.last_step or 0) > step
+            return item.kind in STEP_KINDS and (item.last_step or 0) > step
         return isinstance(item, ev.StepMetrics) and bool(len(item.steps)) and item.steps[-1] > step

@@ -5,18 +5,27 @@ second process) reads, and a killed process loses only its uncommitted last frac
 second. ``schema_version`` holds one row; each entry of ``MIGRATIONS`` lifts a file by one
 version, so a file written by an older TrainScope opens in a newer one, and a file from a newer
 one is refused in one sentence instead of being misread.
+
+Space: a new file uses incremental auto-vacuum, so deleting runs gives the space back
+(``reclaim_space``); a file made before that is converted (one ``VACUUM``) the first time
+runs are deleted from it. Version 2 keeps each run's stored size in ``runs.stored_bytes``
+(the run browser shows it without reading the events); migrating a version-1 file adds the
+column and fills it in once.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from engine.runs.errors import RunFileError
 
-SCHEMA_VERSION = 1
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
 
 SCHEMA = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
@@ -40,7 +49,8 @@ SCHEMA = (
         steps INTEGER NOT NULL DEFAULT 0,
         final TEXT NOT NULL DEFAULT '{}',
         test_opened_at INTEGER,
-        forked_from TEXT
+        forked_from TEXT,
+        stored_bytes INTEGER NOT NULL DEFAULT 0
     )""",
     """CREATE TABLE events (
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -57,9 +67,17 @@ SCHEMA = (
 )
 
 #: version n -> the statements that turn a version-n file into version n + 1.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE runs ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0",
+        "UPDATE runs SET stored_bytes = (SELECT COALESCE(SUM(length(payload) "
+        "+ COALESCE(length(arrays), 0)), 0) FROM events WHERE events.run_id = runs.id)",
+    ),
+}
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_LIMIT_BYTES = 8 << 20  # the write-ahead log is cut back to this after each checkpoint
+INCREMENTAL = 2  # PRAGMA auto_vacuum value
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -91,7 +109,10 @@ def damaged(path: Path, error: Exception) -> RunFileError:
 
 def _configure(connection: sqlite3.Connection) -> None:
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # Only takes on a file with no tables yet, and only before WAL mode writes its header.
+    connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
     connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
     connection.execute(
         "PRAGMA synchronous = NORMAL"
     )  # WAL + NORMAL: a killed process loses nothing committed
@@ -127,6 +148,32 @@ def _version(connection: sqlite3.Connection, path: Path) -> int:
     if len(rows) != 1 or not isinstance(rows[0][0], int):
         raise RunFileError(f"the run database {path} has a damaged schema version table")
     return rows[0][0]
+
+
+def reclaim_space(connection: sqlite3.Connection) -> None:
+    """Give the pages of deleted rows back to the file system (outside any transaction).
+
+    An incremental-vacuum file frees them at once; an older file is converted with one
+    ``VACUUM`` (seconds for a big file, once). A store busy in another program keeps its free
+    pages — SQLite reuses them for the next rows — and says nothing: the delete itself held.
+    """
+    try:
+        if connection.execute("PRAGMA auto_vacuum").fetchone()[0] == INCREMENTAL:
+            connection.executescript("PRAGMA incremental_vacuum;")
+        else:
+            connection.executescript("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.OperationalError as error:
+        logger.info("space not reclaimed yet: %s", error)
+
+
+def store_file_bytes(path: Path) -> int:
+    """What the store takes on disk: the database and its write-ahead log."""
+    total = 0
+    for suffix in ("", "-wal"):
+        with suppress(OSError):
+            total += path.with_name(path.name + suffix).stat().st_size
+    return total
 
 
 @contextmanager

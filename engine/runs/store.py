@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from engine.config import RunConfig
 from engine.runs import schema
 from engine.runs.codec import decode_event
+from engine.runs.compaction import CompactionPolicy, CompactionReport, RunCompactor
 from engine.runs.configs import config_from_dict, config_to_dict, library_versions
 from engine.runs.errors import RunFileError, RunStoreError
 from engine.runs.liveness import owner_gone, this_host
@@ -32,7 +33,7 @@ T = TypeVar("T")
 
 RUN_COLUMNS = (
     "id, uid, name, note, status, created, heartbeat, ended, pid, host, scenario, dataset, "
-    "seed, device, config, versions, steps, final, test_opened_at, forked_from"
+    "seed, device, config, versions, steps, final, test_opened_at, forked_from, stored_bytes"
 )
 EVENT_COLUMNS = "seq, t, kind, step, last_step, payload, arrays"
 
@@ -58,6 +59,7 @@ class RunInfo:
     versions: dict[str, Any]
     test_opened_at: int | None
     forked_from: dict[str, Any] | None
+    stored_bytes: int = 0  # its events as stored (payload + arrays), without SQLite's overhead
 
     @property
     def title(self) -> str:
@@ -166,6 +168,7 @@ class RunStore:
     @_guarded
     def add_imported_run(self, row: dict[str, Any], events: list[EventRow]) -> int:
         """Insert a complete run (from an archive) in one transaction: all of it or nothing."""
+        row = {**row, "stored_bytes": sum(len(e.payload) + len(e.arrays or b"") for e in events)}
         with schema.transaction(self._connection):
             run_id = self._insert_run(row)
             self._connection.executemany(
@@ -272,6 +275,23 @@ class RunStore:
         with schema.transaction(self._connection):
             self._connection.execute("DELETE FROM runs WHERE id = ?", (run_id,))
         shutil.rmtree(checkpoint_folder(self.runs_dir, info.uid), ignore_errors=True)
+        schema.reclaim_space(self._connection)
+
+    @_guarded
+    def compact(self, run_id: int, policy: CompactionPolicy | None = None) -> CompactionReport:
+        """Thin a run's old history as the recorder does while recording (a run from before
+        compaction, or one recorded with it off), then give the space back."""
+        if self.get_run(run_id).status == "running":
+            raise RunStoreError(f"run {run_id} is still recording; it compacts itself")
+        report = RunCompactor(run_id, policy).compact(self._connection)
+        if report.changed:
+            schema.reclaim_space(self._connection)
+        return report
+
+    @property
+    def file_bytes(self) -> int:
+        """What the whole store takes on disk now (database and write-ahead log)."""
+        return schema.store_file_bytes(self.path)
 
     @_guarded
     def mark_interrupted(self) -> None:

@@ -1,7 +1,8 @@
 """TensorBoard export: the run's scalars as an event file TensorBoard itself can read.
 
 Uses the ``tensorboard`` package's own protobufs and record writer (no torch, no TensorFlow),
-so the file is exactly what TensorBoard expects. tensorboard is an optional extra: without it
+so the file is exactly what TensorBoard expects. Old steps kept in buckets are written as
+their means, with ``train/loss_min`` and ``train/loss_max`` beside them. tensorboard is an optional extra: without it
 the export is refused in one sentence that says how to get it.
 """
 
@@ -23,6 +24,7 @@ TRAIN_TAGS = {
     "grad_norm": "train/grad_norm",
     "lr": "train/lr",
 }
+SPREAD_TAGS = {"loss_min": "train/loss_min", "loss_max": "train/loss_max"}
 EVALUATION_TAGS = ("loss", "accuracy", "ece", "roc_auc")
 
 
@@ -53,8 +55,11 @@ def export_tensorboard(store: RunStore, run_id: int, out: Path) -> Path:
             writer = RecordWriter(file)
             header = event_pb2.Event(wall_time=info.created, file_version="brain.Event:2")
             writer.write(header.SerializeToString())
-            for index, step in enumerate(timeline.train["step"]):
-                values = {tag: float(timeline.train[c][index]) for c, tag in TRAIN_TAGS.items()}
+            train = timeline.train
+            for index, step in enumerate(train["step"]):
+                values = {tag: float(train[c][index]) for c, tag in TRAIN_TAGS.items()}
+                if train["steps_in_row"][index] > 1:  # a bucket of old steps: its spread too
+                    values |= {tag: float(train[c][index]) for c, tag in SPREAD_TAGS.items()}
                 writer.write(event(int(step), values))
             for row in timeline.evaluations:
                 writer.write(event(int(row["step"]), _evaluation_values(row)))

@@ -3,6 +3,11 @@
 A rewind cuts everything after the step it went back to and a reset starts over, exactly as
 the panels do, so an exported curve is the history the final model really has — not two
 branches drawn on top of each other.
+
+Old steps a long run folded into buckets (``engine.runs.decimation``) come out as one row per
+bucket: its mean at its last step, with ``first_step``, ``steps_in_row`` and the lowest and
+highest loss and gradient norm beside it, so a spike shows in the table as it did on screen.
+An exact step is a row of one (``first_step`` = ``step``, lowest = highest = the value).
 """
 
 from __future__ import annotations
@@ -15,8 +20,17 @@ from typing import Any
 import numpy as np
 
 from engine import events as ev
+from engine.runs.decimation import DecimatedSteps
 
 TRAIN_COLUMNS = ("step", "loss", "batch_accuracy", "grad_norm", "lr")
+BUCKET_COLUMNS = (
+    "first_step",
+    "steps_in_row",
+    "loss_min",
+    "loss_max",
+    "grad_norm_min",
+    "grad_norm_max",
+)
 EVALUATION_COLUMNS = (
     "step",
     "epoch",
@@ -38,7 +52,7 @@ class Timeline:
     """Train steps as arrays, evaluations and changes as rows, all on the final timeline."""
 
     train: dict[str, np.ndarray] = field(
-        default_factory=lambda: {name: np.empty(0) for name in TRAIN_COLUMNS}
+        default_factory=lambda: {name: np.empty(0) for name in TRAIN_COLUMNS + BUCKET_COLUMNS}
     )
     by_key: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -75,13 +89,10 @@ class Timeline:
         """Join pending step batches onto the train arrays (one concatenate per column)."""
         if not self._chunks:
             return
-        sources = {name: name for name in TRAIN_COLUMNS} | {"step": "steps"}
+        columns = [_train_columns(chunk) for chunk in self._chunks]
         self.train = {
-            name: np.concatenate(
-                [self.train[name]]
-                + [np.asarray(getattr(chunk, sources[name]), np.float64) for chunk in self._chunks]
-            )
-            for name in TRAIN_COLUMNS
+            name: np.concatenate([self.train[name]] + [column[name] for column in columns])
+            for name in self.train
         }
         self._chunks = []
 
@@ -108,3 +119,32 @@ class Timeline:
         self.train = {name: column[keep] for name, column in self.train.items()}
         self.by_key = {key: row for key, row in self.by_key.items() if row["step"] <= to_step}
         self.changes = [row for row in self.changes if row["step"] <= to_step]
+
+
+def _train_columns(chunk: ev.StepMetrics) -> dict[str, np.ndarray]:
+    """One batch's rows: exact steps as rows of one, buckets with their spread."""
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(getattr(chunk, name), np.float64)
+
+    rows = {name: column(name) for name in TRAIN_COLUMNS if name != "step"}
+    rows["step"] = column("steps")
+    if isinstance(chunk, DecimatedSteps):
+        rows |= {
+            "first_step": column("first_steps"),
+            "steps_in_row": column("rows"),
+            "loss_min": column("loss_low"),
+            "loss_max": column("loss_high"),
+            "grad_norm_min": column("grad_norm_low"),
+            "grad_norm_max": column("grad_norm_high"),
+        }
+    else:
+        rows |= {
+            "first_step": rows["step"],
+            "steps_in_row": np.ones(len(rows["step"])),
+            "loss_min": rows["loss"],
+            "loss_max": rows["loss"],
+            "grad_norm_min": rows["grad_norm"],
+            "grad_norm_max": rows["grad_norm"],
+        }
+    return rows

@@ -139,3 +139,131 @@ def test_every_bad_archive_is_one_sentence_and_changes_nothing(archive, tmp_path
             (tmp_path / "mine" / "checkpoints").iterdir()
         )
     assert not (tmp_path / "pwned").exists()
+
+
+class Gadget:
+    """Not a tensor and not plain data: the safe loader refuses to rebuild it."""
+
+    def __init__(self) -> None:
+        self.armed = True
+
+
+def test_exporting_a_checkpoint_that_is_not_plain_tensors_is_refused_and_writes_nothing(
+    recorded, tmp_path
+):
+    import torch
+
+    _, _, live = recorded
+    source = tmp_path / "source" / "runs.sqlite"
+    run_id = rerecord(source, live, name="odd weights")
+    with RunStore(source) as store:
+        folder = store.checkpoint_dir(run_id)
+        folder.mkdir(parents=True)
+        meta = json.dumps({"step": 7, "optimizer_name": "sgd", "settings": {}})
+        state = {"model_state": {"w": torch.zeros(2)}, "optimizer_state": {}, "meta": meta}
+        torch.save({**state, "gadget": Gadget()}, folder / "step_7.pt")
+        (folder / "step_7.json").write_text(meta)
+        out = tmp_path / "out" / "odd.trainscope.zip"
+        with pytest.raises(RunFileError) as caught:
+            export_run(store, run_id, "archive", out)
+    message = str(caught.value)
+    assert "cannot be read safely" in message and "step_7.pt" in message
+    assert "\n" not in message and message.count(". ") == 0
+    assert not out.exists()
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+# ----- oversized members: refused with memory staying flat ----------------------------------
+MEASURE_IMPORT = """
+import resource, sys
+from engine.runs.archive import import_archive
+from engine.runs.errors import RunFileError
+from engine.runs.store import RunStore
+
+store = RunStore(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    import_archive(store, sys.argv[1])
+    print("imported")
+except RunFileError as error:
+    print("refused:", error)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def _peak_growth_on_import(archive: Path, store: Path) -> tuple[str, int]:
+    """(the import's one line, how far the peak resident memory rose during it, in KiB)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE_IMPORT, str(archive), str(store)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+        check=True,
+    )
+    message, growth = done.stdout.strip().splitlines()[-2:]
+    return message, int(growth)
+
+
+def _archive_with(out: Path, arrays_bin_writer) -> Path:
+    """A well-formed manifest and run members around an arrays.bin written by the caller."""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        members = {"run.json": b"{}", "events.json": b"[]"}
+        manifest = {
+            "format": "trainscope-run",
+            "archive_version": 1,
+            "members": {
+                **{name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
+                "arrays.bin": "0" * 64,  # never reached: the member is refused while read
+            },
+        }
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, data in members.items():
+            archive.writestr(name, data)
+        with archive.open("arrays.bin", "w") as member:
+            arrays_bin_writer(member)
+    return out
+
+
+def _zeros(mebibytes: int):
+    def write(member) -> None:
+        chunk = bytes(1 << 20)
+        for _ in range(mebibytes):
+            member.write(chunk)
+
+    return write
+
+
+def test_a_member_over_one_gib_is_refused_before_it_is_read(tmp_path):
+    # 1 GiB + 1 MiB of zeros, deflated: a 5 MB file whose member would fill memory if read.
+    archive = _archive_with(tmp_path / "huge.zip", _zeros(1025))
+    assert archive.stat().st_size < 16 << 20
+    message, growth_kib = _peak_growth_on_import(archive, tmp_path / "mine" / "runs.sqlite")
+    assert "arrays.bin in the run archive is larger than 1 GiB" in message
+    assert growth_kib < 32 * 1024, f"peak memory rose {growth_kib / 1024:.0f} MiB"
+
+
+def test_a_member_larger_than_its_header_says_is_refused_with_memory_flat(tmp_path):
+    archive = _archive_with(tmp_path / "liar.zip", _zeros(256))
+    data = bytearray(archive.read_bytes())
+    entry = data.rindex(b"PK\x01\x02")  # arrays.bin is the last central-directory entry
+    assert data[entry + 46 : entry + 56] == b"arrays.bin"
+    data[entry + 24 : entry + 28] = (1000).to_bytes(4, "little")  # "1,000 bytes, honest"
+    archive.write_bytes(bytes(data))
+    message, growth_kib = _peak_growth_on_import(archive, tmp_path / "mine" / "runs.sqlite")
+    assert message.startswith("refused:") and "arrays.bin" in message and "damaged" in message
+    assert growth_kib < 32 * 1024, f"peak memory rose {growth_kib / 1024:.0f} MiB"
+
+
+def test_a_smaller_member_cap_refuses_what_is_over_it(archive, tmp_path, monkeypatch):
+    import engine.runs.archive as archives
+
+    monkeypatch.setattr(archives, "MAX_MEMBER_BYTES", 64)
+    with RunStore(tmp_path / "mine" / "runs.sqlite") as store:
+        with pytest.raises(RunFileError, match="larger than 64 bytes; refusing to load it"):
+            import_archive(store, archive)
+        assert store.list_runs() == []

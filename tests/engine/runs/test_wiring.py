@@ -79,7 +79,7 @@ def test_a_fork_starts_from_the_checkpoint_step_with_its_weights(headless_run, s
     events: list = []
     session.start()
     try:
-        collect_until(session, events, lambda e: bool(of_type(e, ev.Evaluation)), timeout=60)
+        collect_until(session, events, lambda e: bool(of_type(e, ev.Evaluation)))
     finally:
         session.close()
     started = of_type(events, ev.RunStarted)[0]

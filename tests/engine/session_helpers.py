@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from engine import events as ev
+from engine import lesson_checks
 from engine.config import DatasetSpec, ModelSpec, RunConfig
 
 
@@ -22,9 +22,7 @@ def small_config(**overrides: object) -> RunConfig:
     return config.with_settings(**settings) if settings else config
 
 
-#: Only a hang-catcher: a run on a shared, busy machine may take far longer than usual to reach
-#: a condition, and ``collect_until`` fails at once on the run's own Error event anyway.
-HANG_TIMEOUT_S = 240.0
+HANG_TIMEOUT_S = 240.0  # only a hang-catcher (see engine.lesson_checks.collect_until)
 
 
 def collect_until(
@@ -33,20 +31,11 @@ def collect_until(
     condition: Callable[[list[ev.Event]], bool],
     timeout: float = HANG_TIMEOUT_S,
 ) -> list[ev.Event]:
-    """Drain the session into ``events`` until ``condition(events)`` holds; fail after ``timeout``.
-
-    It also fails at once when the session reports an Error: waiting longer cannot help then.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        events.extend(session.drain())
-        if condition(events):
-            return events
-        errors = [event for event in events if isinstance(event, ev.Error)]
-        if errors:
-            raise AssertionError(f"the session failed: {errors[0].message}\n{errors[0].detail}")
-        time.sleep(0.005)
-    raise AssertionError(f"condition not met within {timeout}s; last events: {events[-5:]}")
+    """``engine.lesson_checks.collect_until``, with a failure that pytest reports as one."""
+    try:
+        return lesson_checks.collect_until(session, events, condition, timeout)
+    except (RuntimeError, TimeoutError) as failure:
+        raise AssertionError(str(failure)) from None
 
 
 def of_type(events: list[ev.Event], kind: type) -> list:

@@ -1,12 +1,12 @@
 """Drive a scenario's run the way a learner would: to its end, then a "try this", then on.
 
-The driver lives in ``engine.lesson_checks`` (the scenario bench uses it too); these names keep
+The driver lives in ``engine.lesson_run`` (the scenario bench uses it too); these names keep
 the tests' vocabulary.
 """
 
 from __future__ import annotations
 
-from engine.lesson_checks import LessonRun, finished_run, lesson_run
+from engine.lesson_run import LessonRun, finished_run, lesson_run
 
 ScenarioRun = LessonRun
 scenario_run = lesson_run

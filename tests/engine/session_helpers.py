@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine import events as ev
-from engine import lesson_checks
+from engine import lesson_run
 from engine.config import DatasetSpec, ModelSpec, RunConfig
 
 
@@ -22,7 +22,7 @@ def small_config(**overrides: object) -> RunConfig:
     return config.with_settings(**settings) if settings else config
 
 
-HANG_TIMEOUT_S = 240.0  # only a hang-catcher (see engine.lesson_checks.collect_until)
+HANG_TIMEOUT_S = 240.0  # only a hang-catcher (see engine.lesson_run.collect_until)
 
 
 def collect_until(
@@ -31,9 +31,9 @@ def collect_until(
     condition: Callable[[list[ev.Event]], bool],
     timeout: float = HANG_TIMEOUT_S,
 ) -> list[ev.Event]:
-    """``engine.lesson_checks.collect_until``, with a failure that pytest reports as one."""
+    """``engine.lesson_run.collect_until``, with a failure that pytest reports as one."""
     try:
-        return lesson_checks.collect_until(session, events, condition, timeout)
+        return lesson_run.collect_until(session, events, condition, timeout)
     except (RuntimeError, TimeoutError) as failure:
         raise AssertionError(str(failure)) from None
 

@@ -39,6 +39,8 @@ from gui.theme import Theme
 LR_RANGE = (1e-5, 10.0)
 DROPOUT_STEPS = 95  # the slider moves in 0.01 steps up to 0.95
 PAUSE_TEXT = {"running": "Pause", "finished": "Train on", "idle": "Start"}
+NO_RUN_YET = "no run yet"  # e.g. a --replay that could not be opened: nothing is starting
+STARTING = "starting the training process…"
 SHORTCUT_HINT = (
     "Space pause/resume · → one step · R reset · ↑/↓ learning rate ×2 / ÷2 · Esc leave a field"
 )
@@ -167,7 +169,7 @@ class ControlsPanel(QWidget):
     def _build_run_info(self) -> QGroupBox:
         box = QGroupBox("This run")
         layout = QVBoxLayout(box)
-        self.run_info_label = QLabel("starting the training process…")
+        self.run_info_label = QLabel(NO_RUN_YET)
         self.run_info_label.setWordWrap(True)
         layout.addWidget(self.run_info_label)
         return box
@@ -301,7 +303,8 @@ class ControlsPanel(QWidget):
             self._show_run_state()
 
     def new_session(self) -> None:
-        """A fresh worker has a fresh, sealed test set."""
+        """A fresh worker has a fresh, sealed test set, and its run is not described yet."""
+        self.run_info_label.setText(STARTING)
         self.test_opened_at = None
         self.test_set_button.setEnabled(True)
         self.test_set_button.setText("Open test set…")

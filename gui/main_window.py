@@ -149,7 +149,6 @@ class MainWindow(QMainWindow):
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
         self.frame_timer.timeout.connect(self.frame)
-        self.status.show_message("starting the training process…")
 
     # --- building ------------------------------------------------------------------------
     def _build_panels(self) -> None:

@@ -193,7 +193,7 @@ class Theme:
                 tickTextOffset=int(self.px(4)),
                 maxTickLevel=0,
             )
-            axis.enableAutoSIPrefix(False)  # "(x1e+12)" after an axis title confuses students
+            without_si_prefix(axis)
             if axis.labelText:
                 axis.setLabel(axis.labelText, units=axis.labelUnits, **self.label_style())
         plot.showGrid(x=True, y=True, alpha=self.palette.grid_alpha)
@@ -227,3 +227,16 @@ class Theme:
         """Stylesheet for a QLabel in a panel (readouts, hints, the error line)."""
         size_pt = self.pt(size if size is not None else self.base_font_pt)
         return f"color: {color or self.palette.foreground}; font-size: {size_pt}pt;"
+
+
+def without_si_prefix(axis: pg.AxisItem) -> None:
+    """Ticks in the data's own units: no automatic SI prefix, and no scale left over from one.
+
+    An "(x1e+12)" after an axis title confuses students, so the prefix is off. pyqtgraph's
+    ``enableAutoSIPrefix(False)`` still recomputes the prefix's scale (it checks only that the
+    label is visible) and the ticks keep using it with nothing shown: a loss axis read 0-800.
+    """
+    axis.enableAutoSIPrefix(False)
+    if axis.autoSIPrefixScale != 1.0 or axis.labelUnitPrefix:
+        axis.autoSIPrefixScale, axis.labelUnitPrefix = 1.0, ""
+        axis._updateLabel()  # pyqtgraph's own refresh of the label and the tick picture

@@ -24,6 +24,11 @@ from engine.config import (
 )
 from engine.data import DATASET_NAMES
 from engine.errors import TrainScopeError
+from engine.pace import validate_pace
+
+#: The window's pace unless ``--pace`` says otherwise: the default digits run does most of its
+#: learning in its first ~1,400 steps, which at this pace takes about 25 seconds to watch.
+WINDOW_PACE = 60.0
 
 if TYPE_CHECKING:
     from engine.scenario import Scenario
@@ -192,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STEP:KEY=VALUE",
         help="scripted mid-run change",
     )
+    run.add_argument(
+        "--pace",
+        metavar="STEPS_PER_SECOND",
+        help="steps per second training holds, or 'max' (default: max headless; "
+        f"{WINDOW_PACE:g} in the window, so a person can watch and act)",
+    )
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     run.add_argument(
@@ -262,11 +273,19 @@ def config_from_args(
         seed=args.seed,
         device=args.device,
         threads=args.threads,
+        pace=pace_from_args(args),
     )
     initial = {change.key: change.value for change in map(parse_assignment, args.set)}
     config = config.with_settings(**initial)
     config = replace(config, schedule=tuple(parse_scheduled(text) for text in args.at))
     return config.validate_to_start()
+
+
+def pace_from_args(args: argparse.Namespace) -> float | None:
+    """``--pace``, or the mode's default: max headless, ``WINDOW_PACE`` in the window."""
+    if getattr(args, "pace", None) is not None:
+        return validate_pace(args.pace)
+    return None if getattr(args, "headless", False) else WINDOW_PACE
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -328,6 +347,7 @@ def _with_run_flags(
         config = replace(config, device=args.device)
     if "threads" in typed:
         config = replace(config, threads=args.threads)
+    config = replace(config, pace=pace_from_args(args))
     initial = {change.key: change.value for change in map(parse_assignment, args.set)}
     config = config.with_settings(**initial)
     extra = tuple(parse_scheduled(text) for text in args.at)

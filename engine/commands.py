@@ -173,6 +173,22 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class SetPace:
+    """Hold training to ``steps_per_second`` (None: "max", as fast as the machine goes).
+
+    Takes effect at once; single steps (``Step``) are never held back. Pace changes nothing
+    about what is learned, so it emits no ``ParamChanged`` and leaves no marker on the curves.
+    """
+
+    steps_per_second: float | None = None
+
+    def __post_init__(self) -> None:
+        from engine.pace import validate_pace
+
+        object.__setattr__(self, "steps_per_second", validate_pace(self.steps_per_second))
+
+
+@dataclass(frozen=True, slots=True)
 class Stop:
     """End the run: the training thread emits ``Finished`` and exits."""
 
@@ -243,6 +259,7 @@ class PreviewData:
 
 Command = (
     SetParam
+    | SetPace
     | Pause
     | Resume
     | Step

@@ -92,6 +92,7 @@ class RunConfig:
     # (the window, another job) were measured to collapse from ~1200 to 30-80 steps/s.
     threads: int = 1
     scenario: str | None = None  # the id of the scenario this run was built from, if any
+    pace: float | None = None  # steps per second the training loop holds; None = max (engine.pace)
 
     def with_settings(self, **changes: object) -> RunConfig:
         """A copy with some initial settings replaced (each validated)."""
@@ -110,6 +111,7 @@ class RunConfig:
         """
         # engine.data imports this module (for DatasetSpec), so it is imported here, not above.
         from engine.data import check_seed, validate_spec
+        from engine.pace import validate_pace
 
         for key, value in self.settings.items():
             validate_setting(key, value)
@@ -126,6 +128,7 @@ class RunConfig:
             raise ConfigError(f"checkpoints_kept must be at least 1 (got {self.checkpoints_kept})")
         validate_spec(self.dataset)
         check_seed(self.seed)
+        validate_pace(self.pace)
         device_name(self.device)
         for scheduled in self.schedule:
             if scheduled.step < 1:

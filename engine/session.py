@@ -27,9 +27,11 @@ from engine import events as ev
 from engine.config import RunConfig
 from engine.diagnosis import Diagnostician
 from engine.errors import TrainScopeError
+from engine.pace import Pacer
 
 #: How often accumulated step metrics leave the training thread (seconds).
 PUBLISH_INTERVAL_S = 0.025
+IDLE_WAIT_S = 0.05  # paused: how long one wait for a command lasts before publishing again
 
 
 class ThreadSession:
@@ -132,6 +134,7 @@ class _TrainingLoop:
         self.last_published = time.perf_counter()
         self.steps_since_publish = 0
         self.last_evaluated_step = -1
+        self.pacer = Pacer(config.pace)
 
     def emit(self, event: ev.Event) -> None:
         """Publish an event, then any diagnosis hint it completes (hints follow their evidence)."""
@@ -218,8 +221,9 @@ class _TrainingLoop:
             self.apply_pending_commands(block=not self._should_step())
             if self.stop_requested:
                 break
-            if self._should_step():
+            if self._should_step() and not self._wait_for_pace():
                 self._one_step()
+                self.pacer.stepped()
         self.publish_steps()
         self._save_to_disk()  # the final weights: what a weights export or a late fork uses
         self.emit(ev.Finished(step=self.step, reason="stopped"))
@@ -243,6 +247,19 @@ class _TrainingLoop:
 
     def _should_step(self) -> bool:
         return self.state == "running" or self.steps_left_in_single_step > 0
+
+    def _wait_for_pace(self) -> bool:
+        """Wait (for commands, so none waits longer) until the pace allows the next step.
+
+        True when it waited: the loop then looks at its state again before stepping, because
+        a command that arrived meanwhile may have paused, stopped or re-paced the run. Single
+        steps are never held back: a student who presses → wants that step now.
+        """
+        wait = self.pacer.wait() if self.steps_left_in_single_step == 0 else 0.0
+        if wait <= 0:
+            return False
+        self.apply_pending_commands(block=True, timeout=wait)
+        return True
 
     def _one_step(self) -> None:
         next_step = self.step + 1
@@ -332,12 +349,13 @@ class _TrainingLoop:
             self._save_to_disk(force=False)
 
     # ----- commands -------------------------------------------------------------------------
-    def apply_pending_commands(self, block: bool) -> None:
-        """Apply every queued command; while idle, wait briefly for one instead of spinning."""
+    def apply_pending_commands(self, block: bool, timeout: float = IDLE_WAIT_S) -> None:
+        """Apply every queued command; while idle (or held by the pace), wait up to ``timeout``
+        for one instead of spinning."""
         try:
-            command = self.commands.get(timeout=0.05) if block else self.commands.get_nowait()
+            command = self.commands.get(timeout=timeout) if block else self.commands.get_nowait()
         except queue.Empty:
-            if block:
+            if block and time.perf_counter() - self.last_published >= PUBLISH_INTERVAL_S:
                 self.publish_steps()
             return
         while True:
@@ -362,6 +380,8 @@ class _TrainingLoop:
             self.steps_left_in_single_step = command.n
         elif isinstance(command, cmd.Stop):
             self.stop_requested = True
+        elif isinstance(command, cmd.SetPace):
+            self.pacer.set(command.steps_per_second)
         elif isinstance(command, cmd.Reset):
             self.reset()
         elif isinstance(command, cmd.Rewind):

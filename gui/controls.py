@@ -32,6 +32,7 @@ from engine import events as ev
 from engine.commands import OPTIMIZERS
 from engine.errors import SettingError
 from gui import dialogs
+from gui.pace_control import PaceControl
 from gui.run_state import format_value
 from gui.setting_widgets import LadderSpinBox, LogSlider, round_significant
 from gui.theme import Theme
@@ -42,7 +43,8 @@ PAUSE_TEXT = {"running": "Pause", "finished": "Train on", "idle": "Start"}
 NO_RUN_YET = "no run yet"  # e.g. a --replay that could not be opened: nothing is starting
 STARTING = "starting the training process…"
 SHORTCUT_HINT = (
-    "Space pause/resume · → one step · R reset · ↑/↓ learning rate ×2 / ÷2 · Esc leave a field"
+    "Space pause/resume · → one step · R reset · ↑/↓ learning rate ×2 / ÷2 · [ / ] slower / "
+    "faster · Esc leave a field"
 )
 TEST_SET_QUESTION = (
     "The test set is a sealed envelope: open it once, when you are done choosing settings, to "
@@ -92,9 +94,11 @@ class ControlsPanel(QWidget):
             (self.pause_button, self.step_button, self.rewind_button, self.reset_button)
         ):
             grid.addWidget(button, index // 2, index % 2)
+        self.pace_control = PaceControl(None)
+        grid.addWidget(self.pace_control, 2, 0, 1, 2)
         self.hint_label = QLabel(SHORTCUT_HINT)
         self.hint_label.setWordWrap(True)
-        grid.addWidget(self.hint_label, 2, 0, 1, 2)
+        grid.addWidget(self.hint_label, 3, 0, 1, 2)
         return box
 
     def _build_settings(self) -> QGroupBox:
@@ -190,6 +194,7 @@ class ControlsPanel(QWidget):
         self.optimizer_combo.currentTextChanged.connect(self._on_optimizer_chosen)
         self.batch_size_spin.valueChanged.connect(self._on_batch_size_changed)
         self.grad_clip_spin.valueChanged.connect(self._on_grad_clip_changed)
+        self.pace_control.pace_chosen.connect(self._on_pace_chosen)
 
     # --- commands ------------------------------------------------------------------------
     def request_setting(self, key: str, raw: object) -> bool:
@@ -281,6 +286,10 @@ class ControlsPanel(QWidget):
     @Slot(float)
     def _on_grad_clip_changed(self, value: float) -> None:
         self.request_setting("grad_clip", value)
+
+    @Slot(object)
+    def _on_pace_chosen(self, pace: float | None) -> None:
+        self.command_requested.emit(cmd.SetPace(pace))
 
     # --- following the run ---------------------------------------------------------------
     def follow(self, events: list[ev.Event], run_state: str) -> None:

@@ -14,6 +14,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_banner()
         self.status = StatusLine(self.statusBar(), self.theme)
+        self._follow_pace(self.config.pace)
         self.actions_by_name = build_menus(self)
         self.runs = RunTools(self, runs)  # replay, run browser, Runs and Export menus
         self.actions_by_name.update(self.runs.actions)
@@ -197,7 +199,8 @@ class MainWindow(QMainWindow):
         A live run is recorded (a fork from ``start_from``, noted as ``forked_from``); a
         ``session_factory`` given here (a replay) replaces the live session and is not recorded.
         """
-        config = config or self.config
+        # The pace is the window's, not the run's: every run it starts goes at the chosen pace.
+        config = replace(config or self.config, pace=self.controls.pace_control.pace)
         self.shutdown_session()
         problem = None if session_factory else self.recording.begin(config, forked_from)
         extras = {"checkpoint_dir": self.recording.checkpoint_dir, "start_from": start_from}
@@ -260,6 +263,13 @@ class MainWindow(QMainWindow):
     def _summarize(self, events: list[ev.Event]) -> None:
         for event in events:
             self.summary.update(event)
+
+    def _follow_pace(self, pace: float | None) -> None:
+        """Show the pace in the controls and the status bar, and keep the status bar following."""
+        pace_control = self.controls.pace_control
+        pace_control.show_pace(pace)
+        self.status.show_pace(pace)
+        pace_control.pace_chosen.connect(self.status.show_pace)
 
     @Slot(object)
     def send_command(self, command: cmd.Command) -> None:

@@ -1,7 +1,7 @@
 """The menu bar: every keyboard shortcut is also a menu entry, so it can be found by looking.
 
 The shortcuts are window-wide actions (see ``gui.keys`` for which control may keep a key):
-Space pause/resume, → one step, R reset (asks first), ↑/↓ learning rate ×2/÷2,
+Space pause/resume, → one step, R reset (asks first), ↑/↓ learning rate ×2/÷2, [ / ] pace,
 Ctrl+= / Ctrl+- / Ctrl+0 interface size, Esc gives the keys back to the window; Ctrl+O opens
 a lesson, Ctrl+R restarts it, 1-9 do its try-this steps, F11 or Ctrl+P toggles classroom mode.
 """
@@ -48,6 +48,10 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
     run.addSeparator()
     builder.add(run, "lr_up", "Learning rate ×2", window.double_lr, "Up")
     builder.add(run, "lr_down", "Learning rate ÷2", window.halve_lr, "Down")
+    run.addSeparator()
+    pace = controls.pace_control
+    builder.add(run, "pace_down", "Slower", pace.slower, "[")
+    builder.add(run, "pace_up", "Faster", pace.faster, "]")
     run.addSeparator()
     builder.add(run, "open_test", "Open test set…", controls.ask_open_test_set)
     builder.add(run, "restart", "Restart the training process", window.restart_session)

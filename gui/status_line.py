@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
+from engine.pace import describe_pace
 from gui.run_state import RunState
 from gui.theme import Theme
 
-FIELDS = ("device", "state", "step", "epoch", "speed", "resources")
+FIELDS = ("device", "state", "step", "epoch", "speed", "pace", "resources")
 
 
 class StatusLine:
@@ -50,6 +51,10 @@ class StatusLine:
     def show_resources(self, text: str) -> None:
         """The worker's CPU and memory and the window's own (``gui.resources_readout``)."""
         self.fields["resources"].setText(text)
+
+    def show_pace(self, pace: float | None) -> None:
+        """The pace the worker holds (not a run's figure: it stays across runs)."""
+        self.fields["pace"].setText(f"pace {describe_pace(pace)}")
 
     def show_message(self, text: str, error: bool = False) -> None:
         """One sentence; errors in the theme's error colour."""

@@ -160,6 +160,9 @@ def test_bad_flags_exit_non_zero_with_one_sentence(flags, words):
             ("--quit-after", "-1"),
             "argument --quit-after: takes a number of seconds, 0 or more (got '-1')",
         ),
+        (("--pace", "nan"), "pace must be 'max' or between 0.5 and 100,000 steps per second"),
+        (("--pace", "0"), "pace must be 'max' or between 0.5 and 100,000 steps per second"),
+        (("--pace", "fast"), "pace takes steps per second (a number) or 'max' (got 'fast')"),
     ],
 )
 def test_every_bad_value_is_refused_before_anything_runs(tmp_path, flags, sentence):

@@ -355,7 +355,7 @@ class _TrainingLoop:
         try:
             command = self.commands.get(timeout=timeout) if block else self.commands.get_nowait()
         except queue.Empty:
-            if block and time.perf_counter() - self.last_published >= PUBLISH_INTERVAL_S:
+            if block and self._publish_due_while_waiting():
                 self.publish_steps()
             return
         while True:
@@ -364,6 +364,14 @@ class _TrainingLoop:
                 command = self.commands.get_nowait()
             except queue.Empty:
                 return
+
+    def _publish_due_while_waiting(self) -> bool:
+        """Paused: publish as before (resources, a fresh rate clock). Held by the pace: only
+        steps not yet sent, because an empty publish restarts the rate's clock and the next
+        rate would then leave out the time spent waiting, overstating a slow pace."""
+        if time.perf_counter() - self.last_published < PUBLISH_INTERVAL_S:
+            return False
+        return self.steps_since_publish > 0 or not self._should_step()
 
     def apply(self, command: cmd.Command) -> None:
         if isinstance(command, cmd.SetParam):

@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/window_bench.py
 	$(BIN)/python bench/insights_bench.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/insights_window.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/pace_bench.py
 	$(BIN)/python bench/scenario_seeds.py
 
 clean:

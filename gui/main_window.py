@@ -135,6 +135,8 @@ class MainWindow(QMainWindow):
         self._build_banner()
         self.status = StatusLine(self.statusBar(), self.theme)
         self._follow_pace(self.config.pace)
+        for key, value in self.config.settings.items():  # the run's values before it starts,
+            self.controls.show_setting(key, value)  # not the widgets' own defaults ("sgd", 1)
         self.actions_by_name = build_menus(self)
         self.runs = RunTools(self, runs)  # replay, run browser, Runs and Export menus
         self.actions_by_name.update(self.runs.actions)

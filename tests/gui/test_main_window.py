@@ -300,3 +300,11 @@ def test_closing_the_window_ends_the_worker_process(qtbot, tmp_path):
     assert not session.is_alive()
     assert multiprocessing.active_children() == []
     assert window.summary.to_dict()["finished"] == "stopped"
+
+
+def test_before_the_run_starts_the_controls_show_its_settings_not_widget_defaults(qtbot, tmp_path):
+    config = small_config(settings={"optimizer": "adam", "lr": 0.003, "batch_size": 32})
+    window = open_window(qtbot, tmp_path, config, start=False)
+    controls = window.controls
+    assert controls.optimizer_combo.currentText() == "adam"
+    assert controls.lr_field.text() == "0.003" and controls.batch_size_spin.value() == 32

@@ -110,16 +110,9 @@ def _checked_weights(path: Path) -> bytes:
     one would only hand someone a file that cannot be opened — or, read by a careless tool,
     one that runs code. Refusing here says so to the person who can fix it.
     """
-    from engine.runs.checkpoints import load_checkpoint_bytes
+    from engine.runs.checkpoints import read_checkpoint
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise RunFileError(
-            f"the checkpoint {path} cannot be read ({error.strerror or error})"
-        ) from None
-    load_checkpoint_bytes(data, f"the checkpoint {path}")
-    return data
+    return read_checkpoint(path)[0]
 
 
 def _manifest_for(members: dict[str, bytes]) -> dict[str, Any]:

@@ -67,6 +67,11 @@ def save_checkpoint(
 
 def load_checkpoint(path: str | os.PathLike[str]) -> LoadedCheckpoint:
     """Read a checkpoint with ``weights_only=True``; anything else is one ``RunFileError``."""
+    return read_checkpoint(path)[1]
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> tuple[bytes, LoadedCheckpoint]:
+    """A checkpoint file's bytes and what the safe loader makes of them (export packs the bytes)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -74,7 +79,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedCheckpoint:
         raise RunFileError(
             f"the checkpoint {path} cannot be read ({error.strerror or error})"
         ) from None
-    return load_checkpoint_bytes(data, f"the checkpoint {path}")
+    return data, load_checkpoint_bytes(data, f"the checkpoint {path}")
 
 
 def load_checkpoint_bytes(data: bytes, source: str) -> LoadedCheckpoint:

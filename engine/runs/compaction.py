@@ -152,16 +152,10 @@ class RunCompactor:
     def _learn_evaluations(self, connection: sqlite3.Connection, seqs: list[int]) -> None:
         """Read the split and loss of evaluations not seen before (their JSON only, no arrays)."""
         unknown = [seq for seq in seqs if seq not in self._evaluations]
-        for chunk in _chunks(unknown):
-            rows = connection.execute(
-                f"SELECT seq, payload FROM events WHERE run_id = ? AND seq IN ({_marks(chunk)})",
-                (self.run_id, *chunk),
-            ).fetchall()
-            for seq, payload in rows:
-                fields = _fields(payload)
-                loss = fields.get("loss")
-                finite = isinstance(loss, int | float) and math.isfinite(loss)
-                self._evaluations[seq] = (str(fields.get("split")), finite)
+        for seq, fields in self._fields_of(connection, unknown):
+            loss = fields.get("loss")
+            finite = isinstance(loss, int | float) and math.isfinite(loss)
+            self._evaluations[seq] = (str(fields.get("split")), finite)
 
     # ----- steps ------------------------------------------------------------------------------
     def _fold_steps(self, connection: sqlite3.Connection, skeleton: list) -> tuple[int, int]:
@@ -267,15 +261,21 @@ class RunCompactor:
             for seq, kind, _, _ in skeleton
             if kind == "DecimatedSteps" and seq not in self._buckets
         ]
-        for chunk in _chunks(unknown):
+        for seq, fields in self._fields_of(connection, unknown):
+            self.width = max(self.width, int(fields.get("width") or 0))
+            self._buckets[seq] = int(fields["steps"]["$a"][2][0])
+
+    def _fields_of(
+        self, connection: sqlite3.Connection, seqs: list[int]
+    ) -> Iterator[tuple[int, dict]]:
+        """Each event's sequence number and its JSON fields (no arrays), in chunks of ids."""
+        for chunk in _chunks(seqs):
             rows = connection.execute(
                 f"SELECT seq, payload FROM events WHERE run_id = ? AND seq IN ({_marks(chunk)})",
                 (self.run_id, *chunk),
             ).fetchall()
             for seq, payload in rows:
-                fields = _fields(payload)
-                self.width = max(self.width, int(fields.get("width") or 0))
-                self._buckets[seq] = int(fields["steps"]["$a"][2][0])
+                yield seq, _fields(payload)
 
     def _rewind_targets(self, connection: sqlite3.Connection, skeleton: list) -> np.ndarray:
         """Every step a rewind went back to, sorted: buckets never straddle one."""

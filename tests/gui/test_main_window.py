@@ -192,7 +192,8 @@ def test_space_arrows_and_up_drive_the_run_even_with_a_slider_focused(qtbot, win
 def test_a_focused_spin_box_keeps_its_arrows_and_a_text_field_passes_up_on(
     qtbot, tmp_path, monkeypatch
 ):
-    window = open_window(qtbot, tmp_path, start=False)
+    # The controls show the run's own settings from the start: momentum 0 here, so ↑ makes 0.05.
+    window = open_window(qtbot, tmp_path, small_config(settings={"momentum": 0.0}), start=False)
     window.controls.follow([fake_events.run_started(2)], "running")
     questions: list[str] = []
     monkeypatch.setattr(dialogs, "confirm", lambda *args, **kwargs: questions.append(args[1]))

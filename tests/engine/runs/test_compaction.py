@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from engine import events as ev
-from engine import metrics
 from engine.runs.archive import import_archive, write_archive
 from engine.runs.compaction import CompactionPolicy
 from engine.runs.decimation import DecimatedSteps
@@ -21,6 +20,7 @@ from engine.runs.recorder import RunRecorder
 from engine.runs.replay import ReplaySession, Seek
 from engine.runs.store import RunStore
 from engine.runs.timeline import Timeline
+from tests.engine.event_factory import evaluation
 from tests.engine.runs.helpers import fold, lesson_config
 
 #: A small policy, so a few tens of thousands of steps show what hours do at the real one.
@@ -37,31 +37,9 @@ BATCH = 100
 SPIKE_STEP, NAN_STEP, REWIND = 1_234, 2_345, (9_000, 8_500)
 
 
-def _evaluation(step: int, rng: np.random.Generator, loss: float | None = None) -> ev.Evaluation:
-    labels = rng.integers(0, 3, 60).astype(np.int64)
-    probabilities = rng.dirichlet(np.ones(3), size=60).astype(np.float32)
-    confusion = metrics.confusion_matrix(labels, probabilities.argmax(1), 3)
-    precision, recall, f1 = metrics.precision_recall_f1(confusion)
-    return ev.Evaluation(
-        step=step,
-        epoch=step / 40,
-        split="validation",
-        loss=float(rng.random()) if loss is None else loss,
-        accuracy=float(rng.random()),
-        confusion=confusion,
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        calibration=metrics.calibration_from_probabilities(probabilities, labels),
-        roc_auc=None,
-        probabilities=probabilities,
-        labels=labels,
-        train_loss=0.1,
-        train_accuracy=0.9,
-        zero_rule_accuracy=0.3,
-        random_accuracy=0.3,
-        duration_ms=1.0,
-    )
+def _evaluation(step: int, rng: np.random.Generator) -> ev.Evaluation:
+    """A three-class validation evaluation of 60 rows (its metrics computed from the rows)."""
+    return evaluation(step, rng.dirichlet(np.ones(3), size=60), rng.integers(0, 3, 60))
 
 
 def _start(total: int) -> ev.RunStarted:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.errors import SettingError
+from engine.pace import validate_pace
 
 if TYPE_CHECKING:
     from engine.config import DatasetSpec
@@ -183,8 +184,6 @@ class SetPace:
     steps_per_second: float | None = None
 
     def __post_init__(self) -> None:
-        from engine.pace import validate_pace
-
         object.__setattr__(self, "steps_per_second", validate_pace(self.steps_per_second))
 
 

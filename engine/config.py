@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from engine.commands import DEFAULT_SETTINGS, SetParam, validate_setting
 from engine.device import check_device, device_name
 from engine.errors import ConfigError
+from engine.pace import validate_pace
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
 MODEL_KINDS = ("mlp", "cnn")
@@ -111,7 +112,6 @@ class RunConfig:
         """
         # engine.data imports this module (for DatasetSpec), so it is imported here, not above.
         from engine.data import check_seed, validate_spec
-        from engine.pace import validate_pace
 
         for key, value in self.settings.items():
             validate_setting(key, value)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from engine.cli import build_parser, configure_run, fail, format_scenario_list
+from engine.cli import (
+    build_parser,
+    configure_run,
+    default_epochs,
+    fail,
+    format_scenario_list,
+)
 from engine.errors import TrainScopeError
 from engine.runs.cli import add_runs_arguments, run_runs_command, start_recording
 
@@ -22,8 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.list_scenarios:
             print(format_scenario_list())
             return 0
-        default_epochs = 20 if args.headless else None
-        config, scenario = configure_run(parser, args, argv, default_epochs)
+        config, scenario = configure_run(parser, args, argv, default_epochs(args))
     except TrainScopeError as error:
         fail(str(error))
     if args.headless:

@@ -29,6 +29,11 @@ from engine.pace import validate_pace
 #: The window's pace unless ``--pace`` says otherwise: the default digits run does most of its
 #: learning in its first ~1,400 steps, which at this pace takes about 25 seconds to watch.
 WINDOW_PACE = 60.0
+#: A window run's planned end unless a length is given: past the default run's best validation
+#: loss (~step 1,400 of ~39 steps an epoch), so it stops on its own with "finished — Space to
+#: go on" instead of training on unwatched. Headless runs default to ``HEADLESS_EPOCHS``.
+WINDOW_EPOCHS = 40.0
+HEADLESS_EPOCHS = 20.0
 
 if TYPE_CHECKING:
     from engine.scenario import Scenario
@@ -180,7 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("run")
     length = run.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="optimizer steps to train")
-    length.add_argument("--epochs", type=float, help="epochs to train")
+    length.add_argument(
+        "--epochs",
+        type=float,
+        help=f"epochs to train (default: {HEADLESS_EPOCHS:g} headless, {WINDOW_EPOCHS:g} in the window)",
+    )
+    length.add_argument(
+        "--endless",
+        action="store_true",
+        help="no planned end: train until stopped (benchmarks, soaks)",
+    )
     run.add_argument("--eval-every", type=int, default=100, help="steps between evaluations")
     settings_help = "; ".join(f"{key}: {text}" for key, text in LIVE_SETTINGS.items())
     run.add_argument(
@@ -243,7 +257,7 @@ def parse_scheduled(text: str) -> ScheduledChange:
 
 
 def config_from_args(
-    args: argparse.Namespace, headless_default_epochs: float | None = 20
+    args: argparse.Namespace, planned_epochs: float | None = HEADLESS_EPOCHS
 ) -> RunConfig:
     """Build and validate the run the flags describe; raises ``TrainScopeError`` in one sentence."""
     dataset_name = "csv" if args.csv else args.dataset
@@ -266,9 +280,7 @@ def config_from_args(
             kind=args.model, hidden=parse_hidden(args.hidden), activation=args.activation
         ),
         steps=args.steps,
-        epochs=args.epochs
-        if args.epochs is not None or args.steps is not None
-        else headless_default_epochs,
+        epochs=args.epochs if args.epochs is not None or args.steps is not None else planned_epochs,
         eval_every=args.eval_every,
         seed=args.seed,
         device=args.device,
@@ -281,11 +293,21 @@ def config_from_args(
     return config.validate_to_start()
 
 
-def pace_from_args(args: argparse.Namespace) -> float | None:
-    """``--pace``, or the mode's default: max headless, ``WINDOW_PACE`` in the window."""
+def default_epochs(args: argparse.Namespace) -> float | None:
+    """The planned length when none is typed: none with ``--endless``, else the mode's."""
+    if getattr(args, "endless", False):
+        return None
+    return HEADLESS_EPOCHS if getattr(args, "headless", False) else WINDOW_EPOCHS
+
+
+def pace_from_args(args: argparse.Namespace, scenario: Scenario | None = None) -> float | None:
+    """``--pace``, or the mode's default: max headless; in the window the lesson's own pace,
+    else ``WINDOW_PACE``."""
     if getattr(args, "pace", None) is not None:
         return validate_pace(args.pace)
-    return None if getattr(args, "headless", False) else WINDOW_PACE
+    if getattr(args, "headless", False):
+        return None
+    return scenario.pace if scenario is not None and scenario.pace is not None else WINDOW_PACE
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -313,11 +335,11 @@ def configure_run(
     parser: argparse.ArgumentParser,
     args: argparse.Namespace,
     argv: Sequence[str] | None,
-    headless_default_epochs: float | None = 20,
+    planned_epochs: float | None = HEADLESS_EPOCHS,
 ) -> tuple[RunConfig, Scenario | None]:
     """The run to start and, with ``--scenario``, the lesson it comes from."""
     if not args.scenario:
-        return config_from_args(args, headless_default_epochs), None
+        return config_from_args(args, planned_epochs), None
     from engine.scenario import load_scenario
 
     typed = explicit_flags(parser, argv)
@@ -329,25 +351,24 @@ def configure_run(
         )
     scenario = load_scenario(args.scenario)
     config = scenario.run_config(seed=args.seed if "seed" in typed else None)
-    config = _with_run_flags(config, args, typed, headless_default_epochs)
-    return config.validate_to_start(), scenario
+    config = _with_run_flags(config, args, typed, planned_epochs)
+    return replace(config, pace=pace_from_args(args, scenario)).validate_to_start(), scenario
 
 
 def _with_run_flags(
-    config: RunConfig, args: argparse.Namespace, typed: set[str], default_epochs: float | None
+    config: RunConfig, args: argparse.Namespace, typed: set[str], planned_epochs: float | None
 ) -> RunConfig:
     """A scenario's run with the typed run flags (length, settings, changes, device) applied."""
-    if "steps" in typed or "epochs" in typed:
+    if "steps" in typed or "epochs" in typed or getattr(args, "endless", False):
         config = replace(config, steps=args.steps, epochs=args.epochs)
     elif config.steps is None and config.epochs is None:
-        config = replace(config, epochs=default_epochs)
+        config = replace(config, epochs=planned_epochs)
     if "eval_every" in typed:
         config = replace(config, eval_every=args.eval_every)
     if "device" in typed:
         config = replace(config, device=args.device)
     if "threads" in typed:
         config = replace(config, threads=args.threads)
-    config = replace(config, pace=pace_from_args(args))
     initial = {change.key: change.value for change in map(parse_assignment, args.set)}
     config = config.with_settings(**initial)
     extra = tuple(parse_scheduled(text) for text in args.at)

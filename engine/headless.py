@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from engine import events as ev
 from engine.commands import Stop
 from engine.config import RunConfig
+from engine.lesson_moment import MomentWatch
 from engine.session import ThreadSession
 from engine.summary import RunSummary
 
@@ -37,6 +38,7 @@ def run_headless(
     checkpoint_dir = recorder.checkpoint_dir if recorder is not None else None
     session = ThreadSession(config, checkpoint_dir=checkpoint_dir)
     summary = RunSummary()
+    moment = MomentWatch(scenario) if scenario is not None else None
     progress = _Progress(err)
     session.start()
     try:
@@ -49,6 +51,8 @@ def run_headless(
                 summary.update(event)
                 progress.note(event)
                 ended = ended or _ends_run(event)
+            if moment is not None:
+                moment.observe(events, summary.history)
             progress.maybe_print(summary)
             if ended or not session.is_alive():
                 break
@@ -66,7 +70,7 @@ def run_headless(
         _finish_recording(recorder, err)
     progress.finish(summary)
     if emit_json:
-        print(json.dumps(_report(summary, scenario)), file=out, flush=True)
+        print(json.dumps(_report(summary, scenario, moment)), file=out, flush=True)
     return 1 if summary.errors else 0
 
 
@@ -85,12 +89,14 @@ def _finish_recording(recorder: RunRecorder, err: TextIO) -> None:
         print(f"recorded as run {recorder.run_id} ({status})", file=err)
 
 
-def _report(summary: RunSummary, scenario: Scenario | None) -> dict:
-    """The summary, plus the scenario's id and the outcome of each of its expectations."""
+def _report(summary: RunSummary, scenario: Scenario | None, moment: MomentWatch | None) -> dict:
+    """The summary, plus the scenario's id, the step of its moment (``engine.lesson_moment``)
+    and the outcome of each of its expectations."""
     from engine.expectations import check
 
     report = summary.to_dict()
     report["scenario"] = scenario.id if scenario else None
+    report["moment_step"] = moment.step if moment is not None else None
     outcomes = check(scenario.expect, summary.history, scenario.decision) if scenario else []
     report["expectations"] = [outcome.to_dict() for outcome in outcomes]
     return report

@@ -127,6 +127,13 @@ class Scenario:
     steps: int | None = None
     epochs: float | None = None
     eval_every: int = 50
+    #: Steps per second in the window, so the phenomenon unfolds at a pace a person can follow
+    #: and act on (CURRICULUM "Pace"); None: the window's default. Headless runs ignore it.
+    pace: float | None = None
+    #: The lesson's moment comes no earlier than this step (``engine.lesson_moment``): for a
+    #: phenomenon that is there from the first evaluation — a flat loss, a cost curve — the
+    #: step by which it has been on screen long enough to read.
+    moment_step: int = 0
     seed: int = 42
     changes: tuple[ScheduledChange, ...] = ()
     watch_for: tuple[WatchFor, ...] = ()

@@ -21,6 +21,7 @@ from engine.data import MAX_SEED, validate_spec
 from engine.diagnosis import HINT_KINDS
 from engine.errors import DataError, ScenarioError, SettingError
 from engine.expectations import FLAG_MEASURES, LIST_MEASURES, NUMBER_MEASURES
+from engine.pace import MAX_PACE, MIN_PACE
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 PANELS = (
@@ -53,6 +54,8 @@ OPTIONAL = (
     "steps",
     "epochs",
     "eval_every",
+    "pace",
+    "moment_step",
     "seed",
     "changes",
     "watch_for",
@@ -190,6 +193,12 @@ def _run_length(check: _Checker, data: dict) -> dict:
         length["eval_every"] = check.whole("eval_every", data["eval_every"], 1)
     if "seed" in data:
         length["seed"] = check.whole("seed", data["seed"], 0, MAX_SEED)
+    if "pace" in data:  # steps per second in the window; headless runs stay at max
+        length["pace"] = check.number("pace", data["pace"], MIN_PACE, MAX_PACE)
+    if "moment_step" in data:
+        length["moment_step"] = check.whole(
+            "moment_step", data["moment_step"], 0, length.get("steps")
+        )
     return length
 
 

@@ -15,8 +15,11 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
+from engine import events as ev
 from engine.config import RunConfig
 from engine.errors import TrainScopeError
+from engine.history import RunHistory
+from engine.lesson_moment import MomentWatch
 from engine.scenario import Scenario, TryThis, list_scenarios, load_scenario
 from gui import dialogs
 from gui.panels.lesson_panel import MAX_KEYED_STEPS, LessonPanel, describe_action
@@ -42,6 +45,8 @@ class LessonController(QObject):
         self.lesson_config: RunConfig | None = None
         self.browser: ScenarioBrowser | None = None
         self.step_actions: list[QAction] = []
+        self.on_lesson_run = False  # the run on screen is the open lesson's
+        self.moment: MomentWatch | None = None
         self.list_menu: QMenu | None = None
         self.list_group = QActionGroup(self)
         self.list_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
@@ -57,12 +62,28 @@ class LessonController(QObject):
         self.scenario = scenario
         self.lesson_config = config or (scenario.run_config() if scenario else None)
         self.panel.show_scenario(scenario)
+        self.moment = MomentWatch(scenario) if scenario is not None else None
         self._update_step_actions()
         if scenario is not None:
             self._apply_decision(scenario)
             self.raise_lesson()
             QTimer.singleShot(0, self.raise_lesson)  # a tab cannot be raised before it is shown
         self.lesson_changed.emit(scenario)
+
+    def follow(self, events: list[ev.Event], history: RunHistory) -> None:
+        """Announce the lesson's moment once per run: the first validation evaluation at which
+        everything the lesson promises is on screen (``engine.lesson_moment``)."""
+        if self.moment is None:
+            return
+        for event in events:
+            if isinstance(event, ev.RunStarted):
+                self.on_lesson_run = event.scenario == self.moment.scenario.id
+                self.panel.show_moment(False)
+        if self.on_lesson_run and self.moment.observe(events, history):
+            self.panel.show_moment(True)
+            self.raise_lesson()
+            title = self.moment.scenario.title
+            self.window.status.show_message(f"lesson: {title} — now is the moment")
 
     @Slot()
     def raise_lesson(self) -> None:
@@ -141,6 +162,8 @@ class LessonController(QObject):
             self.window.status.show_message(str(error), error=True)
             return False
         self.show_lesson(scenario, config)
+        if scenario.pace is not None:  # a lesson unfolds at its own pace; ] or [ changes it
+            self.window.controls.pace_control.choose(scenario.pace)
         self.window.start_session(config)
         self.window.status.show_message(f"lesson: {scenario.title}")
         return True
@@ -176,12 +199,8 @@ class LessonController(QObject):
             self.window.state.set_threshold(step.threshold)
         if self.window.session is None or not self.window.session.is_alive():
             return  # send_command already said why nothing happened
-        later = (
-            " — the run has finished: press Space to train on"
-            if self.window.state.state == "finished"
-            else ""
-        )
-        self.window.status.show_message(f"try this {index + 1}: {describe_action(step)}{later}")
+        # After the planned end the status bar's state says "finished — Space to go on".
+        self.window.status.show_message(f"try this {index + 1}: {describe_action(step)}")
 
     @Slot(QAction)
     def try_from_menu(self, action: QAction) -> None:

@@ -218,6 +218,10 @@ class MainWindow(QMainWindow):
             return
         self.config, self.session = config, session
         self._awaiting_new_run, self._last_error = True, None
+        # The old run stays on screen until the new one announces itself, but it is not going
+        # on: say so at once instead of a frozen "running".
+        self.state.state = "starting"
+        self.state.status_version += 1
         self.banner_bar.hide()
         self.controls.new_session()
         self.setup.show_config(config)
@@ -310,6 +314,7 @@ class MainWindow(QMainWindow):
         self._summarize(events)
         self.state.apply(events)
         self.controls.follow(events, self.state.state)
+        self.lessons.follow(events, self.summary.history)
         for event in events:
             if isinstance(event, ev.RunStarted):
                 self._show_run_title(event)

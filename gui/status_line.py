@@ -14,6 +14,17 @@ from gui.run_state import RunState
 from gui.theme import Theme
 
 FIELDS = ("device", "state", "step", "epoch", "speed", "pace", "resources")
+#: What the state field reads, where the bare state name would not say what to do next.
+STATE_TEXTS = {"finished": "finished — Space to go on", "starting": "starting…"}
+
+
+def step_text(state: RunState) -> str:
+    """'step 120 / 600' while the run is within its plan; past it (trained on), just the step."""
+    run = state.run
+    planned = run.max_steps if run is not None else None
+    if planned and state.step <= planned:
+        return f"step {state.step:,} / {planned:,}"
+    return f"step {state.step:,}"
 
 
 class StatusLine:
@@ -32,20 +43,25 @@ class StatusLine:
             status_bar.addPermanentWidget(label)
         self._message_is_error = False
         self._shown_message: str | None = None
+        # A message about a state ("loss became nan", "the run has finished") is cleared when
+        # the run leaves that state, so it never stays on screen after it stops being true.
+        self._message_state: str | None = None
         self.apply_theme(theme)
 
     def show_run(self, state: RunState) -> None:
         run = state.run
         self.fields["device"].setText(f"device {run.device}" if run else "device …")
-        if self.fields["state"].text() != state.state:  # restyling costs: only on a change
-            self.fields["state"].setText(state.state)
+        state_text = STATE_TEXTS.get(state.state, state.state)
+        if self.fields["state"].text() != state_text:  # restyling costs: only on a change
+            self.fields["state"].setText(state_text)
             self.fields["state"].setStyleSheet(self._state_style(state.state))
-        planned = f" / {run.max_steps:,}" if run and run.max_steps else ""
-        self.fields["step"].setText(f"step {state.step:,}{planned}")
+        if self._message_state is not None and state.state != self._message_state:
+            self.show_message("")
+        self.fields["step"].setText(step_text(state))
         self.fields["epoch"].setText(f"epoch {state.epoch:.2f}")
         self.fields["speed"].setText(f"{state.steps_per_second:,.0f} steps/s")
         if state.messages and state.messages[-1] is not self._shown_message:
-            self.show_message(state.messages[-1], error=True)
+            self.show_message(state.messages[-1], error=True, while_state=state.state)
             self._shown_message = state.messages[-1]
 
     def show_resources(self, text: str) -> None:
@@ -56,9 +72,11 @@ class StatusLine:
         """The pace the worker holds (not a run's figure: it stays across runs)."""
         self.fields["pace"].setText(f"pace {describe_pace(pace)}")
 
-    def show_message(self, text: str, error: bool = False) -> None:
-        """One sentence; errors in the theme's error colour."""
+    def show_message(self, text: str, error: bool = False, while_state: str | None = None) -> None:
+        """One sentence; errors in the theme's error colour. With ``while_state`` the sentence
+        is about that state and goes when the run leaves it."""
         self._message_is_error = error
+        self._message_state = while_state
         self.message_label.setText(text)
         self.message_label.setToolTip(text)
         self._style_message()

@@ -56,6 +56,20 @@ PANEL_NAMES = {
 MAX_KEYED_STEPS = 9  # keys 1-9 carry out the try-this steps
 
 
+def moment_text(scenario: Scenario) -> str:
+    """What the panel says once the lesson's phenomenon is on screen: where to look, what to try."""
+    parts = ["Now is the moment."]
+    if scenario.watch_for:
+        watch = scenario.watch_for[0]
+        parts.append(f"Look at {PANEL_NAMES.get(watch.panel, watch.panel)}: {watch.note}")
+    keyed = [
+        i for i, step in enumerate(scenario.try_this[:MAX_KEYED_STEPS]) if describe_action(step)
+    ]
+    if keyed:
+        parts.append(f"Then try step {keyed[0] + 1} (press {keyed[0] + 1}) before the run ends.")
+    return " ".join(parts)
+
+
 def reflow(text: str) -> str:
     """Join a TOML block's hard-wrapped lines into paragraphs, so the label wraps to its width."""
     paragraphs = re.split(r"\n\s*\n", text.strip())
@@ -144,6 +158,8 @@ class LessonPanel(Panel):
         self.level_label = _label("", "lessonLevel")
         self.note_label = _label(OTHER_RUN_NOTE, "lessonNote")
         self.note_label.hide()
+        self.moment_label = _label("", "lessonMoment")
+        self.moment_label.hide()
         self.story_label = _label("", "lessonStory")
         self.watch_heading = _label("Watch for", "lessonHeading")
         self.watch_box = QVBoxLayout()
@@ -153,7 +169,7 @@ class LessonPanel(Panel):
         layout.addWidget(self.title_label)
         layout.addWidget(self.level_label)
         layout.addLayout(self._build_buttons())  # on top: always in view, however long the story
-        for widget in (self.note_label, self.story_label, self.watch_heading):
+        for widget in (self.note_label, self.moment_label, self.story_label, self.watch_heading):
             layout.addWidget(widget)
         layout.addLayout(self.watch_box)
         layout.addWidget(self.try_heading)
@@ -203,8 +219,16 @@ class LessonPanel(Panel):
         for index, step in enumerate(scenario.try_this):
             self.try_box.addWidget(self._try_row(index, step))
         self.try_heading.setVisible(bool(scenario.try_this))
+        self.show_moment(False)
         self.stack.setCurrentIndex(1)
         self.stack.currentWidget().verticalScrollBar().setValue(0)
+
+    def show_moment(self, now: bool) -> None:
+        """Say (or stop saying) that the lesson's phenomenon is on screen now, above the story."""
+        if now and self.scenario is not None:
+            self.moment_label.setText(moment_text(self.scenario))
+            self.stack.currentWidget().verticalScrollBar().setValue(0)
+        self.moment_label.setVisible(now and self.scenario is not None)
 
     def _watch_label(self, panel: str, note: str) -> QLabel:
         name = html.escape(PANEL_NAMES.get(panel, panel))
@@ -259,6 +283,11 @@ class LessonPanel(Panel):
             "lessonTryText": (base + 0.5, palette.foreground, ""),
             "lessonAction": (base, palette.muted, ""),
             "lessonNote": (base + 0.5, palette.error_text, "font-weight: bold;"),
+            "lessonMoment": (
+                base + 1.5,
+                palette.foreground,
+                f"font-weight: bold; border: 2px solid {palette.best}; padding: 6px;",
+            ),
             "lessonEmpty": (base + 1, palette.foreground, ""),
         }
         rules = [f"QWidget#lessonPage {{ background: {palette.background}; }}"]

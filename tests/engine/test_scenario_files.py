@@ -19,6 +19,7 @@ import torch
 
 from engine.headless import run_headless
 from engine.lesson_checks import TRY_THIS_CHECKS, try_this_checks
+from engine.lesson_moment import ACT_AT_LEAST_S, MOMENT_AT_LEAST_S
 from engine.scenario import Scenario, list_scenarios, load_scenario
 
 #: Three seeds in CI; set TRAINSCOPE_SCENARIO_SEEDS=4,5,6,7 to check robustness further.
@@ -55,6 +56,17 @@ def test_scenario_shows_its_phenomenon_on_every_seed(scenario_id):
         assert len(report["expectations"]) == len(scenario.expect)
         failed = [outcome for outcome in report["expectations"] if not outcome["held"]]
         assert not failed, f"{scenario_id}, seed {seed}: {failed}"
+        assert_moment_paced(scenario, report, seed)
+
+
+def assert_moment_paced(scenario: Scenario, report: dict, seed: int) -> None:
+    """At the lesson's pace its moment comes >= 10 s after the start and leaves >= 15 s to act
+    (counted in steps at the pace; bench/lesson_timing.py measures the same with a clock)."""
+    moment, end = report["moment_step"], report["steps"]
+    assert moment is not None, f"{scenario.id}, seed {seed}: the lesson's moment never came"
+    assert scenario.pace is not None, f"{scenario.id}: the file declares no pace"
+    assert moment / scenario.pace >= MOMENT_AT_LEAST_S, (scenario.id, seed, moment)
+    assert (end - moment) / scenario.pace >= ACT_AT_LEAST_S, (scenario.id, seed, moment, end)
 
 
 # --- the "try this" of each scenario ----------------------------------------------------------

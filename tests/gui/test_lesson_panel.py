@@ -108,3 +108,29 @@ def test_a_watch_note_link_brings_its_panel_back(qtbot, tmp_path):
     watch = window.panels["lesson"].watch_box.itemAt(0).widget()
     watch.linkActivated.emit("calibration")
     assert window.docks["calibration"].isVisible()
+
+
+def test_the_panel_says_now_when_the_lessons_moment_comes_and_again_after_a_restart(
+    qtbot, tmp_path
+):
+    window = open_lesson(qtbot, tmp_path, "lr-too-low")  # moment_step 150: the flat line read
+    lesson, controller = window.panels["lesson"], window.lessons
+    assert not lesson.moment_label.isVisibleTo(lesson)
+    wait_for_run(qtbot, window, lambda: controller.moment.step is not None)
+    assert controller.moment.step >= 150  # never before the file's moment_step
+    assert lesson.moment_label.isVisibleTo(lesson)
+    text = lesson.moment_label.text()
+    assert "Look at Loss" in text and "press 1" in text
+    assert "now is the moment" in window.status.message()
+    controller.restart()
+    wait_for_run(qtbot, window, lambda: window.state.step > 0 and window.state.step < 150)
+    assert not lesson.moment_label.isVisibleTo(lesson)  # the new run's moment is still to come
+
+
+def test_opening_a_lesson_sets_its_pace_and_its_run_goes_at_it(qtbot, tmp_path):
+    window = open_lesson(qtbot, tmp_path, "accuracy-lies", start=False)
+    assert window.lessons.open("overfitting")
+    scenario = load_scenario("overfitting")
+    assert window.controls.pace_control.pace == scenario.pace
+    assert window.config.pace == scenario.pace
+    assert window.status.fields["pace"].text() == f"pace {scenario.pace:g} steps/s"

@@ -1,0 +1,48 @@
+"""The status bar says only what is true now: the plan while within it, what to do when
+finished, and no message about a state the run has left."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import QStatusBar
+
+from engine import events as ev
+from gui.run_state import RunState
+from gui.status_line import StatusLine, step_text
+from tests.gui import fake_events
+
+
+def started(max_steps: int | None) -> RunState:
+    state = RunState()
+    run = fake_events.run_started(2)
+    state.apply([replace(run, max_steps=max_steps)])
+    return state
+
+
+def test_the_step_counter_shows_the_plan_only_while_within_it():
+    state = started(600)
+    state.step = 120
+    assert step_text(state) == "step 120 / 600"
+    state.step = 5_829  # trained on past the planned end
+    assert step_text(state) == "step 5,829"
+    assert step_text(started(None)) == "step 0"
+
+
+def test_finished_says_what_to_do_and_a_state_message_goes_when_the_run_goes_on(qtbot, theme):
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    line = StatusLine(bar, theme)
+    state = started(600)
+    state.apply([ev.Diverged(step=40, loss=float("nan"), message="the loss became nan")])
+    line.show_run(state)
+    assert line.message() == "the loss became nan"
+    state.apply([ev.StateChanged(step=40, state="running")])
+    line.show_run(state)
+    assert line.message() == ""  # no longer true once the run goes on
+    state.apply([ev.Finished(step=600, reason="completed")])
+    line.show_run(state)
+    assert line.fields["state"].text() == "finished — Space to go on"
+    state.apply([ev.StateChanged(step=600, state="running")])
+    line.show_run(state)
+    assert line.fields["state"].text() == "running"

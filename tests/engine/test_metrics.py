@@ -446,6 +446,49 @@ def test_best_cost_threshold_is_the_lowest_minimiser(seed: int) -> None:
     assert all(cost(t) >= lowest_cost for t in dense)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_central_cost_threshold_reaches_the_lowest_cost_a_slider_can(seed: int) -> None:
+    scores, labels = binary_case(seed)
+    table = ThresholdTable.from_scores(scores, labels)
+    cost_fp, cost_fn = [(1.0, 1.0), (10_000.0, 500.0), (1.0, 20.0)][seed % 3]
+
+    def cost(threshold: float) -> float:
+        _, fp, fn, _ = brute_counts(scores, labels, threshold)
+        return cost_fp * fp + cost_fn * fn
+
+    central = table.central_cost_threshold(cost_fp, cost_fn)
+    reachable = np.r_[0.0, scores[(scores >= 0.0) & (scores <= 1.0)], 1.0]
+    assert 0.0 <= central <= 1.0
+    assert cost(central) == min(cost(t) for t in reachable)
+
+
+def test_central_cost_threshold_sits_mid_gap_on_separable_saturated_scores() -> None:
+    # "go to lowest cost" on separable moons: the positives' float32 scores saturate at 1.0
+    scores = np.array([0.0, 0.01, 0.02, 1.0, 1.0, 1.0])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    table = ThresholdTable.from_scores(scores, labels)
+    assert table.best_cost_threshold(1.0, 1.0) == 1.0  # the lowest tied candidate: an edge
+    central = table.central_cost_threshold(1.0, 1.0)
+    assert central == pytest.approx(0.51)
+    assert table.at(central).expected_cost == 0.0
+    assert table.central_cost_threshold(1.0, 50.0) == pytest.approx(0.51)  # still no mistakes
+
+
+def test_central_cost_threshold_takes_the_widest_of_two_tied_runs() -> None:
+    # cost 1 at thresholds in (0.1, 0.2] (one false alarm) and in (0.7, 0.9] (one miss), else 2
+    table = ThresholdTable.from_scores(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 1, 0, 1]))
+    grid = np.linspace(0.0, 1.0, 1001)
+    costs = table.sweep(grid).expected_cost
+    assert set(np.round(costs, 6)) == {0.25, 0.5}
+    assert table.central_cost_threshold(1.0, 1.0) == pytest.approx(0.8)
+    assert table.best_cost_threshold(1.0, 1.0) == pytest.approx(0.2)
+
+
+def test_central_cost_threshold_with_no_cases_is_one_half() -> None:
+    table = ThresholdTable.from_scores(np.array([]), np.array([]))
+    assert table.central_cost_threshold(1.0, 1.0) == 0.5
+
+
 def test_expensive_false_alarms_push_the_best_threshold_far_above_half() -> None:
     # an exactly calibrated model: of the 200 cases scored i/200, exactly i are positive
     levels = np.arange(1, 200)

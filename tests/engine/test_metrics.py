@@ -31,6 +31,7 @@ from engine.metrics import (
     confusion_matrix,
     fit_temperature,
     log_loss,
+    lowest_recall_class,
     precision_recall_curve,
     precision_recall_f1,
     reliability_bins,
@@ -135,6 +136,23 @@ def test_per_class_scores_are_zero_for_a_class_never_predicted_or_absent() -> No
     np.testing.assert_array_equal(recall[1:], [0.0, 0.0])
     np.testing.assert_array_equal(f1[1:], [0.0, 0.0])
     assert not np.any(np.isnan(precision))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lowest_recall_class_is_sklearns_lowest_among_present_classes(seed: int) -> None:
+    logits, labels, k = multiclass_case(seed)
+    confusion = confusion_matrix(labels, logits.argmax(axis=1), k)
+    present = np.unique(labels)
+    recall = skm.recall_score(labels, logits.argmax(axis=1), labels=present, average=None)
+    expected = int(present[np.flatnonzero(recall == recall.min())[0]])
+    assert lowest_recall_class(confusion) == expected
+
+
+def test_lowest_recall_class_passes_over_absent_classes() -> None:
+    # class 2 never occurs (recall undefined, 0 by zero_division): class 1 is the weakest
+    confusion = np.array([[5, 0, 0], [3, 2, 0], [0, 0, 0]])
+    assert lowest_recall_class(confusion) == 1
+    assert lowest_recall_class(np.zeros((3, 3), dtype=np.int64)) == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)

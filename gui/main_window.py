@@ -359,7 +359,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _fit_bottom_row(self) -> None:
         if self._laid_out_for_binary is not None and not self.classroom.active:
-            fit_bottom_row(self, self.docks, self._laid_out_for_binary)
+            fit_bottom_row(self, self.docks)
 
     def _show_run_title(self, run: ev.RunStarted) -> None:
         self.setWindowTitle(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from engine import commands as cmd
 from engine import events as ev
@@ -209,3 +210,14 @@ def test_a_positive_class_pick_moves_only_the_one_vs_rest_views(window: MainWind
     assert mistakes.total_mistakes == int((arg_max != evaluation.labels).sum())
     assert (confusion.confusion == evaluation.confusion).all()
     assert all(panel.last_error is None for panel in window.panels.values())
+
+
+def test_the_threshold_panel_keeps_two_thirds_of_its_row_on_a_multi_class_task(
+    window: MainWindow,
+) -> None:
+    feed(window, fake_events.run_started(2))
+    QApplication.processEvents()  # the row is re-shared just after the frame (a zero timer)
+    feed(window, fake_events.run_started(10), fake_events.weak_class_evaluation(0, 3, 10))
+    QApplication.processEvents()
+    calibration, threshold = window.docks["calibration"], window.docks["threshold"]
+    assert threshold.width() > 1.5 * calibration.width()  # it has three charts here too

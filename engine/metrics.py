@@ -34,6 +34,7 @@ __all__ = [
     "confusion_matrix",
     "fit_temperature",
     "log_loss",
+    "lowest_recall_class",
     "precision_recall_curve",
     "precision_recall_f1",
     "reliability_bins",
@@ -85,6 +86,21 @@ def precision_recall_f1(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     recall = _safe_divide(true_positives, actual)
     f1 = _safe_divide(2 * true_positives, predicted + actual)
     return precision, recall, f1
+
+
+def lowest_recall_class(confusion: np.ndarray) -> int:
+    """The class with the lowest recall among those present in a (K, K) confusion matrix.
+
+    It is the class a one-vs-rest threshold view most usefully starts on (the one the model
+    misses most). Classes absent from the split have no recall to speak of and are passed over;
+    ties go to the lowest index, and with no cases at all the answer is class 0.
+    """
+    confusion = np.asarray(confusion)
+    actual = confusion.sum(axis=1)
+    if not np.any(actual > 0):
+        return 0
+    recall = _safe_divide(np.diag(confusion), actual)
+    return int(np.argmin(np.where(actual > 0, recall, np.inf)))
 
 
 def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:

@@ -163,6 +163,33 @@ class ThresholdTable:
         for students: with unequal costs this is usually far from 0.5.
         """
         candidates = self.candidate_thresholds()
-        tp, fp, fn, tn = self._counts_at(candidates)
-        cost = cost_fp * fp.astype(np.float64) + cost_fn * fn.astype(np.float64)
+        cost = self._total_cost_at(candidates, cost_fp, cost_fn)
         return float(candidates[int(np.argmin(cost))])
+
+    def central_cost_threshold(self, cost_fp: float, cost_fn: float) -> float:
+        """A threshold in [0, 1] in the middle of the widest run of lowest-cost thresholds.
+
+        On a cleanly separated split every threshold between the highest negative score and the
+        lowest positive one costs nothing, and when the positives' scores saturate at 1.0 the
+        lowest tied *candidate* (``best_cost_threshold``) is 1.0: a threshold on the edge of the
+        cases, which the next evaluation's slightly lower score would already miss. The middle of
+        the range is the widest-margin choice. Only thresholds a slider can reach count: the
+        candidates are clipped to [0, 1], where candidate ``c[i]`` stands for every threshold in
+        ``(c[i-1], c[i]]`` (all give its decisions), so a run of tied candidates ``a..b`` is the
+        interval ``(c[a-1], c[b]]`` (``[0, c[b]]`` when ``a`` is 0). Of several tied runs the
+        widest wins, the lowest on a further tie.
+        """
+        candidates = np.unique(np.clip(self.candidate_thresholds(), 0.0, 1.0))
+        cost = self._total_cost_at(candidates, cost_fp, cost_fn)
+        tied = np.flatnonzero(cost == cost.min())
+        breaks = np.diff(tied) > 1
+        run_starts, run_ends = tied[np.r_[True, breaks]], tied[np.r_[breaks, True]]
+        lower = candidates[np.maximum(run_starts - 1, 0)]
+        upper = candidates[run_ends]
+        widest = int(np.argmax(upper - lower))
+        return float((lower[widest] + upper[widest]) / 2.0)
+
+    def _total_cost_at(self, thresholds: np.ndarray, cost_fp: float, cost_fn: float) -> np.ndarray:
+        """(T,) float64 ``cost_fp * fp + cost_fn * fn`` (not per case: ties stay exact)."""
+        _, fp, fn, _ = self._counts_at(thresholds)
+        return cost_fp * fp.astype(np.float64) + cost_fn * fn.astype(np.float64)

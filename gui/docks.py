@@ -94,12 +94,12 @@ def resize_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.resizeDocks([docks["controls"], docks["hints"]], [height - hints, hints], Qt.Vertical)
 
 
-def fit_bottom_row(window: QMainWindow, docks: dict[str, QDockWidget], binary: bool) -> None:
-    """Share the calibration / threshold row by what the task can show.
+def fit_bottom_row(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+    """Give the threshold panel two thirds of the calibration / threshold row.
 
-    A two-class task fills the threshold panel with three charts (it gets two thirds); on a
-    multi-class task it only says why it is empty, so calibration gets the two thirds.
-    Docks the user floated, closed or tabbed are left alone.
+    It fills with three charts on every task (two classes, or one class against the rest), and
+    the share it had on multi-class tasks when it only said why it was empty (a third) has to
+    be given back. Docks the user floated, closed or tabbed are left alone.
     """
     calibration, threshold = docks["calibration"], docks["threshold"]
     if calibration.isFloating() or threshold.isFloating():
@@ -107,7 +107,7 @@ def fit_bottom_row(window: QMainWindow, docks: dict[str, QDockWidget], binary: b
     if not (calibration.isVisible() and threshold.isVisible()):
         return
     total = calibration.width() + threshold.width()
-    wanted = total * 2 // 3 if binary else total // 3
+    wanted = total * 2 // 3
     window.resizeDocks([calibration, threshold], [total - wanted, wanted], Qt.Horizontal)
 
 

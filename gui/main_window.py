@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         threshold = self.panels["threshold"]
         threshold.threshold_changed.connect(self._on_threshold_changed)
         threshold.costs_changed.connect(self._on_costs_changed)
+        threshold.positive_class_changed.connect(self._on_positive_class_changed)
 
     def _build_banner(self) -> None:
         """A toolbar row above every dock: full width, and hidden while all is well."""
@@ -363,7 +364,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _fit_bottom_row(self) -> None:
         if self._laid_out_for_binary is not None and not self.classroom.active:
-            fit_bottom_row(self, self.docks, self._laid_out_for_binary)
+            fit_bottom_row(self, self.docks)
 
     def _show_run_title(self, run: ev.RunStarted) -> None:
         self.setWindowTitle(
@@ -394,6 +395,12 @@ class MainWindow(QMainWindow):
             self.status.show_message(str(error), error=True)
             return
         self._refresh_now("threshold")
+
+    @Slot(int)
+    def _on_positive_class_changed(self, index: int) -> None:
+        """Only the one-vs-rest view and the confusion matrix's outline follow the pick."""
+        self.state.set_positive_class(index)
+        self._refresh_now("confusion", "threshold")
 
     def _refresh_now(self, *names: str) -> None:
         for name in names:

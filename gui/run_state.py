@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from engine import events as ev
+from engine.metrics import lowest_recall_class
 from engine.runs.replay import ReplaySeeked  # torch-free
 from gui.insight_state import InsightState
 from gui.series import CompactingSeries, GrowableSeries
@@ -99,6 +100,7 @@ class RunState:
         self.hints: list[ev.Hint] = []
         """Diagnosis hints of this run, oldest first (the hints panel shows the newest on top)."""
         self.threshold, self.cost_fp, self.cost_fn = 0.5, 1.0, 1.0
+        self._chosen_positive: int | None = None  # K > 2: picked once per run, or by the user
         self._ema: float | None = None
         # Panels remember these and redraw only when one they depend on has moved.
         self.series_version = self.evaluation_version = self.markers_version = 0
@@ -148,6 +150,27 @@ class RunState:
         """Two classes: threshold analysis applies and P(positive) is column 1."""
         return self.n_classes == 2
 
+    @property
+    def positive_class(self) -> int | None:
+        """The class the threshold view treats as positive: class 1 of two, else one-vs-rest.
+
+        With more than two classes it is chosen once per run, at the first validation
+        evaluation (the class with the lowest recall), and kept until the user picks another:
+        a default that followed every evaluation would jump under the user's eyes. None until
+        then. Only the threshold view (and the confusion matrix's mark) follow it; every other
+        prediction stays the arg-max.
+        """
+        return 1 if self.is_binary else self._chosen_positive
+
+    def set_positive_class(self, index: int) -> None:
+        """The user's pick of the one-vs-rest positive class (kept until the next run)."""
+        index = int(index)
+        if self.is_binary or not 0 <= index < self.n_classes:
+            raise ValueError(
+                f"the positive class must be one of {self.n_classes} classes (got {index})"
+            )
+        self._chosen_positive = index
+
     def set_threshold(self, threshold: float) -> None:
         """Move the decision threshold (clamped to [0, 1]); panels redraw from cached probabilities."""
         threshold = min(max(float(threshold), 0.0), 1.0)
@@ -195,6 +218,7 @@ class RunState:
         self._ema = None
         self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
         self.settings = dict(event.settings)
+        self._chosen_positive = None  # the next run picks its own, at its first evaluation
         if self.state == "diverged":
             self.state = "paused"  # a reset clears the divergence; StateChanged follows
         if was_running_before:
@@ -236,6 +260,8 @@ class RunState:
         self.latest_by_split[event.split] = event
         self._recent.setdefault(event.split, deque(maxlen=RECENT_EVALUATIONS)).append(event)
         if event.split == "validation":
+            if self._chosen_positive is None and self.n_classes > 2:
+                self._chosen_positive = lowest_recall_class(event.confusion)
             replaced = self.evaluations.last("step") == event.step  # re-evaluated after a rewind
             if replaced:
                 self.evaluations.truncate_after(event.step - 1)

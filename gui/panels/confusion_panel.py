@@ -4,7 +4,9 @@ For a two-class task the matrix is recomputed from the cached probabilities at t
 decision threshold (``engine.metrics.confusion_matrix``, a single ``bincount``), so dragging the
 threshold moves counts between cells at once, with no training step and no new event.
 Cells are coloured by the share of their true class (row), so a rare class's misses stay
-visible next to a large majority class whether counts or fractions are written in them.
+visible next to a large majority class whether counts or fractions are written in them. With
+more than two classes the counts stay the arg-max ones, and the threshold panel's one-vs-rest
+positive class (``RunState.positive_class``) is outlined: its row and its column.
 
 A new evaluation redraws at most four times a second (``EvaluationThrottle``); the numbers in
 the cells are painted by one item rather than one text item per cell (100 text items cost
@@ -17,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QPainter
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QWidget
 
 from engine.metrics import confusion_matrix
 from engine.mistakes import predictions
@@ -110,6 +112,12 @@ class ConfusionPanel(Panel):
         self.plot.showGrid(x=False, y=False)
         self.cells = CellLabels()
         self.plot.addItem(self.cells)
+        self.positive_outline = [QGraphicsRectItem(), QGraphicsRectItem()]  # row, column
+        for outline in self.positive_outline:
+            outline.setZValue(5)
+            outline.hide()
+            self.plot.addItem(outline, ignoreBounds=True)
+        self.marked_class: int | None = None  # the outlined one-vs-rest class (K > 2)
         self.confusion: np.ndarray | None = None
         self._class_names: tuple[str, ...] | None = None  # what the axes and range show
         self.throttle = EvaluationThrottle()
@@ -123,6 +131,8 @@ class ConfusionPanel(Panel):
         self.plot.setLabel("bottom", "predicted class", **theme.label_style())
         self.plot.setLabel("left", "true class", **theme.label_style())
         self.image.setColorMap(pg.colormap.get(theme.palette.heatmap))
+        for outline in self.positive_outline:
+            outline.setPen(theme.pen(theme.palette.operating_point, theme.reference_width + 1.5))
         self.normalize_checkbox.setStyleSheet(theme.label_stylesheet())
         self._class_names = None  # tick fonts follow the theme
         self.invalidate()  # cell fonts depend on the theme: rebuild on the next frame
@@ -134,11 +144,13 @@ class ConfusionPanel(Panel):
     def refresh(self, state: RunState) -> None:
         evaluation = state.latest_validation
         threshold_key = state.threshold_version if state.is_binary else None
+        marked = None if state.is_binary else state.positive_class
         key = (
             state.run_key,
             state.evaluation_version,
             threshold_key,
             self.normalize_checkbox.isChecked(),
+            marked,
         )
         if key == self._drawn or self.throttle.holds(self._drawn, key, evaluation_index=1):
             return
@@ -147,6 +159,7 @@ class ConfusionPanel(Panel):
             self.image.clear()
             self.cells.set_cells([], np.zeros((0, 0), dtype=bool), self.cells.font)
             self.confusion = None
+            self._mark_class(None, 0)
             self._set_title(self.title)
             return
         if state.is_binary:
@@ -156,14 +169,31 @@ class ConfusionPanel(Panel):
         else:
             confusion = np.asarray(evaluation.confusion)
         self.confusion = confusion
-        self._draw(confusion, state.class_names or tuple(str(i) for i in range(len(confusion))))
+        names = state.class_names or tuple(str(i) for i in range(len(confusion)))
+        self._draw(confusion, names)
+        self._mark_class(marked, len(confusion))
         total = int(confusion.sum())
         accuracy = float(np.trace(confusion)) / total if total else float("nan")
         where = f" at threshold {state.threshold:.2f}" if state.is_binary else ""
+        if marked is not None and marked < len(names):
+            where = f" · outlined: {names[marked]} vs rest"
         self._set_title(f"accuracy {accuracy:.3f}{where}")
         tooltip = f"validation split, step {evaluation.step}"
         if tooltip != self.plot_widget.toolTip():
             self.plot_widget.setToolTip(tooltip)
+
+    def _mark_class(self, index: int | None, n_classes: int) -> None:
+        """Outline the row and the column of class ``index`` (None: no outline)."""
+        self.marked_class = index if index is not None and index < n_classes else None
+        row, column = self.positive_outline
+        if self.marked_class is None:
+            row.hide()
+            column.hide()
+            return
+        row.setRect(QRectF(-0.5, index - 0.5, n_classes, 1.0))
+        column.setRect(QRectF(index - 0.5, -0.5, 1.0, n_classes))
+        row.show()
+        column.show()
 
     def _set_title(self, text: str) -> None:
         """A new title text re-lays the plot out: only when the text changes."""

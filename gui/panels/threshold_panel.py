@@ -1,4 +1,8 @@
-"""Decision threshold and error costs for two-class tasks: what each choice buys and costs.
+"""Decision threshold and error costs: what each choice buys and costs.
+
+Two classes: class 1 is positive. More classes: one-vs-rest, the picked class against all others
+(``RunState.positive_class``, chosen at a run's first evaluation, then the user's); the threshold
+changes only this view, every other panel keeps the arg-max predictions.
 
 Everything here works from the latest validation evaluation's cached probabilities. A
 ``ThresholdTable`` is built once per evaluation (one sort) and the sweep curves once per
@@ -17,6 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
@@ -39,27 +44,29 @@ from engine.metrics import (
     roc_auc,
     roc_curve,
 )
-from gui.panels.base import EvaluationThrottle, Panel, horizontal_reference
+from gui.panels.base import EvaluationThrottle, Panel
+from gui.panels.threshold_charts import ThresholdCharts
 from gui.run_state import RunState
 from gui.theme import Theme
 
 SWEEP_THRESHOLDS = np.linspace(0.0, 1.0, 201)
 SLIDER_STEPS = 100  # the slider moves in 0.01 steps; the spin box takes exact values
-MULTICLASS_MESSAGE = "Threshold analysis needs a two-class task"
+SWEEP_TITLE = "Metrics vs threshold"
 NO_RUN_MESSAGE = "Waiting for a run to start"
 
 
-class ThresholdPanel(Panel):
+class ThresholdPanel(ThresholdCharts, Panel):
     """Threshold slider and costs, a readout, metric-vs-threshold, ROC and PR curves."""
 
     title = "Threshold"
     threshold_changed = Signal(float)
     costs_changed = Signal(float, float)
+    positive_class_changed = Signal(int)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(theme, parent)
         self.stack = QStackedWidget()
-        self.message = QLabel(MULTICLASS_MESSAGE)
+        self.message = QLabel(NO_RUN_MESSAGE)
         self.message.setAlignment(Qt.AlignCenter)
         self.message.setWordWrap(True)
         self.stack.addWidget(self.message)
@@ -71,6 +78,9 @@ class ThresholdPanel(Panel):
         self.min_cost_threshold: float | None = None
         self.min_cost = math.nan
         self._evaluation: Evaluation | None = None
+        self._positive: int | None = None  # the class the table and curves were built for
+        self._picker_names: tuple[str, ...] = ()  # the classes listed (none for two classes)
+        self.positive_name = ""  # "" for two classes, else the one-vs-rest class's name
         self._costs: tuple[float, float] | None = None
         self.throttle = EvaluationThrottle()  # a drag (threshold_version) is never held back
         self._connect()
@@ -86,7 +96,7 @@ class ThresholdPanel(Panel):
         self.readout.setWordWrap(True)
         layout.addWidget(self.readout)
         plots = QHBoxLayout()
-        self.sweep_widget = self.make_plot("Metrics vs threshold")
+        self.sweep_widget = self.make_plot(SWEEP_TITLE)
         self.roc_widget = self.make_plot("ROC")
         self.pr_widget = self.make_plot("Precision–recall")
         plots.addWidget(self.sweep_widget, 2)
@@ -112,75 +122,30 @@ class ThresholdPanel(Panel):
         self.cost_fn_spin.setToolTip("What one miss costs (e.g. an undetected fraud).")
         self.min_cost_button = QPushButton("go to lowest cost")
         self.min_cost_button.setToolTip("Move the threshold to where the expected cost is lowest.")
-        texts = ("threshold", "cost of a false positive", "cost of a false negative")
+        texts = ("threshold", "cost of a false positive", "cost of a false negative", "positive")
         self.control_labels = [QLabel(text) for text in texts]
+        self.class_picker = QComboBox()
+        self.class_picker.setToolTip(
+            "One-vs-rest: cases of this class are positive, all other classes negative. The "
+            "threshold changes only this view; predictions elsewhere stay the most probable class."
+        )
+        self.class_picker.setSizeAdjustPolicy(QComboBox.AdjustToContents)
         grid = QGridLayout()
         grid.addWidget(self.control_labels[0], 0, 0)
         grid.addWidget(self.slider, 0, 1, 1, 3)
         grid.addWidget(self.threshold_spin, 0, 4)
+        grid.addWidget(self.control_labels[3], 0, 5)
+        grid.addWidget(self.class_picker, 0, 6)
+        self._show_class_picker(False)
         costs = QHBoxLayout()
         for widget in (self.cost_fp_spin, self.control_labels[2], self.cost_fn_spin):
             costs.addWidget(widget)
         costs.addStretch(1)
         costs.addWidget(self.min_cost_button)
         grid.addWidget(self.control_labels[1], 1, 0)
-        grid.addLayout(costs, 1, 1, 1, 4)
+        grid.addLayout(costs, 1, 1, 1, 6)
         grid.setColumnStretch(1, 1)
         return grid
-
-    def _build_sweep_plot(self) -> None:
-        plot = self.sweep_plot = self.sweep_widget.getPlotItem()
-        plot.setLabel("bottom", "threshold")
-        plot.setLabel("left", "precision · recall · F1")
-        plot.setXRange(0.0, 1.0, padding=0.02)
-        plot.setYRange(0.0, 1.0, padding=0.02)
-        plot.getViewBox().setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        self.precision_curve, self.recall_curve, self.f1_curve = (plot.plot() for _ in range(3))
-        self.cost_view = pg.ViewBox(enableMouse=False)
-        plot.showAxis("right")
-        plot.scene().addItem(self.cost_view)
-        plot.getAxis("right").linkToView(self.cost_view)
-        plot.setLabel("right", "expected cost per case")
-        self.cost_view.setXLink(plot)
-        self.cost_curve = pg.PlotDataItem()
-        self.cost_view.addItem(self.cost_curve)
-        plot.getViewBox().sigResized.connect(self._sync_cost_view)
-        self.min_cost_line = pg.InfiniteLine(
-            angle=90, label="lowest cost", labelOpts={"position": 0.1, "fill": (255, 255, 255, 210)}
-        )
-        plot.addItem(self.min_cost_line, ignoreBounds=True)
-        self.threshold_line = pg.InfiniteLine(
-            pos=0.5,
-            angle=90,
-            movable=True,
-            bounds=(0.0, 1.0),
-            label="{value:.2f}",
-            labelOpts={"position": 0.93, "fill": (255, 255, 255, 210)},
-        )
-        plot.addItem(self.threshold_line, ignoreBounds=True)
-
-    def _build_curve_plots(self) -> None:
-        roc = self.roc_plot = self.roc_widget.getPlotItem()
-        pr = self.pr_plot = self.pr_widget.getPlotItem()
-        roc.setLabel("bottom", "false positive rate")
-        roc.setLabel("left", "true positive rate")
-        pr.setLabel("bottom", "recall")
-        pr.setLabel("left", "precision")
-        for plot in (roc, pr):
-            plot.setXRange(0.0, 1.0, padding=0.02)
-            plot.setYRange(0.0, 1.0, padding=0.02)
-            plot.getViewBox().setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-        roc.addLegend(offset=(-10, -10))
-        pr.addLegend(offset=(10, -10))
-        self.roc_diagonal = roc.plot([0.0, 1.0], [0.0, 1.0])
-        self.roc_curve = roc.plot(name="ROC")
-        self.roc_point = roc.plot(name="at threshold")
-        self.pr_baseline = horizontal_reference(self.theme, 0.0, "random", position=0.02)
-        pr.addItem(self.pr_baseline, ignoreBounds=True)
-        self.pr_curve = pr.plot(name="PR")
-        self.pr_point = pr.plot(name="at threshold")
 
     def _connect(self) -> None:
         self.slider.valueChanged.connect(self._on_slider_moved)
@@ -189,6 +154,7 @@ class ThresholdPanel(Panel):
         self.cost_fp_spin.valueChanged.connect(self._on_cost_edited)
         self.cost_fn_spin.valueChanged.connect(self._on_cost_edited)
         self.min_cost_button.clicked.connect(self._on_min_cost_clicked)
+        self.class_picker.currentIndexChanged.connect(self._on_class_picked)
 
     def apply_theme(self, theme: Theme) -> None:
         super().apply_theme(theme)
@@ -206,51 +172,6 @@ class ThresholdPanel(Panel):
         for label in self.control_labels:
             label.setStyleSheet(theme.label_stylesheet())
         self.invalidate()
-
-    def _style_curves(self, theme: Theme) -> None:
-        palette = theme.palette
-        colours = [
-            palette.precision,
-            palette.recall,
-            palette.f1,
-            palette.validation,
-            palette.validation,
-        ]
-        curves = [
-            self.precision_curve,
-            self.recall_curve,
-            self.f1_curve,
-            self.roc_curve,
-            self.pr_curve,
-        ]
-        for curve, colour in zip(curves, colours, strict=True):
-            curve.setPen(theme.pen(colour))
-        self.cost_curve.setPen(theme.pen(palette.cost, style=Qt.DashLine))
-        self.roc_diagonal.setPen(theme.reference_pen())
-        self.pr_baseline.setPen(theme.reference_pen())
-        for point in (self.roc_point, self.pr_point):
-            point.setPen(None)
-            point.setSymbol("o")
-            point.setSymbolBrush(palette.operating_point)
-            point.setSymbolPen(palette.foreground)
-            point.setSymbolSize(theme.px(theme.symbol_size * 1.8))
-        width = theme.reference_width
-        self.threshold_line.setPen(theme.pen(palette.operating_point, width + 0.5))
-        self.threshold_line.setHoverPen(theme.pen(palette.operating_point, width + 2))
-        self.min_cost_line.setPen(theme.marker_pen(palette.cost))
-        lines = [self.threshold_line, self.min_cost_line, self.pr_baseline]
-        for line, colour in zip(
-            lines, [palette.operating_point, palette.cost, palette.muted], strict=True
-        ):
-            line.label.setColor(colour)
-            line.label.setFont(theme.font(theme.annotation_pt))
-
-    @Slot()
-    def _sync_cost_view(self) -> None:
-        """Keep the cost axis's view box exactly over the main one (pyqtgraph's two-axis recipe)."""
-        main_view = self.sweep_plot.getViewBox()
-        self.cost_view.setGeometry(main_view.sceneBoundingRect())
-        self.cost_view.linkedViewChanged(main_view, self.cost_view.XAxis)
 
     @Slot(int)
     def _on_slider_moved(self, value: int) -> None:
@@ -282,37 +203,68 @@ class ThresholdPanel(Panel):
         if self.min_cost_threshold is not None:
             self.threshold_changed.emit(self.min_cost_threshold)
 
+    @Slot(int)
+    def _on_class_picked(self, index: int) -> None:
+        if index >= 0:
+            self.positive_class_changed.emit(index)
+
     def refresh(self, state: RunState) -> None:
-        key = (state.run_key, state.evaluation_version, state.threshold_version)
+        positive = state.positive_class
+        key = (state.run_key, state.evaluation_version, state.threshold_version, positive)
         if key == self._drawn or self.throttle.holds(self._drawn, key, evaluation_index=1):
             return
         self._drawn = key
-        self.stack.setCurrentIndex(1 if state.is_binary else 0)
+        has_run = state.run is not None
+        self.stack.setCurrentIndex(1 if has_run else 0)
         # The hidden analysis page must not keep the dock 665 px wide around one sentence.
-        horizontal = QSizePolicy.Preferred if state.is_binary else QSizePolicy.Ignored
+        horizontal = QSizePolicy.Preferred if has_run else QSizePolicy.Ignored
         self.stack.widget(1).setSizePolicy(horizontal, QSizePolicy.Preferred)
-        if not state.is_binary:
-            self.message.setText(MULTICLASS_MESSAGE if state.run else NO_RUN_MESSAGE)
+        if not has_run:
             return
+        self._sync_class_picker(state)
         evaluation = state.latest_validation
         costs = (state.cost_fp, state.cost_fn)
-        new_evaluation = evaluation is not self._evaluation
-        if new_evaluation:
-            self._on_new_evaluation(evaluation)
-        if new_evaluation or costs != self._costs:
+        new_view = evaluation is not self._evaluation or positive != self._positive
+        if new_view:
+            self._on_new_evaluation(evaluation, positive)
+        if new_view or costs != self._costs:
             self._on_costs(*costs)
         self._show_threshold(state.threshold)
 
-    def _on_new_evaluation(self, evaluation: Evaluation | None) -> None:
-        """Once per evaluation: sort the scores, draw ROC and PR curves."""
-        self._evaluation = evaluation
-        if evaluation is None:
+    def _sync_class_picker(self, state: RunState) -> None:
+        """List the run's classes (only with more than two) and show its positive one."""
+        names = state.class_names if state.n_classes > 2 else ()
+        if names != self._picker_names:
+            self._picker_names = names
+            with QSignalBlocker(self.class_picker):
+                self.class_picker.clear()
+                self.class_picker.addItems(list(names))
+            self._show_class_picker(bool(names))
+        positive = state.positive_class
+        index = positive if names and positive is not None else -1
+        self.positive_name = names[index] if index >= 0 else ""
+        if self.class_picker.currentIndex() != index:
+            with QSignalBlocker(self.class_picker):
+                self.class_picker.setCurrentIndex(index)
+
+    def _show_class_picker(self, visible: bool) -> None:
+        self.class_picker.setVisible(visible)
+        self.control_labels[3].setVisible(visible)
+
+    def _on_new_evaluation(self, evaluation: Evaluation | None, positive: int | None) -> None:
+        """Once per evaluation or positive class: sort the scores, draw ROC and PR curves."""
+        self._evaluation, self._positive = evaluation, positive
+        versus = f"positive: {self.positive_name} vs rest" if self.positive_name else ""
+        self.set_plot_title(self.sweep_plot, f"{SWEEP_TITLE} — {versus}" if versus else SWEEP_TITLE)
+        if evaluation is None or positive is None:
             self.table = self.sweep = self.point = self.min_cost_threshold = None
             for curve in self._data_items():
                 curve.setData([], [])
             self.readout.setText("waiting for the first evaluation")
             return
-        scores, labels = evaluation.probabilities[:, 1], evaluation.labels
+        # One-vs-rest: P(class k) against "is it class k?"; for two classes k = 1, as always.
+        scores = evaluation.probabilities[:, positive]
+        labels = (evaluation.labels == positive).astype(np.int64)
         self.table = ThresholdTable.from_scores(scores, labels)
         fpr, tpr, _ = roc_curve(scores, labels)
         precision, recall, _ = precision_recall_curve(scores, labels)
@@ -342,7 +294,7 @@ class ThresholdPanel(Panel):
         self.cost_curve.setData(sweep.thresholds, sweep.expected_cost)
         top = float(np.max(sweep.expected_cost)) if sweep.expected_cost.size else 1.0
         self.cost_view.setYRange(0.0, top if top > 0 else 1.0, padding=0.05)
-        best = min(max(self.table.best_cost_threshold(cost_fp, cost_fn), 0.0), 1.0)
+        best = self.table.central_cost_threshold(cost_fp, cost_fn)  # mid-run among ties
         self.min_cost_threshold = best
         self.min_cost = self.table.at(best, cost_fp, cost_fn).expected_cost
         self.min_cost_line.setValue(self.min_cost_threshold)
@@ -383,7 +335,9 @@ class ThresholdPanel(Panel):
         def coloured(color: str, text: str) -> str:
             return f'<span style="color:{color}">■ {text}</span>'
 
+        versus = f"<b>positive: {self.positive_name} vs rest</b> —" if self.positive_name else ""
         parts = [
+            *([versus] if versus else []),
             f"<b>at threshold {point.threshold:.2f}</b>:",
             coloured(palette.precision, f"precision {point.precision:.3f}"),
             coloured(palette.recall, f"recall {point.recall:.3f}"),

@@ -31,6 +31,7 @@ from engine.metrics import (
     confusion_matrix,
     fit_temperature,
     log_loss,
+    lowest_recall_class,
     precision_recall_curve,
     precision_recall_f1,
     reliability_bins,
@@ -135,6 +136,23 @@ def test_per_class_scores_are_zero_for_a_class_never_predicted_or_absent() -> No
     np.testing.assert_array_equal(recall[1:], [0.0, 0.0])
     np.testing.assert_array_equal(f1[1:], [0.0, 0.0])
     assert not np.any(np.isnan(precision))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lowest_recall_class_is_sklearns_lowest_among_present_classes(seed: int) -> None:
+    logits, labels, k = multiclass_case(seed)
+    confusion = confusion_matrix(labels, logits.argmax(axis=1), k)
+    present = np.unique(labels)
+    recall = skm.recall_score(labels, logits.argmax(axis=1), labels=present, average=None)
+    expected = int(present[np.flatnonzero(recall == recall.min())[0]])
+    assert lowest_recall_class(confusion) == expected
+
+
+def test_lowest_recall_class_passes_over_absent_classes() -> None:
+    # class 2 never occurs (recall undefined, 0 by zero_division): class 1 is the weakest
+    confusion = np.array([[5, 0, 0], [3, 2, 0], [0, 0, 0]])
+    assert lowest_recall_class(confusion) == 1
+    assert lowest_recall_class(np.zeros((3, 3), dtype=np.int64)) == 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -444,6 +462,49 @@ def test_best_cost_threshold_is_the_lowest_minimiser(seed: int) -> None:
     assert best == min(t for t in candidates if cost(t) == lowest_cost)
     dense = np.random.default_rng(seed).uniform(-0.1, 1.1, 200)
     assert all(cost(t) >= lowest_cost for t in dense)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_central_cost_threshold_reaches_the_lowest_cost_a_slider_can(seed: int) -> None:
+    scores, labels = binary_case(seed)
+    table = ThresholdTable.from_scores(scores, labels)
+    cost_fp, cost_fn = [(1.0, 1.0), (10_000.0, 500.0), (1.0, 20.0)][seed % 3]
+
+    def cost(threshold: float) -> float:
+        _, fp, fn, _ = brute_counts(scores, labels, threshold)
+        return cost_fp * fp + cost_fn * fn
+
+    central = table.central_cost_threshold(cost_fp, cost_fn)
+    reachable = np.r_[0.0, scores[(scores >= 0.0) & (scores <= 1.0)], 1.0]
+    assert 0.0 <= central <= 1.0
+    assert cost(central) == min(cost(t) for t in reachable)
+
+
+def test_central_cost_threshold_sits_mid_gap_on_separable_saturated_scores() -> None:
+    # "go to lowest cost" on separable moons: the positives' float32 scores saturate at 1.0
+    scores = np.array([0.0, 0.01, 0.02, 1.0, 1.0, 1.0])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    table = ThresholdTable.from_scores(scores, labels)
+    assert table.best_cost_threshold(1.0, 1.0) == 1.0  # the lowest tied candidate: an edge
+    central = table.central_cost_threshold(1.0, 1.0)
+    assert central == pytest.approx(0.51)
+    assert table.at(central).expected_cost == 0.0
+    assert table.central_cost_threshold(1.0, 50.0) == pytest.approx(0.51)  # still no mistakes
+
+
+def test_central_cost_threshold_takes_the_widest_of_two_tied_runs() -> None:
+    # cost 1 at thresholds in (0.1, 0.2] (one false alarm) and in (0.7, 0.9] (one miss), else 2
+    table = ThresholdTable.from_scores(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 1, 0, 1]))
+    grid = np.linspace(0.0, 1.0, 1001)
+    costs = table.sweep(grid).expected_cost
+    assert set(np.round(costs, 6)) == {0.25, 0.5}
+    assert table.central_cost_threshold(1.0, 1.0) == pytest.approx(0.8)
+    assert table.best_cost_threshold(1.0, 1.0) == pytest.approx(0.2)
+
+
+def test_central_cost_threshold_with_no_cases_is_one_half() -> None:
+    table = ThresholdTable.from_scores(np.array([]), np.array([]))
+    assert table.central_cost_threshold(1.0, 1.0) == 0.5
 
 
 def test_expensive_false_alarms_push_the_best_threshold_far_above_half() -> None:

@@ -138,6 +138,27 @@ def evaluation(
     )
 
 
+def weak_class_evaluation(
+    step: int,
+    weak_class: int,
+    n_classes: int = 3,
+    n_per_class: int = 100,
+    seed: int = 0,
+    split: str = "validation",
+) -> Evaluation:
+    """A validation evaluation where ``weak_class`` has clearly the lowest recall.
+
+    Every class gets ``n_per_class`` cases; the model is sure of the others and barely better
+    than guessing on the weak one, so which class is lowest is decided by construction.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_classes), n_per_class).astype(np.int64)
+    logits = rng.normal(0.0, 1.0, (labels.size, n_classes))
+    skill = np.where(labels == weak_class, 0.3, 3.0)
+    logits[np.arange(labels.size), labels] += skill
+    return evaluation(step, metrics.softmax(logits).astype(np.float32), labels, split)
+
+
 def loss_curve(steps: np.ndarray, chance: float, seed: int = 0) -> np.ndarray:
     """A falling, noisy per-batch training loss that starts at chance level."""
     rng = np.random.default_rng(seed)

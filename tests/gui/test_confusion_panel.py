@@ -28,7 +28,8 @@ def test_ten_classes_show_the_evaluation_counts(panel: ConfusionPanel, ten_class
     ticks = panel.plot.getAxis("bottom")._tickLevels[0]
     assert [name for _, name in ticks] == list(ten_class_state.class_names)
     accuracy = np.trace(confusion) / confusion.sum()
-    assert panel.plot_title(panel.plot) == f"accuracy {accuracy:.3f}"
+    positive = ten_class_state.class_names[ten_class_state.positive_class]
+    assert panel.plot_title(panel.plot) == f"accuracy {accuracy:.3f} · outlined: {positive} vs rest"
     panel.grab()
     assert panel.last_error is None
 
@@ -95,3 +96,43 @@ def test_evaluations_faster_than_four_a_second_are_drawn_late_but_drags_at_once(
     now[0] += 0.01
     panel.safe_refresh(binary_state)
     assert not np.array_equal(panel.confusion, shown)  # a threshold drag is never held back
+
+
+def outlined_cells(panel: ConfusionPanel) -> list[tuple[float, float, float, float]]:
+    """(x, y, width, height) of each visible outline, in cell coordinates."""
+    return [
+        (rect.x(), rect.y(), rect.width(), rect.height())
+        for outline in panel.positive_outline
+        if outline.isVisible()
+        for rect in [outline.rect()]
+    ]
+
+
+def test_multiclass_outlines_the_positive_class_and_keeps_the_arg_max_counts(
+    panel: ConfusionPanel,
+) -> None:
+    from gui.run_state import RunState
+
+    state = RunState()
+    evaluation = fake_events.weak_class_evaluation(100, weak_class=1)
+    state.apply([fake_events.run_started(3), evaluation])
+    panel.safe_refresh(state)
+    assert panel.marked_class == state.positive_class == 1
+    assert outlined_cells(panel) == [(-0.5, 0.5, 3.0, 1.0), (0.5, -0.5, 1.0, 3.0)]
+    assert "outlined: class 1 vs rest" in panel.plot_title(panel.plot)
+    state.set_positive_class(2)  # the user's pick in the threshold panel
+    state.set_threshold(0.9)  # moves only the one-vs-rest view, not these counts
+    panel.safe_refresh(state)
+    assert panel.marked_class == 2
+    assert outlined_cells(panel) == [(-0.5, 1.5, 3.0, 1.0), (1.5, -0.5, 1.0, 3.0)]
+    np.testing.assert_array_equal(panel.confusion, evaluation.confusion)
+    accuracy = np.trace(evaluation.confusion) / evaluation.confusion.sum()
+    assert panel.plot_title(panel.plot).startswith(f"accuracy {accuracy:.3f} ")
+    panel.grab()
+    assert panel.last_error is None
+
+
+def test_binary_has_no_outline(panel: ConfusionPanel, binary_state) -> None:
+    panel.safe_refresh(binary_state)
+    assert panel.marked_class is None and outlined_cells(panel) == []
+    assert "outlined" not in panel.plot_title(panel.plot)

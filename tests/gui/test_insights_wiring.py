@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from engine import commands as cmd
 from engine import events as ev
@@ -189,3 +190,34 @@ def test_a_real_run_fills_the_boundary_the_gallery_and_layer_health(qtbot, tmp_p
     wait_for_run(qtbot, window, lambda: layer_health.table.rowCount() == 2)  # 2 → 16 → 2
     wait_for_run(qtbot, window, lambda: "worker CPU" in window.status.fields["resources"].text())
     assert all(panel.last_error is None for panel in window.panels.values())
+
+
+def test_a_positive_class_pick_moves_only_the_one_vs_rest_views(window: MainWindow, qtbot) -> None:
+    evaluation = fake_events.weak_class_evaluation(100, weak_class=2)
+    window.docks["mistakes"].raise_()
+    feed(window, fake_events.run_started(3), evaluation)
+    threshold, confusion = window.panels["threshold"], window.panels["confusion"]
+    mistakes = window.panels["mistakes"]
+    assert window.state.positive_class == 2 and confusion.marked_class == 2
+    threshold.class_picker.setCurrentIndex(0)  # the user's pick; no frame in between
+    assert window.state.positive_class == 0 and confusion.marked_class == 0
+    assert "positive: class 0 vs rest" in threshold.readout.text()
+    threshold.slider.setValue(90)  # the one-vs-rest threshold, far from any arg-max
+    assert threshold.point.threshold == 0.9
+    feed(window)
+    wait_for_run(qtbot, window, lambda: mistakes.evaluation is evaluation)
+    arg_max = evaluation.probabilities.argmax(axis=1)
+    assert mistakes.total_mistakes == int((arg_max != evaluation.labels).sum())
+    assert (confusion.confusion == evaluation.confusion).all()
+    assert all(panel.last_error is None for panel in window.panels.values())
+
+
+def test_the_threshold_panel_keeps_two_thirds_of_its_row_on_a_multi_class_task(
+    window: MainWindow,
+) -> None:
+    feed(window, fake_events.run_started(2))
+    QApplication.processEvents()  # the row is re-shared just after the frame (a zero timer)
+    feed(window, fake_events.run_started(10), fake_events.weak_class_evaluation(0, 3, 10))
+    QApplication.processEvents()
+    calibration, threshold = window.docks["calibration"], window.docks["threshold"]
+    assert threshold.width() > 1.5 * calibration.width()  # it has three charts here too

@@ -140,6 +140,22 @@ def test_threshold_and_costs_bump_their_version_only_on_change() -> None:
         state.set_costs(-1.0, 1.0)
 
 
+def test_positive_class_is_chosen_once_per_run_and_checked() -> None:
+    state = fold([fake_events.run_started(3)])
+    assert state.positive_class is None  # nothing to choose from before an evaluation
+    state.apply([fake_events.weak_class_evaluation(0, weak_class=0, split="test")])
+    assert state.positive_class is None  # only validation chooses
+    state.apply([fake_events.weak_class_evaluation(100, weak_class=1)])
+    assert state.positive_class == 1
+    state.apply([fake_events.weak_class_evaluation(200, weak_class=2)])
+    assert state.positive_class == 1
+    with pytest.raises(ValueError, match="one of 3 classes"):
+        state.set_positive_class(3)
+    state.apply([fake_events.run_started(3), fake_events.weak_class_evaluation(100, weak_class=2)])
+    assert state.positive_class == 2
+    assert fold([fake_events.run_started(2)]).positive_class == 1
+
+
 def test_unrelated_versions_stay_put() -> None:
     state = fold(fake_events.training_stream(10, total_steps=200))
     markers, evaluation = state.markers_version, state.evaluation_version

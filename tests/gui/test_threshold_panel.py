@@ -1,19 +1,24 @@
-"""The threshold panel: readout equals ThresholdTable, widgets stay in sync, drags stay cheap."""
+"""The threshold panel: readout equals ThresholdTable, widgets stay in sync, drags stay cheap.
+
+With more than two classes it works one-vs-rest on ``RunState.positive_class``; the expected
+numbers there come from scikit-learn, not from the panel's own ThresholdTable.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn import metrics as skm
 
 from engine.metrics import ThresholdTable, roc_auc
 from gui.panels import threshold_panel as threshold_module
 from gui.panels.threshold_panel import (
-    MULTICLASS_MESSAGE,
     NO_RUN_MESSAGE,
     SWEEP_THRESHOLDS,
     ThresholdPanel,
 )
 from gui.run_state import RunState
+from tests.gui import fake_events
 
 
 @pytest.fixture
@@ -29,6 +34,7 @@ def wire(panel: ThresholdPanel, state: RunState) -> None:
     """What the window does: the panel emits, the state takes the value."""
     panel.threshold_changed.connect(state.set_threshold)
     panel.costs_changed.connect(state.set_costs)
+    panel.positive_class_changed.connect(state.set_positive_class)
 
 
 def table_of(state: RunState) -> ThresholdTable:
@@ -36,12 +42,122 @@ def table_of(state: RunState) -> ThresholdTable:
     return ThresholdTable.from_scores(evaluation.probabilities[:, 1], evaluation.labels)
 
 
-def test_multiclass_shows_a_sentence(panel: ThresholdPanel, ten_class_state) -> None:
+def three_class_state(weak_class: int = 2) -> RunState:
+    """A 3-class run whose first validation evaluation has ``weak_class`` recall lowest."""
+    state = RunState()
+    state.apply([fake_events.run_started(3), fake_events.weak_class_evaluation(100, weak_class)])
+    return state
+
+
+def legend_names(plot) -> list[str]:
+    return [label.text for _, label in plot.legend.items]
+
+
+def test_no_run_shows_a_sentence_and_ten_classes_show_the_analysis(
+    panel: ThresholdPanel, ten_class_state
+) -> None:
     panel.safe_refresh(RunState())
+    assert panel.stack.currentWidget() is panel.message
     assert panel.message.text() == NO_RUN_MESSAGE
     panel.safe_refresh(ten_class_state)
-    assert panel.stack.currentWidget() is panel.message
-    assert panel.message.text() == MULTICLASS_MESSAGE
+    assert panel.stack.currentWidget() is not panel.message
+    positive = ten_class_state.positive_class
+    assert positive is not None and panel.table is not None
+    assert panel.class_picker.isVisible() and panel.class_picker.count() == 10
+    assert panel.class_picker.currentText() == ten_class_state.class_names[positive]
+    assert f"positive: {ten_class_state.class_names[positive]} vs rest" in panel.readout.text()
+    panel.grab()
+    assert panel.last_error is None
+
+
+def test_two_classes_keep_class_1_positive_with_no_picker(panel, binary_state) -> None:
+    panel.safe_refresh(binary_state)
+    assert binary_state.positive_class == 1
+    assert not panel.class_picker.isVisible() and panel.class_picker.count() == 0
+    assert "vs rest" not in panel.readout.text()
+    assert panel.plot_title(panel.sweep_plot) == "Metrics vs threshold"
+    assert panel.table.n_positive == int(np.sum(binary_state.latest_validation.labels == 1))
+
+
+def test_default_positive_is_the_first_evaluations_lowest_recall_class_and_stays(
+    panel: ThresholdPanel,
+) -> None:
+    state = three_class_state(weak_class=2)
+    assert int(np.argmin(state.latest_validation.recall)) == 2
+    panel.safe_refresh(state)
+    assert state.positive_class == 2 and panel.class_picker.currentText() == "class 2"
+    assert "positive: class 2 vs rest" in panel.readout.text()
+    assert "positive: class 2 vs rest" in panel.plot_title(panel.sweep_plot)
+    later = fake_events.weak_class_evaluation(200, weak_class=0, seed=1)
+    assert int(np.argmin(later.recall)) == 0
+    state.apply([later])
+    panel.safe_refresh(state)
+    assert state.positive_class == 2 and panel.class_picker.currentText() == "class 2"
+    assert panel.table.n_positive == int(np.sum(later.labels == 2))  # the new evaluation's
+
+
+def test_the_users_pick_sticks_until_a_new_run(panel: ThresholdPanel, qtbot) -> None:
+    state = three_class_state(weak_class=2)
+    wire(panel, state)
+    panel.safe_refresh(state)
+    with qtbot.waitSignal(panel.positive_class_changed) as blocker:
+        panel.class_picker.setCurrentIndex(0)
+    assert blocker.args == [0] and state.positive_class == 0
+    panel.safe_refresh(state)
+    assert "positive: class 0 vs rest" in panel.readout.text()
+    state.apply([fake_events.weak_class_evaluation(200, weak_class=1, seed=1)])
+    panel.safe_refresh(state)
+    assert state.positive_class == 0 and panel.class_picker.currentText() == "class 0"
+    emitted: list[int] = []
+    panel.positive_class_changed.connect(emitted.append)
+    state.apply([fake_events.run_started(3)])  # a new run: its first evaluation chooses again
+    panel.safe_refresh(state)
+    assert state.positive_class is None and panel.class_picker.currentIndex() == -1
+    state.apply([fake_events.weak_class_evaluation(100, weak_class=1, seed=1)])
+    panel.safe_refresh(state)
+    assert state.positive_class == 1 and panel.class_picker.currentText() == "class 1"
+    assert emitted == []  # showing the state's choice is not a pick
+
+
+def test_one_vs_rest_numbers_match_sklearn(panel: ThresholdPanel) -> None:
+    state = three_class_state(weak_class=2)
+    state.set_positive_class(0)
+    state.set_threshold(0.3)
+    state.set_costs(1.0, 4.0)
+    panel.safe_refresh(state)
+    evaluation = state.latest_validation
+    positive, score = evaluation.labels == 0, evaluation.probabilities[:, 0]
+    flagged = score >= 0.3
+    precision, recall, f1, _ = skm.precision_recall_fscore_support(
+        positive, flagged, average="binary", zero_division=0
+    )
+    point = panel.point
+    assert (point.precision, point.recall, point.f1) == pytest.approx((precision, recall, f1))
+    fp, fn = int(np.sum(flagged & ~positive)), int(np.sum(~flagged & positive))
+    assert point.expected_cost == pytest.approx((1.0 * fp + 4.0 * fn) / positive.size)
+    auc, ap = skm.roc_auc_score(positive, score), skm.average_precision_score(positive, score)
+    assert f"ROC, AUC {auc:.3f}" in legend_names(panel.roc_plot)
+    assert f"PR, AP {ap:.3f}" in legend_names(panel.pr_plot)
+    assert f"recall {recall:.3f}" in panel.readout.text()
+    assert panel.pr_baseline.value() == pytest.approx(np.mean(positive))
+    panel.grab()
+    assert panel.last_error is None
+
+
+def test_lowest_cost_on_separable_saturated_scores_is_mid_gap_not_one(panel, qtbot) -> None:
+    labels = np.repeat([0, 1], 50).astype(np.int64)
+    positive_probability = np.where(labels == 1, 1.0, np.linspace(0.0, 0.02, 100))
+    probabilities = np.column_stack((1.0 - positive_probability, positive_probability))
+    state = RunState()
+    state.apply([fake_events.run_started(2), fake_events.evaluation(100, probabilities, labels)])
+    wire(panel, state)
+    panel.safe_refresh(state)
+    with qtbot.waitSignal(panel.threshold_changed):
+        panel.min_cost_button.click()
+    assert 0.4 < state.threshold < 0.6  # (highest negative + 1.0) / 2, not the edge at 1.0
+    panel.safe_refresh(state)
+    assert panel.point.expected_cost == 0.0 and panel.min_cost == 0.0
+    assert f"lowest cost 0.000 at threshold {state.threshold:.2f}" in panel.readout.text()
 
 
 def test_readout_matches_the_threshold_table(panel: ThresholdPanel, binary_state) -> None:
@@ -55,7 +171,7 @@ def test_readout_matches_the_threshold_table(panel: ThresholdPanel, binary_state
     for part in (f"precision {expected.precision:.3f}", f"recall {expected.recall:.3f}"):
         assert part in text
     assert f"F1 {expected.f1:.3f}" in text and f"expected cost {expected.expected_cost:.3f}" in text
-    best = min(table.best_cost_threshold(1.0, 5.0), 1.0)
+    best = table.central_cost_threshold(1.0, 5.0)
     assert panel.min_cost_threshold == pytest.approx(best)
     assert f"at threshold {best:.2f}" in text
     sweep = table.sweep(SWEEP_THRESHOLDS, 1.0, 5.0)
@@ -97,7 +213,7 @@ def test_costs_and_the_lowest_cost_button(panel, binary_state, qtbot) -> None:
     assert blocker.args == [1.0, 10.0]
     assert (binary_state.cost_fp, binary_state.cost_fn) == (1.0, 10.0)
     panel.safe_refresh(binary_state)
-    best = min(table_of(binary_state).best_cost_threshold(1.0, 10.0), 1.0)
+    best = table_of(binary_state).central_cost_threshold(1.0, 10.0)
     assert panel.min_cost_threshold == pytest.approx(best)
     panel.min_cost_button.click()
     assert binary_state.threshold == pytest.approx(best)

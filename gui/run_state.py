@@ -101,6 +101,7 @@ class RunState:
         """Diagnosis hints of this run, oldest first (the hints panel shows the newest on top)."""
         self.threshold, self.cost_fp, self.cost_fn = 0.5, 1.0, 1.0
         self._chosen_positive: int | None = None  # K > 2: picked once per run, or by the user
+        self._positive_is_provisional = False  # picked from the untrained model at step 0
         self._ema: float | None = None
         # Panels remember these and redraw only when one they depend on has moved.
         self.series_version = self.evaluation_version = self.markers_version = 0
@@ -155,7 +156,8 @@ class RunState:
         """The class the threshold view treats as positive: class 1 of two, else one-vs-rest.
 
         With more than two classes it is chosen once per run, at the first validation
-        evaluation (the class with the lowest recall), and kept until the user picks another:
+        evaluation of a trained model (the class with the lowest recall; the untrained model's
+        step-0 evaluation only gives a provisional one), and kept until the user picks another:
         a default that followed every evaluation would jump under the user's eyes. None until
         then. Only the threshold view (and the confusion matrix's mark) follow it; every other
         prediction stays the arg-max.
@@ -169,7 +171,7 @@ class RunState:
             raise ValueError(
                 f"the positive class must be one of {self.n_classes} classes (got {index})"
             )
-        self._chosen_positive = index
+        self._chosen_positive, self._positive_is_provisional = index, False
 
     def set_threshold(self, threshold: float) -> None:
         """Move the decision threshold (clamped to [0, 1]); panels redraw from cached probabilities."""
@@ -219,6 +221,7 @@ class RunState:
         self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
         self.settings = dict(event.settings)
         self._chosen_positive = None  # the next run picks its own, at its first evaluation
+        self._positive_is_provisional = False
         if self.state == "diverged":
             self.state = "paused"  # a reset clears the divergence; StateChanged follows
         if was_running_before:
@@ -260,8 +263,10 @@ class RunState:
         self.latest_by_split[event.split] = event
         self._recent.setdefault(event.split, deque(maxlen=RECENT_EVALUATIONS)).append(event)
         if event.split == "validation":
-            if self._chosen_positive is None and self.n_classes > 2:
+            undecided = self._chosen_positive is None or self._positive_is_provisional
+            if undecided and self.n_classes > 2:
                 self._chosen_positive = lowest_recall_class(event.confusion)
+                self._positive_is_provisional = event.step == 0
             replaced = self.evaluations.last("step") == event.step  # re-evaluated after a rewind
             if replaced:
                 self.evaluations.truncate_after(event.step - 1)

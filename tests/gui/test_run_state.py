@@ -156,6 +156,19 @@ def test_positive_class_is_chosen_once_per_run_and_checked() -> None:
     assert fold([fake_events.run_started(2)]).positive_class == 1
 
 
+def test_the_untrained_models_step_0_evaluation_only_gives_a_provisional_positive_class() -> None:
+    state = fold([fake_events.run_started(3), fake_events.weak_class_evaluation(0, weak_class=0)])
+    assert state.positive_class == 0  # something to show at once
+    state.apply([fake_events.weak_class_evaluation(100, weak_class=1)])
+    assert state.positive_class == 1  # chosen from the first trained evaluation
+    state.apply([fake_events.weak_class_evaluation(200, weak_class=2)])
+    assert state.positive_class == 1  # and kept
+    picked = fold([fake_events.run_started(3), fake_events.weak_class_evaluation(0, weak_class=0)])
+    picked.set_positive_class(2)
+    picked.apply([fake_events.weak_class_evaluation(100, weak_class=1)])
+    assert picked.positive_class == 2  # the user's pick is never provisional
+
+
 def test_unrelated_versions_stay_put() -> None:
     state = fold(fake_events.training_stream(10, total_steps=200))
     markers, evaluation = state.markers_version, state.evaluation_version

@@ -112,6 +112,27 @@ def seconds(text: str) -> float:
     return value
 
 
+#: The smallest window the layout is made for, and a sanity bound on a side.
+MIN_WINDOW, MAX_WINDOW_SIDE = (640, 480), 16384
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """argparse type of ``--size``: 'WIDTHxHEIGHT' in pixels, e.g. 1024x640."""
+    width, _, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"takes WIDTHxHEIGHT in pixels, e.g. 1024x640 (got {text!r})"
+        ) from None
+    if size[0] < MIN_WINDOW[0] or size[1] < MIN_WINDOW[1] or max(size) > MAX_WINDOW_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_WINDOW[0]}x{MIN_WINDOW[1]} and at most {MAX_WINDOW_SIDE} "
+            f"a side (got {text!r})"
+        )
+    return size
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneSentenceParser(
         prog="trainscope", description="Watch and steer neural-network training live."
@@ -131,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=seconds,
         metavar="SECONDS",
         help="window: quit after this many seconds, but not before the run's first step is shown",
+    )
+    mode.add_argument(
+        "--size",
+        type=window_size,
+        metavar="WxH",
+        help="window: its size in pixels, e.g. 1024x640 or 1920x1080 (default: fits the screen)",
     )
     mode.add_argument(
         "--timing",

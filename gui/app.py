@@ -28,6 +28,7 @@ from engine.scenario import load_scenario
 from gui.main_window import MainWindow
 from gui.platform_check import window_problem
 from gui.recording import RunLibrary
+from gui.window_layout import size_for_screen
 
 log = logging.getLogger(__name__)
 
@@ -162,12 +163,14 @@ def run_window(config: RunConfig, args: argparse.Namespace) -> int:
     app.setApplicationName("TrainScope")
     app.setOrganizationName("TrainScope")
     if getattr(args, "quit_after", None) is None:
-        return _run(app, MainWindow(config, runs=run_library(args)), config, args)
+        size = getattr(args, "size", None) or size_for_screen()
+        return _run(app, MainWindow(config, runs=run_library(args), size=size), config, args)
     with tempfile.TemporaryDirectory(prefix="trainscope-") as scratch:
         # A scripted run (tests, benchmarks, documentation images) starts from the default
         # layout and size every time, and never rewrites the user's remembered settings.
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
-        window = MainWindow(config, settings=settings, runs=run_library(args))
+        size = getattr(args, "size", None) or size_for_screen()
+        window = MainWindow(config, settings=settings, runs=run_library(args), size=size)
         return _run(app, window, config, args)
 
 

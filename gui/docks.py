@@ -6,7 +6,8 @@ plain grid that reads left to right: steering on the left (the lesson, the contr
 setup as tabs, the hints under them), then how training goes (loss, accuracy), what the model
 gets wrong (confusion), and how far to trust it (calibration, threshold) below. The insight
 panels (decision boundary, mistakes, layer health) share one tabbed dock at the end of the top
-row, so every other panel stays in sight.
+row. A smaller screen gets fewer charts side by side (``layout_tier``), the rest in tabs, so
+every panel in sight keeps a plot a person can read.
 """
 
 from __future__ import annotations
@@ -14,13 +15,22 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
-#: Default widths at 1600 x 1000: the controls column, then the charts.
-CONTROLS_WIDTH = 330
-TOP_ROW_HEIGHT = 500
-#: Loss, accuracy, confusion, then the insight tabs (decision boundary, mistakes, layer health).
-TOP_ROW_SHARES = (0.24, 0.19, 0.27, 0.30)
+#: The charts' area (the window less the controls column, in pixels at interface size 100%)
+#: from which a layout tier applies; each keeps every visible panel's plot usable
+#: (``tests/gui/layout_checks.py`` measures it at every size and zoom).
+WIDE_CHARTS, WIDE_HEIGHT = 1250, 880  # four charts in the top row (1600 x 900 and up)
+MEDIUM_CHARTS, MEDIUM_HEIGHT = 900, 740  # three (1366 x 768)
+COMPACT_HEIGHT = 660  # loss over accuracy beside the tabs (1024 x 768); lower: side by side
+COMPACT_LOSS_SHARE = 0.53
+#: Top row of the wide tier: loss, accuracy, confusion, then the insight tabs.
+TOP_ROW_SHARES = (0.26, 0.22, 0.24, 0.28)
+#: The top row's share of the height per tier (the bottom row: calibration and threshold,
+#: whose controls need more of a short screen).
+TOP_ROW_SHARES_OF_HEIGHT = {"wide": 0.5, "medium": 0.45}
 #: Share of the left column's height that the hints get under the lesson / controls tabs.
 HINTS_SHARE = 0.25
+#: The insight tabs, in order, behind the first of them.
+INSIGHT_TABS = ("boundary", "mistakes", "layer_health")
 #: The panels a scenario's watch-for notes may name → the dock that shows it (where one exists).
 SCENARIO_PANEL_DOCKS = {
     "loss": "loss",
@@ -47,12 +57,35 @@ def make_dock(window: QMainWindow, name: str, title: str, widget: QWidget) -> QD
     return dock
 
 
-def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
-    """Put every dock back in the default grid (also brings back closed and floating ones).
+def layout_tier(chart_width: int, height: int, scale: float = 1.0) -> str:
+    """ "wide", "medium", "compact" or "narrow": how many charts share the window at this size
+    (measured at interface size 100%: larger type needs the room a smaller screen lacks)."""
+    width, height = chart_width / scale, height / scale
+    if width >= WIDE_CHARTS and height >= WIDE_HEIGHT:
+        return "wide"
+    if width >= MEDIUM_CHARTS and height >= MEDIUM_HEIGHT:
+        return "medium"
+    return "compact" if height >= COMPACT_HEIGHT else "narrow"
 
-    ``docks`` needs the keys lesson, controls, setup, hints, loss, accuracy, confusion,
-    calibration, threshold, and the insight tabs boundary, mistakes, layer_health.
+
+def controls_width(docks: dict[str, QDockWidget]) -> int:
+    """The left column's minimum width: the widest of what it holds needs, and no more."""
+    names = ("controls", "setup", "lesson", "hints")
+    return max(docks[name].minimumSizeHint().width() for name in names)
+
+
+def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget], scale: float = 1.0) -> str:
+    """Put every dock back in the default layout for the window's size; returns its tier.
+
+    The controls column takes its minimum width and the charts the rest. Wide: loss, accuracy,
+    confusion and the insight tabs in the top row, calibration and threshold below. Medium: the
+    confusion matrix joins the insight tabs. Compact: loss over accuracy, every other chart in
+    one tab group beside them, at full height. Narrow: the loss beside one tab group of all
+    the others. ``docks`` needs the keys lesson, controls,
+    setup, hints, loss, accuracy, confusion, calibration, threshold and the insight tabs.
     """
+    column = controls_width(docks)
+    tier = layout_tier(window.width() - column, window.height(), scale)
     for dock in docks.values():
         dock.setFloating(False)
         window.removeDockWidget(dock)
@@ -61,54 +94,72 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
     window.tabifyDockWidget(docks["controls"], docks["setup"])
     window.tabifyDockWidget(docks["controls"], docks["lesson"])
     window.addDockWidget(Qt.RightDockWidgetArea, docks["loss"])
-    window.splitDockWidget(docks["loss"], docks["calibration"], Qt.Vertical)
-    window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Horizontal)
-    window.splitDockWidget(docks["accuracy"], docks["confusion"], Qt.Horizontal)
-    window.splitDockWidget(docks["confusion"], docks["boundary"], Qt.Horizontal)
-    window.tabifyDockWidget(docks["boundary"], docks["mistakes"])
-    window.tabifyDockWidget(docks["boundary"], docks["layer_health"])
-    window.splitDockWidget(docks["calibration"], docks["threshold"], Qt.Horizontal)
+    if tier in ("compact", "narrow"):
+        _arrange_tabbed(window, docks, tier)
+    else:
+        _arrange_rows(window, docks, tier)
     for dock in docks.values():
         dock.show()
     docks["controls"].raise_()
-    docks["boundary"].raise_()
-    resize_default(window, docks)
+    docks[{"wide": "boundary", "narrow": "accuracy"}.get(tier, "confusion")].raise_()
+    _share(window, docks, tier, column)
+    return tier
 
 
-def resize_default(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
-    """Share the window's size between the docks in the default proportions."""
-    width = max(window.width(), 800)
-    charts = width - CONTROLS_WIDTH
-    window.resizeDocks([docks["controls"], docks["loss"]], [CONTROLS_WIDTH, charts], Qt.Horizontal)
+def _arrange_rows(window: QMainWindow, docks: dict[str, QDockWidget], tier: str) -> None:
+    window.splitDockWidget(docks["loss"], docks["calibration"], Qt.Vertical)
+    window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Horizontal)
+    window.splitDockWidget(docks["accuracy"], docks["confusion"], Qt.Horizontal)
+    if tier == "wide":
+        window.splitDockWidget(docks["confusion"], docks["boundary"], Qt.Horizontal)
+    else:
+        window.tabifyDockWidget(docks["confusion"], docks["boundary"])
+    for name in INSIGHT_TABS[1:]:
+        window.tabifyDockWidget(docks["boundary"], docks[name])
+    window.splitDockWidget(docks["calibration"], docks["threshold"], Qt.Horizontal)
+
+
+def _arrange_tabbed(window: QMainWindow, docks: dict[str, QDockWidget], tier: str) -> None:
+    window.splitDockWidget(docks["loss"], docks["confusion"], Qt.Horizontal)
+    if tier == "compact":
+        window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Vertical)
+    tabs = ("threshold", "calibration", *INSIGHT_TABS)
+    if tier == "narrow":
+        tabs = ("accuracy", *tabs)
+    for name in tabs:
+        window.tabifyDockWidget(docks["confusion"], docks[name])
+
+
+def _share(window: QMainWindow, docks: dict[str, QDockWidget], tier: str, column: int) -> None:
+    """Share the window between the docks: the column its minimum, the charts the rest."""
+    charts = window.width() - column
+    window.resizeDocks([docks["controls"], docks["loss"]], [column, charts], Qt.Horizontal)
+    height = window.height()
+    hints = round(height * HINTS_SHARE)
+    window.resizeDocks([docks["controls"], docks["hints"]], [height - hints, hints], Qt.Vertical)
+    if tier in ("compact", "narrow"):
+        half = charts // 2
+        window.resizeDocks(
+            [docks["loss"], docks["confusion"]], [half, charts - half], Qt.Horizontal
+        )
+        if tier == "compact":  # the loss has a row of options over its plot: a little more
+            loss = round(height * COMPACT_LOSS_SHARE)
+            window.resizeDocks(
+                [docks["loss"], docks["accuracy"]], [loss, height - loss], Qt.Vertical
+            )
+        return
+    shares = TOP_ROW_SHARES if tier == "wide" else (1 / 3, 1 / 3, 1 / 3)
+    top_names = ("loss", "accuracy", "confusion", "boundary")[: len(shares)]
+    top = [round(charts * share) for share in shares]
+    window.resizeDocks([docks[name] for name in top_names], top, Qt.Horizontal)
     third = charts // 3
-    top_row = [round(charts * share) for share in TOP_ROW_SHARES]
-    top_docks = [docks[name] for name in ("loss", "accuracy", "confusion", "boundary")]
-    window.resizeDocks(top_docks, top_row, Qt.Horizontal)
     window.resizeDocks(
         [docks["calibration"], docks["threshold"]], [third, charts - third], Qt.Horizontal
     )
-    height = max(window.height(), 600)
-    top = round(height * TOP_ROW_HEIGHT / 1000)
-    window.resizeDocks([docks["loss"], docks["calibration"]], [top, top], Qt.Vertical)
-    hints = round(height * HINTS_SHARE)
-    window.resizeDocks([docks["controls"], docks["hints"]], [height - hints, hints], Qt.Vertical)
-
-
-def fit_bottom_row(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
-    """Give the threshold panel two thirds of the calibration / threshold row.
-
-    It fills with three charts on every task (two classes, or one class against the rest), and
-    the share it had on multi-class tasks when it only said why it was empty (a third) has to
-    be given back. Docks the user floated, closed or tabbed are left alone.
-    """
-    calibration, threshold = docks["calibration"], docks["threshold"]
-    if calibration.isFloating() or threshold.isFloating():
-        return
-    if not (calibration.isVisible() and threshold.isVisible()):
-        return
-    total = calibration.width() + threshold.width()
-    wanted = total * 2 // 3
-    window.resizeDocks([calibration, threshold], [total - wanted, wanted], Qt.Horizontal)
+    top_height = round(height * TOP_ROW_SHARES_OF_HEIGHT[tier])
+    window.resizeDocks(
+        [docks["loss"], docks["calibration"]], [top_height, height - top_height], Qt.Vertical
+    )
 
 
 class VerticalScroller(QScrollArea):

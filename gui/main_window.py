@@ -18,8 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
 
 from engine import commands as cmd
@@ -31,7 +31,7 @@ from engine.worker import ProcessSession
 from gui.banner import ProblemBanner
 from gui.classroom import ClassroomLayout
 from gui.controls import ControlsPanel
-from gui.docks import VerticalScroller, arrange_default, fit_bottom_row, make_dock
+from gui.docks import VerticalScroller, make_dock
 from gui.insights_wiring import InsightsWiring
 from gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editors
 from gui.lesson_controller import LessonController
@@ -53,6 +53,7 @@ from gui.runs_menu import RunTools
 from gui.setup_panel import SetupPanel
 from gui.status_line import StatusLine
 from gui.theme import Theme
+from gui.window_layout import DEFAULT_SIZE, WindowLayout
 from gui.window_settings import WindowSettings
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,6 @@ STATUS_INTERVAL_S = 0.2  # the step count at 5 Hz reads fine; relabelling it at 
 STOP_WAIT_S = 3.0  # the most a close waits for the run's last events (a slow evaluation)
 STOP_POLL_S = 0.005
 ZOOM_STEP = 1.15
-DEFAULT_SIZE = (1600, 1000)
 PANEL_TYPES: dict[str, type[Panel]] = {
     "lesson": LessonPanel,
     "hints": HintsPanel,
@@ -111,7 +111,9 @@ class MainWindow(QMainWindow):
         session_factory: Callable[[RunConfig], Session] = ProcessSession,
         settings: QSettings | None = None,
         runs: RunLibrary | None = None,
+        size: tuple[int, int] | None = None,
     ) -> None:
+        """``size``: the window's size in pixels (``--size``; the app passes the screen's)."""
         super().__init__()
         self.setWindowTitle("TrainScope")
         self.recording = WindowRecording(runs)  # None: live runs are not recorded
@@ -125,7 +127,6 @@ class MainWindow(QMainWindow):
         self._remembered_classroom = self.theme.classroom  # --present does not change it
         self._awaiting_new_run = False
         self._last_error: str | None = None
-        self._laid_out_for_binary: bool | None = None
         self._status_drawn: tuple[int, int] | None = None
         self._status_drawn_at = 0.0
         self._frame_costs: deque[float] = deque(maxlen=HISTORY)
@@ -142,9 +143,14 @@ class MainWindow(QMainWindow):
         self.actions_by_name.update(self.runs.actions)
         self._key_filter = FocusedControlKeepsArrows(self)
         keep_arrows_in_editors(self, self._key_filter)
-        self.resize(*DEFAULT_SIZE)
-        arrange_default(self, self.docks)
-        self._layout_was_restored = self.window_settings.restore_window(self)
+        self.resize(*(size or DEFAULT_SIZE))
+        self.layout_keeper = WindowLayout(self, self.docks, self.window_settings)
+        self.layout_keeper.arrange_default(self.theme.scale)
+        self._layout_was_restored = self.layout_keeper.restore_saved()
+        if size is not None and self._layout_was_restored and self.size() != QSize(*size):
+            self.resize(*size)  # --size wins over the remembered size, in the default layout
+            self.layout_keeper.arrange_default()
+            self._layout_was_restored = False
         self.banner_bar.hide()  # a saved layout must not bring back an old problem
         self.classroom = ClassroomLayout(self, self.docks)
         self.lessons.lesson_changed.connect(self.classroom.follow_lesson)
@@ -319,7 +325,6 @@ class MainWindow(QMainWindow):
         for event in events:
             if isinstance(event, ev.RunStarted):
                 self._show_run_title(event)
-                self._fit_layout_to_task(event)
             elif isinstance(event, ev.Hint):
                 self.status.show_message(f"hint at step {event.step:,}: {event.title} — see Hints")
             elif isinstance(event, ev.Error):
@@ -348,23 +353,6 @@ class MainWindow(QMainWindow):
         for panel in drawn:
             panel.safe_refresh(self.state)
         return drawn
-
-    def _fit_layout_to_task(self, run: ev.RunStarted) -> None:
-        """Re-share the bottom row only when the kind of task changes, never on every reset."""
-        binary = len(run.class_names) == 2
-        first_run_in_a_remembered_layout = (
-            self._laid_out_for_binary is None and self._layout_was_restored
-        )
-        if binary != self._laid_out_for_binary:
-            self._laid_out_for_binary = binary
-            if not first_run_in_a_remembered_layout:
-                # After this frame's redraw: the panels' minimum sizes depend on what they show.
-                QTimer.singleShot(0, self._fit_bottom_row)
-
-    @Slot()
-    def _fit_bottom_row(self) -> None:
-        if self._laid_out_for_binary is not None and not self.classroom.active:
-            fit_bottom_row(self, self.docks)
 
     def _show_run_title(self, run: ev.RunStarted) -> None:
         self.setWindowTitle(
@@ -449,7 +437,13 @@ class MainWindow(QMainWindow):
         if remember:
             self._remembered_classroom = theme.classroom
         if theme != self.theme:
+            # A zoom re-lays the window out; classroom mode has a layout of its own.
+            zoom_only = not theme.classroom and not self.theme.classroom
+            if zoom_only:
+                self.layout_keeper.before_rescale(self.theme.scale)
             self.apply_theme(theme)
+            if zoom_only:
+                self.layout_keeper.after_rescale(theme.scale)
             self.classroom.follow(theme.classroom, self.lessons.scenario)
             self.window_settings.save_interface(theme.scale, self._remembered_classroom)
         self.status.show_message(f"interface size {theme.scale:.0%}")
@@ -474,8 +468,7 @@ class MainWindow(QMainWindow):
         if self.classroom.active:
             self.classroom.arrange(self.lessons.scenario)
             return
-        arrange_default(self, self.docks)
-        self._fit_bottom_row()
+        self.layout_keeper.arrange_default()
         self.insight_wiring.raise_tab()
 
     @Slot()
@@ -486,6 +479,13 @@ class MainWindow(QMainWindow):
             focused.clearFocus()
 
     # --- closing -------------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """A bigger or smaller window changes the charts' share, not the controls column's."""
+        column = self.docks["controls"].width()  # before the docks follow the new size
+        super().resizeEvent(event)
+        if event.oldSize().isValid() and hasattr(self, "layout_keeper"):
+            self.layout_keeper.keep_column(column)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """The worker must be gone when the window is; the layout is remembered."""
         self.frame_timer.stop()

@@ -22,6 +22,25 @@ from gui.run_state import Marker, RunState
 from gui.theme import Theme
 
 log = logging.getLogger(__name__)
+TITLE_MARGIN_PX = 4
+
+
+def title_variants(text: str) -> list[str]:
+    """A title and shorter forms of it, longest first.
+
+    Titles read "Name — figure · figure · …". Shorter forms drop the name first (the dock's
+    title names the panel already), then the trailing figures one by one: the first figure
+    is what the title is for.
+    """
+    variants = [text]
+    head, dash, tail = text.partition(" — ")
+    body = tail if dash else text
+    if dash:
+        variants.append(body)
+    parts = body.split(" · ")
+    for keep in range(len(parts) - 1, 0, -1):
+        variants.append(" · ".join(parts[:keep]))
+    return variants
 
 
 class Panel(QWidget):
@@ -38,7 +57,7 @@ class Panel(QWidget):
         outer.setSpacing(2)
         self.content_layout = QVBoxLayout()
         self.content_layout.setContentsMargins(0, 0, 0, 0)
-        self.content_layout.setSpacing(4)
+        self.content_layout.setSpacing(2)
         outer.addLayout(self.content_layout, 1)
         self.error_label = QLabel(self)
         self.error_label.setObjectName("panelError")
@@ -90,13 +109,35 @@ class Panel(QWidget):
         )
 
     def set_plot_title(self, plot: pg.PlotItem, text: str) -> None:
-        """A plot title in the theme's title font (titles carry live numbers, e.g. accuracy)."""
-        self.theme.set_title(plot, text)
+        """A plot title in the theme's title font (titles carry live numbers, e.g. accuracy).
+
+        Where the plot is too narrow for it, the title loses its least needed parts
+        (``title_variants``) rather than being cut at the plot's edges; the whole title stays
+        in the plot's tooltip. It is fitted again whenever the plot changes size.
+        """
+        if getattr(plot, "full_title", None) is None:
+            plot.getViewBox().sigResized.connect(lambda *_: self._fit_title(plot))
+        plot.full_title = text
+        self._fit_title(plot)
+
+    def _fit_title(self, plot: pg.PlotItem) -> None:
+        text = plot.full_title
+        available = plot.boundingRect().width() - 2 * TITLE_MARGIN_PX
+        variants = title_variants(text)
+        for variant in variants:
+            if variant == variants[-1] or self.theme.title_width(variant) <= available:
+                break
+        if plot.titleLabel.text != variant:
+            self.theme.set_title(plot, variant)
+        widget = plot.getViewWidget()
+        if widget is not None:
+            widget.setToolTip(text if variant != text else "")
 
     @staticmethod
     def plot_title(plot: pg.PlotItem) -> str:
-        """The title as a user reads it (what tests assert on)."""
-        return plot.titleLabel.text
+        """The whole title (what tests assert on); a narrow plot may show a shorter one."""
+        full = getattr(plot, "full_title", None)
+        return full if full is not None else plot.titleLabel.text
 
     def rename_legend_entry(self, plot: pg.PlotItem, item: pg.GraphicsObject, name: str) -> None:
         """Change an item's legend text in place (legend names carry live numbers such as AUC)."""

@@ -16,9 +16,10 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gui.decimation import PeakDecimator, means, peak_bins, strided_means, thinned
+from gui.flow_layout import FlowLayout
 from gui.panels.base import MarkerLines, Panel, cache_as_pixmap, horizontal_reference
 from gui.panels.live_range import LiveRange
 from gui.run_state import RunState
@@ -41,12 +42,11 @@ class LossPanel(Panel):
         self.raw_checkbox.setToolTip("The unsmoothed loss of every batch: noisy by nature.")
         self.log_checkbox = QCheckBox("log scale")
         self.log_checkbox.setToolTip("A log axis shows late, small improvements and explosions.")
-        controls = QHBoxLayout()
+        controls = FlowLayout()  # wraps rather than widen the panel on a small screen
         controls.addWidget(self.raw_checkbox)
         controls.addWidget(self.log_checkbox)
-        controls.addStretch(1)
         self.content_layout.addLayout(controls)
-        self.plot_widget = self.make_plot(self.title)
+        self.plot_widget = self.make_plot()  # the dock above it says "Loss" already
         self.plot = self.plot_widget.getPlotItem()
         self.content_layout.addWidget(self.plot_widget, 1)
         self._build_items()

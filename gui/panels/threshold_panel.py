@@ -23,7 +23,6 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -44,6 +43,7 @@ from engine.metrics import (
     roc_auc,
     roc_curve,
 )
+from gui.flow_layout import FlowLayout
 from gui.panels.base import EvaluationThrottle, Panel
 from gui.panels.threshold_charts import ThresholdCharts
 from gui.run_state import RunState
@@ -107,8 +107,9 @@ class ThresholdPanel(ThresholdCharts, Panel):
         self._build_curve_plots()
         return page
 
-    def _build_controls(self) -> QGridLayout:
-        """Threshold on the first row, the two costs under it (one row is too wide for a laptop)."""
+    def _build_controls(self) -> QVBoxLayout:
+        """The threshold on the first row; the positive class, the two costs and the button
+        after it, wrapping onto more lines where the panel is narrow (a laptop)."""
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setValue(SLIDER_STEPS // 2)
@@ -130,22 +131,21 @@ class ThresholdPanel(ThresholdCharts, Panel):
             "threshold changes only this view; predictions elsewhere stay the most probable class."
         )
         self.class_picker.setSizeAdjustPolicy(QComboBox.AdjustToContents)
-        grid = QGridLayout()
-        grid.addWidget(self.control_labels[0], 0, 0)
-        grid.addWidget(self.slider, 0, 1, 1, 3)
-        grid.addWidget(self.threshold_spin, 0, 4)
-        grid.addWidget(self.control_labels[3], 0, 5)
-        grid.addWidget(self.class_picker, 0, 6)
+        threshold_row = QHBoxLayout()
+        threshold_row.addWidget(self.control_labels[0])
+        threshold_row.addWidget(self.slider, 1)
+        threshold_row.addWidget(self.threshold_spin)
+        self.picker_unit = _unit(self.control_labels[3], self.class_picker)
+        rest = FlowLayout()
+        rest.addWidget(self.picker_unit)
+        rest.addWidget(_unit(self.control_labels[1], self.cost_fp_spin))
+        rest.addWidget(_unit(self.control_labels[2], self.cost_fn_spin))
+        rest.addWidget(self.min_cost_button)
         self._show_class_picker(False)
-        costs = QHBoxLayout()
-        for widget in (self.cost_fp_spin, self.control_labels[2], self.cost_fn_spin):
-            costs.addWidget(widget)
-        costs.addStretch(1)
-        costs.addWidget(self.min_cost_button)
-        grid.addWidget(self.control_labels[1], 1, 0)
-        grid.addLayout(costs, 1, 1, 1, 6)
-        grid.setColumnStretch(1, 1)
-        return grid
+        controls = QVBoxLayout()
+        controls.addLayout(threshold_row)
+        controls.addLayout(rest)
+        return controls
 
     def _connect(self) -> None:
         self.slider.valueChanged.connect(self._on_slider_moved)
@@ -248,8 +248,7 @@ class ThresholdPanel(ThresholdCharts, Panel):
                 self.class_picker.setCurrentIndex(index)
 
     def _show_class_picker(self, visible: bool) -> None:
-        self.class_picker.setVisible(visible)
-        self.control_labels[3].setVisible(visible)
+        self.picker_unit.setVisible(visible)
 
     def _on_new_evaluation(self, evaluation: Evaluation | None, positive: int | None) -> None:
         """Once per evaluation or positive class: sort the scores, draw ROC and PR curves."""
@@ -358,3 +357,13 @@ def _spin(high: float, step: float, decimals: int, value: float) -> QDoubleSpinB
     spin.setValue(value)
     spin.setKeyboardTracking(False)  # typing "0.35" should not fire for "0." and "0.3" first
     return spin
+
+
+def _unit(label: QLabel, field: QWidget) -> QWidget:
+    """A label and its field kept on one line when the row wraps."""
+    unit = QWidget()
+    layout = QHBoxLayout(unit)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(label)
+    layout.addWidget(field)
+    return unit

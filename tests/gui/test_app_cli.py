@@ -59,6 +59,7 @@ def test_window_run_saves_a_screenshot_prints_the_summary_and_never_imports_torc
     screenshot = tmp_path / "out.png"
     arguments = ["--dataset", "moons", "--n-samples", "400", "--hidden", "16"]
     arguments += ["--screenshot", str(screenshot), "--quit-after", "6", "--json"]
+    arguments += ["--size", "1024x640"]
     result = subprocess.run(
         [sys.executable, "-c", RUN_MAIN_AND_REPORT_TORCH, *arguments],
         cwd=REPO,
@@ -70,7 +71,7 @@ def test_window_run_saves_a_screenshot_prints_the_summary_and_never_imports_torc
     assert result.returncode == 0, result.stderr[-2000:]
     assert "GUI_PROCESS_IMPORTED_TORCH=False" in result.stderr
     assert "GUI_PROCESS_IMPORTED_SKLEARN=False" in result.stderr  # data is built in the worker
-    assert _png_size(screenshot) == (1600, 1000)
+    assert _png_size(screenshot) == (1024, 640)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["dataset"] == "moons" and summary["steps"] > 0
     assert summary["steps_per_second"] > 0
@@ -151,3 +152,20 @@ def test_without_replay_the_starter_starts_the_run(idle_window):
     window, started, _dialogs = idle_window
     SessionStarter(window, window.config).start()
     assert len(started) == 1 and window.session is not None
+
+
+def test_a_lesson_in_the_window_goes_at_its_pace_and_is_still_under_way_after_8_seconds(tmp_path):
+    """Made to be watched: at the lesson's pace its 600 steps take over a minute, so 8 s in,
+    the student is still watching it unfold (at max it would long be over)."""
+    result = subprocess.run(
+        [sys.executable, "main.py", "--scenario", "overfitting", "--quit-after", "8", "--json"]
+        + ["--no-record"],
+        cwd=REPO,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["finished"] != "completed" and 0 < summary["steps"] < 600

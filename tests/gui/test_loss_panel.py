@@ -353,7 +353,7 @@ def test_a_narrow_chart_wraps_its_legend_instead_of_cutting_an_entry_off(
     legend = panel.plot.legend
     assert len(legend.items) == 4 and legend.columnCount < 4
     chart = panel.plot_widget.sceneRect()
-    for sample, label in legend.items:
+    for _sample, label in legend.items:
         assert chart.contains(label.sceneBoundingRect()), label.text
     panel.resize(1200, 420)
     panel.plot_widget.grab()

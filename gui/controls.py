@@ -38,6 +38,10 @@ from gui.setting_widgets import LadderSpinBox, LogSlider, round_significant
 from gui.theme import Theme
 
 LR_RANGE = (1e-5, 10.0)
+"""What the learning-rate slider spans, and so what the field beside it takes. The engine
+accepts any rate above 0 (a scripted ``--set lr=50`` or a scenario may go further, to show a
+divergence), but a field that took 50 while its slider stopped at 10 showed two values at once."""
+LR_FIELD_TOOLTIP = "Type an exact learning rate, e.g. 0.003 or 3e-3, then Enter."
 DROPOUT_STEPS = 95  # the slider moves in 0.01 steps up to 0.95
 PAUSE_TEXT = {"running": "Pause", "finished": "Train on", "idle": "Start"}
 NO_RUN_YET = "no run yet"  # e.g. a --replay that could not be opened: nothing is starting
@@ -131,7 +135,7 @@ class ControlsPanel(QWidget):
         """The exact field on the label's row, the log slider full width below, the error under it."""
         self.lr_slider = LogSlider(*LR_RANGE)
         self.lr_field = QLineEdit()
-        self.lr_field.setToolTip("Type an exact learning rate, e.g. 0.003 or 3e-3, then Enter.")
+        self.lr_field.setToolTip(LR_FIELD_TOOLTIP)
         self.lr_field.setObjectName("lrField")
         form.addRow("learning rate", self.lr_field)
         ends = (QLabel(format_value(LR_RANGE[0])), QLabel(format_value(LR_RANGE[1])))
@@ -155,7 +159,10 @@ class ControlsPanel(QWidget):
         return ends
 
     def _set_tooltips(self) -> None:
-        self.lr_slider.setToolTip("Learning rate on a log scale, 0.00001 to 10 (↑/↓ double/halve).")
+        low, high = (format_value(end) for end in LR_RANGE)
+        self.lr_slider.setToolTip(
+            f"Learning rate on a log scale, {low} to {high} (↑/↓ double/halve)."
+        )
         self.dropout_slider.setToolTip("Share of hidden units switched off at each training step.")
         self.weight_decay_spin.setToolTip("Pulls weights towards zero; arrows step 1-2-5.")
         self.momentum_spin.setToolTip("SGD momentum; for Adam/AdamW this is beta1.")
@@ -203,6 +210,9 @@ class ControlsPanel(QWidget):
             command = cmd.SetParam(key, raw)
         except SettingError as error:
             self.show_error(str(error), key)
+            return False
+        if key == "lr" and (refusal := outside_lr_range(float(command.value), raw)):
+            self.show_error(refusal, key)
             return False
         self.show_error(None)
         self.show_setting(key, command.value)
@@ -355,7 +365,9 @@ class ControlsPanel(QWidget):
         self.error_label.setVisible(bool(sentence))
         self.error_label.setText(sentence or "")
         outline = f"border: 2px solid {self.theme.palette.error_text};"
-        self.lr_field.setStyleSheet(outline if sentence and key == "lr" else "")
+        on_field = bool(sentence) and key == "lr"
+        self.lr_field.setStyleSheet(outline if on_field else "")
+        self.lr_field.setToolTip(sentence if on_field else LR_FIELD_TOOLTIP)
 
     def _show_run_state(self) -> None:
         text = PAUSE_TEXT.get(self.run_state, "Resume")
@@ -383,6 +395,17 @@ class ControlsPanel(QWidget):
         self.error_label.setStyleSheet(
             theme.label_stylesheet(theme.base_font_pt + 1, theme.palette.error_text)
         )
+
+
+def outside_lr_range(value: float, raw: object) -> str | None:
+    """One sentence when ``value`` lies outside the slider's range (``LR_RANGE``), else None."""
+    low, high = LR_RANGE
+    if low <= value <= high:
+        return None
+    return (
+        f"learning rate must be between {format_value(low)} and {format_value(high)} here, "
+        f"the slider's range (got {raw})"
+    )
 
 
 def describe_run(run: ev.RunStarted) -> str:

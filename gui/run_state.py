@@ -18,6 +18,7 @@ import numpy as np
 from engine import events as ev
 from engine.metrics import lowest_recall_class
 from engine.runs.replay import ReplaySeeked  # torch-free
+from gui.ghost import RewindGhost, cut_off
 from gui.insight_state import InsightState
 from gui.series import CompactingSeries, GrowableSeries
 
@@ -107,6 +108,9 @@ class RunState:
         self.series_version = self.evaluation_version = self.markers_version = 0
         self.threshold_version = self.run_version = self.status_version = 0
         self.hints_version = 0
+        self.ghost: RewindGhost | None = None
+        """The curves the latest rewind cut off (see ``_on_rewound``); None until one cuts any."""
+        self.ghost_version = 0
         self._handlers = {
             ev.RunStarted: self._on_run_started,
             ev.StepMetrics: self._on_step_metrics,
@@ -216,6 +220,7 @@ class RunState:
         self._recent.clear()
         self.markers = []
         self.hints = []  # the diagnostician starts a new episode too: old advice no longer holds
+        self._set_ghost(None)  # a reset or a new run is a fresh start, not a comparison
         self.best_step = self.best_val_loss = None
         self._ema = None
         self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
@@ -297,8 +302,18 @@ class RunState:
         self.status_version += 1
 
     def _on_rewound(self, event: ev.Rewound) -> None:
-        """History after ``to_step`` no longer holds: cut the curves, markers and evaluations there."""
+        """History after ``to_step`` no longer holds: cut the curves, markers and evaluations there.
+
+        What is cut becomes the ghost, the "before" of a before-and-after. Only the latest
+        rewind's ghost is kept: it is the attempt the student just abandoned and the one the
+        curve now running is meant to beat; a stack of faded curves from every rewind would
+        bury the comparison (and grow with the session). A rewind that cuts nothing (the run
+        was at its checkpoint) keeps the ghost there is.
+        """
         to_step = event.to_step
+        ghost = cut_off(self.train, self.evaluations, event.from_step, to_step)
+        if ghost is not None:
+            self._set_ghost(ghost)
         self.train.truncate_after(to_step)
         self.evaluations.truncate_after(to_step)
         last_smoothed = self.train.last("smoothed_loss")
@@ -321,6 +336,11 @@ class RunState:
         self.series_version += 1
         self.evaluation_version += 1
         self.status_version += 1
+
+    def _set_ghost(self, ghost: RewindGhost | None) -> None:
+        if ghost is not None or self.ghost is not None:
+            self.ghost = ghost
+            self.ghost_version += 1
 
     def _recompute_best(self) -> None:
         losses = self.evaluations["val_loss"]

@@ -19,6 +19,7 @@ from engine.errors import TrainScopeError
 from engine.runs.archive import import_archive
 from engine.runs.export import export_run
 from gui import dialogs
+from gui.panel_image import save_panel_png
 from gui.recording import RunLibrary
 from gui.replay_bar import ReplayController
 
@@ -106,7 +107,11 @@ class RunTools(QObject):
 
     # ----- exports (paths in) -------------------------------------------------------------------
     def save_png(self, widget: QWidget, path: str | Path) -> str | None:
-        """A PNG of ``widget`` as it is on screen; a sentence when it cannot be written."""
+        """A PNG of ``widget`` as it is on screen (the window); a sentence when it cannot be written.
+
+        A single panel is saved with ``gui.panel_image.save_panel_png`` instead: its charts at a
+        size worth projecting.
+        """
         if not widget.grab().save(str(path), "PNG"):
             return f"could not write the image to {path}"
         return None
@@ -147,9 +152,8 @@ class RunTools(QObject):
         if path := self._ask_path(
             f"Save {dock.windowTitle()} as PNG", f"{name}.png", "PNG (*.png)"
         ):
-            self._report(
-                "Cannot save the image", self.save_png(dock.widget(), path), f"saved {path}"
-            )
+            problem = save_panel_png(dock.widget(), path)  # its charts, sharp, no checkboxes
+            self._report("Cannot save the image", problem, f"saved {path}")
 
     @Slot()
     def ask_window_png(self) -> None:

@@ -172,6 +172,18 @@ class Theme:
         """Dotted pen for vertical event markers (setting changes, rewinds, the best step)."""
         return self.pen(color or self.palette.marker, self.reference_width, Qt.DotLine)
 
+    def ghost_pen(self, color: str) -> QPen:
+        """Faded, dashed pen for the curves a rewind cut off: the same colour, clearly "before".
+
+        Fainter than the live curves but not so faint that a projector loses it (classroom
+        mode keeps more of the colour); as thin as the long live curves, which are width 1.
+        """
+        return pg.mkPen(
+            color=self.brush(color, 150 if self.classroom else 110),
+            width=self.long_width if self.classroom else 1.0,
+            style=Qt.DashLine,
+        )
+
     def brush(self, color: str, alpha: int = 255) -> QColor:
         qcolor = QColor(color)
         qcolor.setAlpha(alpha)

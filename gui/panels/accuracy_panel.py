@@ -12,16 +12,21 @@ follows the training step in the same 25% jumps as the loss chart so the two sta
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from gui.panels.base import EvaluationThrottle, MarkerLines, Panel, horizontal_reference
+from gui.panels.base import EvaluationThrottle, Panel, horizontal_reference
+from gui.panels.ghost_curves import GhostCurves
 from gui.panels.live_range import LiveRange
+from gui.panels.markers import MarkerLines
 from gui.run_state import RunState
 from gui.theme import Theme
 
 MAX_SYMBOL_POINTS = 300
 CLOSE_BASELINES = 0.04  # closer than this, one label names both lines (they would overprint)
+ACCURACY_BAND = (0.5, 0.15)  # marker labels: under the curves, which climb to the top
 
 
 class AccuracyPanel(Panel):
@@ -50,7 +55,23 @@ class AccuracyPanel(Panel):
         for line in (self.zero_rule_line, self.random_line):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
-        self.markers = MarkerLines(plot, theme, label_positions=(0.45, 0.35, 0.25))  # curves on top
+        self.markers = MarkerLines(
+            plot,
+            theme,
+            band=ACCURACY_BAND,
+            avoid=(self.zero_rule_line.label, self.random_line.label),
+        )
+        self.ghost = GhostCurves(
+            plot,
+            theme,
+            [
+                (attrgetter("evaluation_steps"), attrgetter(name), attrgetter(color))
+                for name, color in (
+                    ("train_accuracy", "train"),
+                    ("validation_accuracy", "validation"),
+                )
+            ],
+        )
         self._long = False  # many evaluations: thin lines, no dots
         self.throttle = EvaluationThrottle()
         self.apply_theme(theme)
@@ -74,11 +95,13 @@ class AccuracyPanel(Panel):
         for line in (self.zero_rule_line, self.random_line):
             line.label.setFont(theme.font(theme.annotation_pt))
         self.markers.apply_theme(theme)
+        self.ghost.apply_theme(theme)
+        self.plot.legend.fit()  # the entries took the theme's font size
 
     def refresh(self, state: RunState) -> None:
-        key = (state.run_key, state.evaluation_version, state.markers_version)
+        key = (state.run_key, state.evaluation_version, state.markers_version, state.ghost_version)
         if key != self._drawn and not self.throttle.holds(self._drawn, key, evaluation_index=1):
-            previous = self._drawn or (None, None, None)
+            previous = self._drawn or (None, None, None, None)
             new_run = previous[0] != key[0]  # another run (or RunState): everything is stale
             if new_run:
                 self.live_range.reset()
@@ -87,8 +110,13 @@ class AccuracyPanel(Panel):
                 self._draw_baselines(state)
             if new_run or previous[2] != key[2]:
                 self.markers.update(state.markers)
+            elif previous[1] != key[1]:
+                self.markers.relayout()  # the baseline labels they keep clear of may have moved
+            if new_run or previous[3] != key[3]:  # once per rewind: the ghost is static
+                self.ghost.update(state.ghost)
             self._drawn = key
-        self.live_range.follow(0.0, float(state.step))  # y is fixed: nothing to scan
+        newest = max(float(state.step), self.ghost.last_step or 0.0)  # the "before" in sight
+        self.live_range.follow(0.0, newest)  # y is fixed: nothing to scan
 
     def _draw_curves(self, state: RunState) -> None:
         evaluations = state.evaluations

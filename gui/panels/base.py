@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QSizeF, Qt, Slot
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from gui.run_state import Marker, RunState
+from gui.run_state import RunState
 from gui.theme import Theme
 
 log = logging.getLogger(__name__)
@@ -148,9 +147,12 @@ class Panel(QWidget):
                     name, color=theme.palette.foreground, size=theme.css_size(theme.annotation_pt)
                 )
 
-    def add_legend_below(self, plot: pg.PlotItem, columns: int = 4) -> pg.LegendItem:
-        """A one-row legend under the x axis: on a live chart every corner is data sooner or later."""
-        legend = pg.LegendItem(colCount=columns)
+    def add_legend_below(self, plot: pg.PlotItem, columns: int = 4) -> WrappingLegend:
+        """A legend under the x axis: on a live chart every corner is data sooner or later.
+
+        One row of up to ``columns`` entries, wrapped into more rows on a chart too narrow.
+        """
+        legend = WrappingLegend(plot, columns)
         plot.layout.addItem(legend, 4, 1)
         plot.legend = legend  # so plot.plot(name=...) adds entries, as with addLegend()
         self.theme.style_legend(legend)
@@ -172,6 +174,47 @@ class Panel(QWidget):
         _use_shrinkable_title(plot)
         self.theme.style_plot(plot, title)
         return widget
+
+
+class WrappingLegend(pg.LegendItem):
+    """A legend that takes as many columns as fit under its plot, so no entry runs off the edge.
+
+    The loss chart's legend grows when the raw loss or a rewind's ghost is shown, and its dock
+    is a quarter of the window: four entries in one row were cut off at "before rew".
+    """
+
+    def __init__(self, plot: pg.PlotItem, max_columns: int) -> None:
+        super().__init__(colCount=max_columns)
+        self.max_columns = max_columns
+        self._laid_out: tuple[int, int] | None = None  # (columns, entries) as now laid out
+        self._view = plot.getViewBox()  # the legend's layout cell is as wide as the view
+        self._view.sigResized.connect(self.fit)
+
+    def addItem(self, item: pg.GraphicsObject, name: str) -> None:  # noqa: N802 (Qt's name)
+        super().addItem(item, name)
+        self.fit()
+
+    def removeItem(self, item: pg.GraphicsObject | str) -> None:  # noqa: N802 (Qt's name)
+        super().removeItem(item)
+        self.fit()
+
+    @Slot()
+    def fit(self) -> None:
+        """Re-lay the entries in the most columns (up to ``max_columns``) that fit the width."""
+        widths = [
+            sample.boundingRect().width() + label.item.boundingRect().width() + 6.0
+            for sample, label in self.items
+        ]
+        available = self._view.width()
+        columns = max(1, min(self.max_columns, len(widths)))
+        while columns > 1 and sum(max(widths[c::columns]) for c in range(columns)) > available:
+            columns -= 1
+        if (columns, len(widths)) == self._laid_out:
+            return  # a resize that changes nothing must not re-lay (its height resizes the view)
+        self._laid_out = (columns, len(widths))
+        self.columnCount = 0  # re-lay even at the same count: a removed entry leaves a hole
+        self.setColumnCount(columns)
+        self.updateGeometry()  # pyqtgraph put the legend at (0, 0): the plot's layout places it
 
 
 EVALUATION_REDRAW_INTERVAL_S = 0.25
@@ -285,140 +328,3 @@ def horizontal_reference(
     line.setZValue(-5)
     cache_as_pixmap(line)
     return line
-
-
-class MarkerLine:
-    """One drawn marker: its step, pen and label (``value()`` as on a pyqtgraph line)."""
-
-    def __init__(self, step: float, pen: QPen, label: pg.TextItem, position: float) -> None:
-        self.step = step
-        self.pen = pen
-        self.label = label
-        self.position = position  # the label's height, as a share of the view from the bottom
-
-    def value(self) -> float:
-        return self.step
-
-
-class _VerticalLines(pg.GraphicsObject):
-    """Every marker line in one item, drawn top to bottom of the view in one paint.
-
-    One pyqtgraph ``InfiniteLine`` per marker cost a Python paint call each frame (the loss
-    chart repaints every frame) and, being a rotated item, could not be cached.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[MarkerLine] = []
-        self._bounds: QRectF | None = None
-
-    def set_lines(self, lines: list[MarkerLine]) -> None:
-        self.lines = lines
-        self.update()
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name)
-        """The view moved: the lines span its new height."""
-        super().viewTransformChanged()  # forgets pyqtgraph's cached view rect
-        self.prepareGeometryChange()
-        self._bounds = None
-        self.update()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        if self._bounds is None:
-            view = self.viewRect()
-            self._bounds = QRectF(view) if view is not None else QRectF()
-        return self._bounds
-
-    def paint(self, painter: QPainter, *args: object) -> None:
-        view = self.boundingRect()
-        if not self.lines or view.isEmpty():
-            return
-        transform = painter.transform()
-        top, bottom = transform.map(view.topLeft()).y(), transform.map(view.bottomLeft()).y()
-        painter.resetTransform()  # pixel-exact, cosmetic pens whatever the view's scale
-        for line in self.lines:
-            if view.left() <= line.step <= view.right():
-                x = transform.map(QPointF(line.step, view.top())).x()
-                painter.setPen(line.pen)
-                painter.drawLine(QPointF(x, top), QPointF(x, bottom))
-
-
-class MarkerLines:
-    """Labelled vertical lines for ``RunState.markers`` on a chart whose x axis is the step.
-
-    Rebuilt only when ``markers_version`` moves (markers are few). The lines are one item; the
-    labels are cached text items placed at a share of the view's height (staggered so nearby
-    changes do not print over each other) and moved only when the view range changes.
-    """
-
-    LABEL_POSITIONS = (0.95, 0.83, 0.71, 0.59)
-
-    def __init__(
-        self, plot: pg.PlotItem, theme: Theme, label_positions: tuple[float, ...] | None = None
-    ) -> None:
-        self.plot = plot
-        self.theme = theme
-        self.label_positions = label_positions or self.LABEL_POSITIONS
-        self.lines: list[MarkerLine] = []
-        self._markers: list[Marker] = []
-        self._layer = _VerticalLines()
-        self._layer.setZValue(-2)
-        plot.addItem(self._layer, ignoreBounds=True)
-        plot.getViewBox().sigRangeChanged.connect(self._place_labels)
-
-    def color_for(self, kind: str) -> str:
-        palette = self.theme.palette
-        return {
-            "diverged": palette.diverged,
-            "rewind": palette.rewind,
-            "reset": palette.rewind,
-            "hint": palette.hint,
-        }.get(kind, palette.test if kind == "test_opened" else palette.marker)
-
-    def update(self, markers: list[Marker]) -> None:
-        """Draw one line per marker; markers added after the drawn ones cost only themselves."""
-        markers = list(markers)
-        kept = len(self._markers) if markers[: len(self._markers)] == self._markers else 0
-        for line in self.lines[kept:]:
-            self.plot.removeItem(line.label)
-        added = [self._line(index, markers[index]) for index in range(kept, len(markers))]
-        self._markers, self.lines = markers, self.lines[:kept] + added
-        self._layer.set_lines(self.lines)
-        self._place_labels()
-
-    def _line(self, index: int, marker: Marker) -> MarkerLine:
-        theme = self.theme
-        color = self.color_for(marker.kind)
-        style = {"rewind": Qt.DashDotLine, "reset": Qt.DashDotLine, "hint": Qt.DashLine}.get(
-            marker.kind, Qt.DotLine
-        )
-        label = pg.TextItem(
-            marker.label, color=color, fill=theme.brush(theme.palette.background, 210)
-        )
-        label.setFont(theme.font(theme.annotation_pt))
-        label.setZValue(-2)
-        cache_as_pixmap(label)
-        self.plot.addItem(label, ignoreBounds=True)
-        position = self.label_positions[index % len(self.label_positions)]
-        return MarkerLine(
-            marker.step, theme.pen(color, theme.reference_width, style), label, position
-        )
-
-    def _place_labels(self) -> None:
-        """Each label at its height on its line, on the side with room (right of centre: left)."""
-        if not self.lines:
-            return
-        (x_low, x_high), (y_low, y_high) = self.plot.getViewBox().viewRange()
-        middle = (x_low + x_high) / 2.0
-        for line in self.lines:
-            line.label.setAnchor((0.0, 0.5) if line.step < middle else (1.0, 0.5))
-            line.label.setPos(line.step, y_low + line.position * (y_high - y_low))
-
-    def apply_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        markers, self._markers = self._markers, []  # every label takes the new fonts and colours
-        self.update(markers)
-
-    def labels(self) -> list[str]:
-        """The texts on screen, in marker order (what a test or a tooltip wants)."""
-        return [line.label.toPlainText() for line in self.lines]

@@ -13,6 +13,7 @@ pyqtgraph's finite check is left on so they show as gaps instead of crashing the
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
@@ -20,14 +21,16 @@ from PySide6.QtWidgets import QCheckBox, QWidget
 
 from gui.decimation import PeakDecimator, means, peak_bins, strided_means, thinned
 from gui.flow_layout import FlowLayout
-from gui.panels.base import MarkerLines, Panel, cache_as_pixmap, horizontal_reference
+from gui.panels.base import Panel, cache_as_pixmap, horizontal_reference
+from gui.panels.ghost_curves import GhostCurves
 from gui.panels.live_range import LiveRange
+from gui.panels.markers import MarkerLines
 from gui.run_state import RunState
 from gui.theme import Theme
 
 MAX_SMOOTHED_POINTS = 2000  # ~2 per pixel of a wide chart: a smooth curve needs no more
 MAX_WINDOW_POINTS = 20_000  # a zoomed window: every step up to this many, then peak bins
-RAW_NAME = "train, per batch"
+RAW_NAME = "train (raw, per batch)"
 MAX_SYMBOL_POINTS = 300  # beyond this many evaluations, symbols cost more than they tell
 
 
@@ -72,6 +75,18 @@ class LossPanel(Panel):
         self.validation_curve.setDownsampling(auto=True, method="peak")
         self.validation_curve.setClipToView(True)
         self._validation_long = False  # many evaluations: thin line, no dots
+        self.ghost = GhostCurves(
+            plot,
+            self.theme,
+            [
+                (attrgetter("train_steps"), attrgetter("train_smoothed_loss"), attrgetter("train")),
+                (
+                    attrgetter("evaluation_steps"),
+                    attrgetter("validation_loss"),
+                    attrgetter("validation"),
+                ),
+            ],
+        )
         self.best_point = plot.plot()
         self.best_line = pg.InfiniteLine(
             angle=90, label="best", labelOpts={"position": 0.55, "fill": (255, 255, 255, 210)}
@@ -81,7 +96,9 @@ class LossPanel(Panel):
         self.chance_line = horizontal_reference(self.theme, 0.0, "chance", position=0.98)
         self.chance_line.setVisible(False)
         plot.addItem(self.chance_line, ignoreBounds=True)
-        self.markers = MarkerLines(plot, self.theme)
+        self.markers = MarkerLines(
+            plot, self.theme, avoid=(self.best_line.label, self.chance_line.label)
+        )
         # Redrawn per evaluation, painted every frame (the smoothed curve repaints the plot):
         cache_as_pixmap(self.best_line, self.best_point.scatter, plot.legend)
         cache_as_pixmap(self.validation_curve.curve, self.validation_curve.scatter)
@@ -111,6 +128,8 @@ class LossPanel(Panel):
         self.chance_line.setPen(theme.reference_pen())
         self.chance_line.label.setFont(theme.font(theme.annotation_pt))
         self.markers.apply_theme(theme)
+        self.ghost.apply_theme(theme)
+        self.plot.legend.fit()  # the entries took the theme's font size
         for checkbox in (self.raw_checkbox, self.log_checkbox):
             checkbox.setStyleSheet(theme.label_stylesheet())
 
@@ -153,23 +172,29 @@ class LossPanel(Panel):
             self._curves_key(state),
             state.evaluation_version,
             state.markers_version,
+            state.ghost_version,
         )
         if key == self._drawn:
             return
-        previous = self._drawn or (None, None, None, None)
+        previous = self._drawn or (None, None, None, None, None)
         new_run = previous[0] != key[0]  # another run (or RunState): everything is stale
         if new_run:
             self._on_new_run(state)
         if new_run or previous[2] != key[2]:  # steps alone leave these as they are
             self._draw_validation(state)
             self._draw_best(state)
-        if new_run or previous[1] != key[1]:
+        ghost_moved = new_run or previous[4] != key[4]
+        if ghost_moved:  # once per rewind: the ghost is static
+            self.ghost.update(state.ghost)
+        if ghost_moved or previous[1] != key[1]:
             if self.live_range.following:
                 self._draw_whole_run(state)
             else:
                 self._draw_window(state)
         if new_run or previous[3] != key[3]:
             self.markers.update(state.markers)
+        elif previous[2] != key[2]:
+            self.markers.relayout()  # the "best" label they keep clear of may have moved
         self._drawn = key
 
     def _curves_key(self, state: RunState) -> tuple:
@@ -207,12 +232,13 @@ class LossPanel(Panel):
         train = state.train
         smoothed = strided_means(train, "smoothed_loss", MAX_SMOOTHED_POINTS)
         self.smoothed_curve.setData(*smoothed)
-        drawn = [smoothed[1], state.evaluations["val_loss"]]
+        drawn = [smoothed[1], state.evaluations["val_loss"], *self.ghost.ys()]
         if self.raw_checkbox.isChecked() and self._decimator is not None:
             raw = self._decimator.data()
             self.raw_curve.setData(*raw)
             drawn.append(raw[1])
-        self.live_range.follow(0.0, float(state.step), drawn)  # from 0, like the accuracy chart
+        newest = max(float(state.step), self.ghost.last_step or 0.0)  # the "before" in sight
+        self.live_range.follow(0.0, newest, drawn)  # from 0, like the accuracy chart
         self._window_drawn = None
 
     def _draw_window(self, state: RunState) -> None:

@@ -113,3 +113,25 @@ def test_zooming_the_steps_keeps_y_on_zero_to_one_and_a_resets(
     low, high = view.viewRange()[1]
     assert panel.live_range.following and low <= 0.0 and 1.0 <= high < 1.1  # ...we restore y
     assert view.viewRange()[0][1] >= ten_class_state.step
+
+
+def test_a_rewind_leaves_both_accuracies_as_a_ghost_until_a_reset(
+    panel: AccuracyPanel, ten_class_state
+) -> None:
+    before = {name: ten_class_state.evaluations[name].copy() for name in ("step", "val_accuracy")}
+    panel.safe_refresh(ten_class_state)
+    ten_class_state.apply([fake_events.rewound(from_step=2000, to_step=700)])
+    panel.safe_refresh(ten_class_state)
+    train_ghost, validation_ghost = panel.ghost.curves
+    kept = before["step"] >= 700
+    x, y = validation_ghost.getOriginalDataset()
+    np.testing.assert_array_equal(x, before["step"][kept])
+    np.testing.assert_array_equal(y, before["val_accuracy"][kept])
+    assert train_ghost.isVisible() and len(train_ghost.getOriginalDataset()[0]) == kept.sum()
+    assert panel.validation_curve.getOriginalDataset()[0][-1] == 700
+    assert [label.text for _, label in panel.plot.legend.items][-1] == "before rewind"
+    assert panel.plot.getViewBox().viewRange()[0][1] >= 2000
+    ten_class_state.apply([fake_events.run_started(10)])
+    panel.safe_refresh(ten_class_state)
+    assert not validation_ghost.isVisible()
+    assert "before rewind" not in [label.text for _, label in panel.plot.legend.items]

@@ -47,6 +47,35 @@ def test_an_invalid_learning_rate_is_explained_inline_and_not_sent(qtbot, contro
     assert sent == [cmd.SetParam("lr", 0.01)] and not controls.error_label.isVisible()
 
 
+@pytest.mark.parametrize("typed", ["50", "1e-7", "10.5"])
+def test_a_learning_rate_beyond_the_slider_is_refused_in_one_sentence(qtbot, controls, sent, typed):
+    type_lr(qtbot, controls, typed)
+    assert sent == []
+    sentence = controls.error_label.text()
+    assert controls.error_label.isVisible() and "\n" not in sentence
+    assert "1e-5" in sentence and "10" in sentence and typed in sentence
+    assert controls.lr_field.toolTip() == sentence  # also where the pointer is
+    assert controls.lr_slider.value() == controls.lr_slider.position_of(1e-3)  # unmoved
+    type_lr(qtbot, controls, "10")  # the slider's end is in range
+    assert sent == [cmd.SetParam("lr", 10.0)] and not controls.error_label.isVisible()
+    assert controls.lr_slider.value() == controls.lr_slider.maximum()
+    assert "e.g." in controls.lr_field.toolTip()  # the field's own help is back
+
+
+def test_the_field_and_the_slider_span_the_same_range(controls):
+    slider = controls.lr_slider
+    low, high = slider.value_at(slider.minimum()), slider.value_at(slider.maximum())
+    assert controls.request_setting("lr", low) and controls.request_setting("lr", high)
+    assert not controls.request_setting("lr", high * 1.01)
+    assert not controls.request_setting("lr", low * 0.99)
+
+
+def test_up_at_the_top_of_the_range_is_refused_not_sent(controls, sent):
+    controls.follow([ev.ParamChanged(step=5, key="lr", old=1e-3, new=8.0)], "running")
+    controls.scale_lr(2.0)
+    assert sent == [] and controls.error_label.isVisible()
+
+
 def test_typed_learning_rate_moves_the_slider_without_a_second_command(qtbot, controls, sent):
     type_lr(qtbot, controls, "3e-2")
     assert sent == [cmd.SetParam("lr", 0.03)]

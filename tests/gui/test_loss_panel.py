@@ -38,7 +38,7 @@ def test_curves_hold_the_series(panel: LossPanel, ten_class_state: RunState) -> 
     x, y = panel.validation_curve.getOriginalDataset()
     np.testing.assert_array_equal(x, evaluations["step"])
     np.testing.assert_array_equal(y, evaluations["val_loss"])
-    assert panel.legend_names() == ["train (smoothed)", "validation", "train, per batch"]
+    assert panel.legend_names() == ["train (smoothed)", "validation", "train (raw, per batch)"]
     assert panel.last_error is None
 
 
@@ -272,3 +272,89 @@ def test_marker_lines_span_the_view_in_linear_and_log_scale(
     (_, _), (y_low, y_high) = panel.plot.getViewBox().viewRange()
     label_y = panel.markers.lines[0].label.pos().y()
     assert y_low < label_y < y_high  # labels follow the view into log space
+
+
+def _rewound_and_retrained(state: RunState) -> RunState:
+    """The lr-too-high try-this: rewind from 2000 to 700, then 500 steps at the new rate."""
+    state.apply([fake_events.rewound(from_step=2000, to_step=700)])
+    state.apply([fake_events.step_metrics(np.arange(701, 1201), np.full(500, 0.6))])
+    return state
+
+
+def test_a_rewind_leaves_the_cut_off_curves_as_a_faded_ghost(
+    panel: LossPanel, ten_class_state
+) -> None:
+    smoothed_before = ten_class_state.train["smoothed_loss"].copy()
+    panel.safe_refresh(ten_class_state)
+    assert "before rewind" not in panel.legend_names()
+    state = _rewound_and_retrained(ten_class_state)
+    panel.safe_refresh(state)
+    train_ghost, validation_ghost = panel.ghost.curves
+    x, y = train_ghost.getOriginalDataset()
+    np.testing.assert_array_equal(x, np.arange(700, 2001))
+    np.testing.assert_array_equal(y, smoothed_before[699:])
+    np.testing.assert_array_equal(
+        validation_ghost.getOriginalDataset()[0], np.arange(700, 2001, 100)
+    )
+    assert train_ghost.isVisible() and validation_ghost.isVisible()
+    assert panel.smoothed_curve.getOriginalDataset()[0][-1] == 1200  # the live run, cut and regrown
+    assert panel.legend_names()[-1] == "before rewind"
+    assert panel.plot.getViewBox().viewRange()[0][1] >= 2000  # the "before" stays in sight
+    pen, live = train_ghost.opts["pen"], panel.smoothed_curve.opts["pen"]
+    assert pen.color().rgb() == live.color().rgb()  # the same colour...
+    assert pen.color().alpha() < 255 and pen.style() != live.style()  # ...faded and dashed
+
+
+def test_the_ghost_is_set_once_per_rewind_not_every_frame(
+    panel: LossPanel, ten_class_state, monkeypatch
+) -> None:
+    state = _rewound_and_retrained(ten_class_state)
+    panel.safe_refresh(state)
+    calls: list[int] = []
+    curve = panel.ghost.curves[0]
+    original = curve.setData
+    monkeypatch.setattr(curve, "setData", lambda *a, **k: (calls.append(1), original(*a, **k)))
+    for start in range(1201, 1301, 25):
+        state.apply([fake_events.step_metrics(np.arange(start, start + 25), np.full(25, 0.5))])
+        panel.safe_refresh(state)
+    assert calls == []
+    state.apply([fake_events.rewound(from_step=1300, to_step=1000)])
+    panel.safe_refresh(state)
+    assert calls == [1] and curve.getOriginalDataset()[0][-1] == 1300  # the latest rewind's
+
+
+def test_a_reset_clears_the_ghost(panel: LossPanel, ten_class_state) -> None:
+    state = _rewound_and_retrained(ten_class_state)
+    panel.safe_refresh(state)
+    state.apply([fake_events.run_started(10)])  # what a reset sends
+    panel.safe_refresh(state)
+    assert not any(curve.isVisible() for curve in panel.ghost.curves)
+    x, _ = panel.ghost.curves[0].getOriginalDataset()
+    assert x is None or len(x) == 0
+    assert "before rewind" not in panel.legend_names()
+
+
+def test_the_raw_loss_has_its_own_true_legend_entry(panel: LossPanel, ten_class_state) -> None:
+    panel.safe_refresh(ten_class_state)
+    assert panel.legend_names() == ["train (smoothed)", "validation"]
+    panel.raw_checkbox.setChecked(True)
+    assert panel.legend_names() == ["train (smoothed)", "validation", "train (raw, per batch)"]
+    panel.raw_checkbox.setChecked(False)
+    assert panel.legend_names() == ["train (smoothed)", "validation"]
+
+
+def test_a_narrow_chart_wraps_its_legend_instead_of_cutting_an_entry_off(
+    panel: LossPanel, ten_class_state
+) -> None:
+    panel.resize(300, 420)
+    panel.raw_checkbox.setChecked(True)
+    panel.safe_refresh(_rewound_and_retrained(ten_class_state))
+    panel.plot_widget.grab()  # lay out and paint
+    legend = panel.plot.legend
+    assert len(legend.items) == 4 and legend.columnCount < 4
+    chart = panel.plot_widget.sceneRect()
+    for _sample, label in legend.items:
+        assert chart.contains(label.sceneBoundingRect()), label.text
+    panel.resize(1200, 420)
+    panel.plot_widget.grab()
+    assert legend.columnCount == 4  # room again: one row

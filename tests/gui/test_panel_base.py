@@ -6,7 +6,8 @@ import logging
 
 import pyqtgraph as pg
 
-from gui.panels.base import EvaluationThrottle, MarkerLines, Panel
+from gui.panels.base import EvaluationThrottle, Panel
+from gui.panels.markers import MarkerLines
 from gui.run_state import Marker, RunState
 from gui.theme import Theme
 

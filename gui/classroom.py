@@ -24,6 +24,9 @@ WIDE_DOCKS = ("threshold",)
 #: With this many panels named, the loss chart is left out: it would squeeze them unreadable.
 CROWDED = 3
 LESSON_COLUMN_SHARE = 0.36
+#: Below this window height two rows of charts at classroom type leave each too short to
+#: read (a 1024 x 640 laptop): the second row goes into tabs behind the first.
+TWO_ROWS_HEIGHT = 800
 CROWDED_COLUMN_SHARE = 0.31  # three panels side by side: the lesson gives up some width
 
 
@@ -102,11 +105,18 @@ class ClassroomLayout(QObject):
             window.removeDockWidget(dock)
         window.addDockWidget(Qt.LeftDockWidgetArea, docks["lesson"])
         window.addDockWidget(Qt.RightDockWidgetArea, top[0])
-        if bottom:
+        tabbed = bool(bottom) and window.height() < TWO_ROWS_HEIGHT
+        if bottom and not tabbed:
             window.splitDockWidget(top[0], bottom[0], Qt.Vertical)
-        for row in (top, bottom):
+        for row in (top, [] if tabbed else bottom):
             for left, right in zip(row, row[1:], strict=False):
                 window.splitDockWidget(left, right, Qt.Horizontal)
+        if tabbed:
+            for index, dock in enumerate(bottom):
+                window.tabifyDockWidget(top[min(index, len(top) - 1)], dock)
+            for dock in top:
+                dock.raise_()
+            bottom = []
         for dock in docks.values():
             if dock not in shown:
                 window.addDockWidget(Qt.RightDockWidgetArea, dock)  # a place to come back to

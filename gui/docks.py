@@ -60,6 +60,8 @@ def make_dock(window: QMainWindow, name: str, title: str, widget: QWidget) -> QD
 def layout_tier(chart_width: int, height: int, scale: float = 1.0) -> str:
     """ "wide", "medium", "compact" or "narrow": how many charts share the window at this size
     (measured at interface size 100%: larger type needs the room a smaller screen lacks)."""
+    # Smaller type does not earn more charts: the plot floor is in pixels, not points.
+    scale = max(scale, 1.0)
     width, height = chart_width / scale, height / scale
     if width >= WIDE_CHARTS and height >= WIDE_HEIGHT:
         return "wide"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QResizeEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
 
 from engine import commands as cmd
@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
             self._layout_was_restored = False
         self.banner_bar.hide()  # a saved layout must not bring back an old problem
         self.classroom = ClassroomLayout(self, self.docks)
+        self.layout_keeper.held = lambda: self.classroom.active
         self.lessons.lesson_changed.connect(self.classroom.follow_lesson)
         self.classroom.follow(self.theme.classroom, self.lessons.scenario)
         self.insight_wiring = InsightsWiring(self)  # SetInsights, the insight tabs, previews
@@ -479,13 +480,6 @@ class MainWindow(QMainWindow):
             focused.clearFocus()
 
     # --- closing -------------------------------------------------------------------------
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
-        """A bigger or smaller window changes the charts' share, not the controls column's."""
-        column = self.docks["controls"].width()  # before the docks follow the new size
-        super().resizeEvent(event)
-        if event.oldSize().isValid() and hasattr(self, "layout_keeper"):
-            self.layout_keeper.keep_column(column)
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """The worker must be gone when the window is; the layout is remembered."""
         self.frame_timer.stop()

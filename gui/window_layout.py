@@ -8,15 +8,19 @@ window, the screen and the interface size change.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
-from gui.docks import arrange_default
+from gui.docks import arrange_default, controls_width
 from gui.window_settings import LAYOUT_VERSION, WindowSettings
 
 #: The window's size where no screen says otherwise (tests, benchmarks, ``--quit-after``).
 DEFAULT_SIZE = (1600, 1000)
+#: A window being resized by hand sends many sizes: lay out once it has stopped.
+REARRANGE_AFTER_MS = 150
 
 
 def screen_area() -> QRect | None:
@@ -37,19 +41,26 @@ def fits_screen(size: QSize) -> bool:
     return area is None or (size.width() <= area.width() and size.height() <= area.height())
 
 
-class WindowLayout:
+class WindowLayout(QObject):
     """Arranges, restores and keeps the window's docks for its size and interface scale."""
 
     def __init__(
         self, window: QMainWindow, docks: dict[str, QDockWidget], settings: WindowSettings
     ) -> None:
+        super().__init__(window)
         self.window, self.docks, self.settings = window, docks, settings
+        window.installEventFilter(self)  # every dock tab bar Qt makes, as it makes it
         self.tier: str | None = None
         self.scale = 1.0  # the interface size the layout was made for
         # Whether a person has moved, floated or closed a dock since the default was arranged:
         # a zoom then keeps their layout instead of arranging the default for the new size.
         self.customized = False
         self._arranging = False
+        self.held: Callable[[], bool] = lambda: False  # e.g. classroom mode's own layout
+        self._rearrange = QTimer(self)
+        self._rearrange.setSingleShot(True)
+        self._rearrange.setInterval(REARRANGE_AFTER_MS)
+        self._rearrange.timeout.connect(self._rearrange_keeping_tabs)
         for dock in docks.values():
             dock.dockLocationChanged.connect(self._changed_by_user)
             dock.topLevelChanged.connect(self._changed_by_user)
@@ -75,49 +86,88 @@ class WindowLayout:
         self.customized = False
         self.show_whole_tab_titles()
 
+    def _rearrange_keeping_tabs(self) -> None:
+        """The default layout for the new size, with the same tab in front of each group."""
+        if self.customized or self.held():
+            return
+        in_front = [dock for dock in self.docks.values() if not dock.visibleRegion().isEmpty()]
+        self.arrange_default(forget=False)
+        for dock in in_front:
+            dock.raise_()
+
     def restore_saved(self) -> bool:
         """The last launch's layout, unless it no longer fits this screen (then: the default).
 
         True when a saved layout was put back."""
+        saved_size = self.settings.saved_size()
+        if saved_size is not None and not fits_screen(saved_size):
+            return False  # the default layout, already arranged for this window, stays
         restored = self.settings.restore_window(self.window)
-        if restored and not fits_screen(self.window.size()):
-            size = size_for_screen()
-            self.window.resize(*size)
-            self.arrange_default()
-            return False
+        self.customized = restored  # the person's own layout from last time: kept on resize
         self.show_whole_tab_titles()
         return restored
 
     def show_whole_tab_titles(self) -> None:
         """Dock tabs scroll rather than cut their titles ('Deci…' says nothing)."""
         for bar in self.window.findChildren(QTabBar):
-            bar.setElideMode(Qt.ElideNone)
-            bar.setUsesScrollButtons(True)
+            _whole_titles(bar)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """Qt makes a dock area's tab bar when docks are first tabbed: fix it up at once.
+
+        A resized window in the default layout gets the default layout for its new size (Qt
+        alone would give the new width to the controls column). One a person arranged keeps
+        theirs: a moved or floated dock, or a dragged separator (the separators are the
+        window's own, so a mouse release on the window itself is one)."""
+        if event.type() == QEvent.ChildPolished and isinstance(event.child(), QTabBar):
+            _whole_titles(event.child())
+        elif event.type() == QEvent.Resize and event.oldSize().isValid():
+            if not self.customized:
+                self._rearrange.start()  # once the resizing stops
+        elif event.type() == QEvent.MouseButtonRelease:
+            self.customized = True  # the window's own mouse events are its dock separators
+        return False
 
     def before_rescale(self, scale: float) -> None:
-        self._at_scale.setdefault(scale, self.window.saveState(LAYOUT_VERSION))
+        self._at_scale.setdefault(round(scale, 4), self.window.saveState(LAYOUT_VERSION))
 
     def after_rescale(self, scale: float) -> None:
         """Back at a scale seen before: its layout exactly. A new scale: the default layout for
         it, or (a layout the person arranged) the column's new minimum width."""
-        saved = self._at_scale.get(scale)
+        saved = self._at_scale.get(round(scale, 4))
         self.scale = scale
         if saved is not None:
-            self._arranging = True
-            try:
-                self.window.restoreState(saved, LAYOUT_VERSION)
-            finally:
-                self._arranging = False
+            self._restore(saved)
+            # Once more when the new type sizes have settled: the first pass is held by the
+            # old minimum sizes and can land a pixel or two off.
+            QTimer.singleShot(0, lambda: self._restore(saved))
         elif not self.customized:
             self.arrange_default(scale, forget=False)
         else:
-            self.keep_column(self.docks["controls"].minimumSizeHint().width())
+            self.keep_column(controls_width(self.docks))
         self.show_whole_tab_titles()
+
+    def _restore(self, state: QByteArray) -> None:
+        self._arranging = True
+        try:
+            self.window.restoreState(state, LAYOUT_VERSION)
+        finally:
+            self._arranging = False
 
     def keep_column(self, width: int) -> None:
         """Give the controls column ``width`` (after Qt's own pass) and the charts the rest."""
-        controls = self.docks["controls"]
-        if controls.isFloating() or not controls.isVisible():
+        controls, loss = self.docks["controls"], self.docks["loss"]
+        if controls.isFloating() or not controls.isVisible() or loss.isFloating():
             return
-        width = max(width, controls.minimumSizeHint().width())
-        QTimer.singleShot(0, lambda: self.window.resizeDocks([controls], [width], Qt.Horizontal))
+        width = max(width, controls_width(self.docks))
+
+        def share() -> None:
+            rest = max(1, self.window.width() - width)
+            self.window.resizeDocks([controls, loss], [width, rest], Qt.Horizontal)
+
+        QTimer.singleShot(0, share)
+
+
+def _whole_titles(bar: QTabBar) -> None:
+    bar.setElideMode(Qt.ElideNone)
+    bar.setUsesScrollButtons(True)

@@ -6,7 +6,7 @@ old file must never stop the app from opening (it falls back to the defaults).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtWidgets import QMainWindow
 
 LAYOUT_VERSION = 3  # bump when the set of docks changes, so an old layout is ignored
@@ -14,6 +14,7 @@ SCALE_KEY = "interface/scale"
 CLASSROOM_KEY = "interface/classroom"
 GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
+SIZE_KEY = "window/size"  # the size the layout was made at (the geometry's, screen-clamped)
 
 
 class WindowSettings:
@@ -48,10 +49,22 @@ class WindowSettings:
             restored = window.restoreState(state, LAYOUT_VERSION) and restored
         return restored
 
+    def saved_size(self) -> QSize | None:
+        """The window's size when its layout was saved (None: none saved, or unreadable)."""
+        value = self.settings.value(SIZE_KEY)
+        if isinstance(value, QSize):
+            return value
+        try:
+            width, height = (int(part) for part in str(value).split("x"))
+        except (TypeError, ValueError):
+            return None
+        return QSize(width, height)
+
     def save_window(self, window: QMainWindow, state: QByteArray | None = None) -> None:
         """Remember geometry and dock layout; ``state`` is the layout to keep instead of the
         current one (classroom mode hands back the layout it will restore, not its own)."""
         self.settings.setValue(GEOMETRY_KEY, window.saveGeometry())
+        self.settings.setValue(SIZE_KEY, f"{window.width()}x{window.height()}")
         self.settings.setValue(
             STATE_KEY, state if state is not None else window.saveState(LAYOUT_VERSION)
         )

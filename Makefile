@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/insights_bench.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/insights_window.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/pace_bench.py
+	$(BIN)/python bench/lesson_timing.py
 	$(BIN)/python bench/scenario_seeds.py
 
 clean:

@@ -224,7 +224,16 @@ def launch_timings(repeats: int) -> tuple[float, float]:
     for _ in range(repeats):
         launched = time.time()
         result = subprocess.run(
-            [sys.executable, "main.py", "--timing", "--quit-after", "15"],
+            [
+                sys.executable,
+                "main.py",
+                "--timing",
+                "--pace",
+                "max",
+                "--endless",
+                "--quit-after",
+                "15",
+            ],
             cwd=REPO,
             capture_output=True,
             text=True,

@@ -114,13 +114,13 @@ class ClassroomLayout(QObject):
         if tabbed:
             for index, dock in enumerate(bottom):
                 window.tabifyDockWidget(top[min(index, len(top) - 1)], dock)
-            for dock in top:
-                dock.raise_()
             bottom = []
         for dock in docks.values():
             if dock not in shown:
                 window.addDockWidget(Qt.RightDockWidgetArea, dock)  # a place to come back to
             dock.setVisible(dock in shown)
+        for dock in top:  # in front of the tabs a short screen puts behind them
+            dock.raise_()
         self._share_space(top, bottom)
 
     def _share_space(self, top: list[QDockWidget], bottom: list[QDockWidget]) -> None:

@@ -122,14 +122,15 @@ def _arrange_rows(window: QMainWindow, docks: dict[str, QDockWidget], tier: str)
 
 
 def _arrange_tabbed(window: QMainWindow, docks: dict[str, QDockWidget], tier: str) -> None:
-    window.splitDockWidget(docks["loss"], docks["confusion"], Qt.Horizontal)
+    """Compact: loss over accuracy | tabs. Narrow: loss | tabs, accuracy the first of them."""
+    first = "accuracy" if tier == "narrow" else "confusion"
+    window.splitDockWidget(docks["loss"], docks[first], Qt.Horizontal)
     if tier == "compact":
         window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Vertical)
-    tabs = ("threshold", "calibration", *INSIGHT_TABS)
-    if tier == "narrow":
-        tabs = ("accuracy", *tabs)
+    tabs = ("confusion", "threshold", "calibration", *INSIGHT_TABS)
     for name in tabs:
-        window.tabifyDockWidget(docks["confusion"], docks[name])
+        if name != first:
+            window.tabifyDockWidget(docks[first], docks[name])
 
 
 def _share(window: QMainWindow, docks: dict[str, QDockWidget], tier: str, column: int) -> None:
@@ -141,9 +142,8 @@ def _share(window: QMainWindow, docks: dict[str, QDockWidget], tier: str, column
     window.resizeDocks([docks["controls"], docks["hints"]], [height - hints, hints], Qt.Vertical)
     if tier in ("compact", "narrow"):
         half = charts // 2
-        window.resizeDocks(
-            [docks["loss"], docks["confusion"]], [half, charts - half], Qt.Horizontal
-        )
+        beside = "accuracy" if tier == "narrow" else "confusion"
+        window.resizeDocks([docks["loss"], docks[beside]], [half, charts - half], Qt.Horizontal)
         if tier == "compact":  # the loss has a row of options over its plot: a little more
             loss = round(height * COMPACT_LOSS_SHARE)
             window.resizeDocks(

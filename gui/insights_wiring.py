@@ -116,10 +116,14 @@ class InsightsWiring(QObject):
 
     def raise_tab(self) -> None:
         """The boundary for two-feature data, the gallery otherwise (not in classroom mode,
-        whose layout shows only what the lesson names)."""
+        whose layout shows only what the lesson names, nor where the default layout of a
+        smaller screen tabs the insights with the confusion matrix or accuracy)."""
         two_features = self._raised_for_two_features
         if two_features is None or self.window.classroom.active:
             return
+        keeper = self.window.layout_keeper
+        if keeper.tier != "wide" and not keeper.customized:
+            return  # smaller layouts tab the insights with the core charts: those stay in front
         self.window.docks["boundary" if two_features else "mistakes"].raise_()
 
     # --- previewing data knobs -----------------------------------------------------------

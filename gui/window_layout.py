@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
@@ -34,11 +34,6 @@ def size_for_screen() -> tuple[int, int]:
     if area is None:
         return DEFAULT_SIZE
     return min(DEFAULT_SIZE[0], area.width()), min(DEFAULT_SIZE[1], area.height())
-
-
-def fits_screen(size: QSize) -> bool:
-    area = screen_area()
-    return area is None or (size.width() <= area.width() and size.height() <= area.height())
 
 
 class WindowLayout(QObject):
@@ -96,12 +91,13 @@ class WindowLayout(QObject):
             dock.raise_()
 
     def restore_saved(self) -> bool:
-        """The last launch's layout, unless it no longer fits this screen (then: the default).
+        """The last launch's layout, unless it was made for a bigger window than this one is
+        (sized for this screen, or by ``--size``): then the default layout stays.
 
         True when a saved layout was put back."""
-        saved_size = self.settings.saved_size()
-        if saved_size is not None and not fits_screen(saved_size):
-            return False  # the default layout, already arranged for this window, stays
+        saved, now = self.settings.saved_size(), self.window.size()
+        if saved is not None and (saved.width() > now.width() or saved.height() > now.height()):
+            return False  # made for a bigger screen: the default layout for this one stays
         restored = self.settings.restore_window(self.window)
         self.customized = restored  # the person's own layout from last time: kept on resize
         self.show_whole_tab_titles()

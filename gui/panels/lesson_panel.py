@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.scenario import Scenario, TryThis
 from gui.docks import SCENARIO_PANEL_DOCKS
+from gui.flow_layout import FlowLayout
 from gui.panels.base import Panel
 from gui.run_state import RunState, format_value
 from gui.theme import Theme
@@ -177,17 +177,17 @@ class LessonPanel(Panel):
         layout.addStretch(1)
         return page
 
-    def _build_buttons(self) -> QHBoxLayout:
-        """Two buttons sharing the column's width (they may cut their text, never the column)."""
+    def _build_buttons(self) -> FlowLayout:
+        """Two buttons side by side, one under the other where the column is narrow (classroom
+        type on a laptop): never a cut label."""
         self.restart_button = QPushButton("Restart scenario")
         self.restart_button.setToolTip("Start this lesson's run again from step 0 (Ctrl+R).")
         self.restart_button.clicked.connect(self.restart_requested)
         self.browse_button = QPushButton("Other lessons…")
         self.browse_button.setToolTip("Choose another lesson (Ctrl+O).")
         self.browse_button.clicked.connect(self.browse_requested)
-        row = QHBoxLayout()
+        row = FlowLayout()
         for button in (self.restart_button, self.browse_button):
-            button.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
             row.addWidget(button)
         return row
 

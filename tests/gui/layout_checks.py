@@ -9,7 +9,7 @@ so a failing test says which panel and by how much.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QApplication, QLabel, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar, QWidget
 
 from gui.main_window import MainWindow
 
@@ -58,6 +58,17 @@ def clipped_labels(root: QWidget, exempt: tuple[QWidget, ...] = ()) -> list[str]
     return problems
 
 
+def clipped_buttons(root: QWidget) -> list[str]:
+    """Buttons and check boxes whose text is cut (narrower than they would like)."""
+    problems = []
+    for button in root.findChildren(QAbstractButton):
+        if button.isVisible() and button.text() and button.width() < button.sizeHint().width():
+            problems.append(
+                f"button {button.text()!r} is {button.width()} px, needs {button.sizeHint().width()}"
+            )
+    return problems
+
+
 def elided_tabs(window: MainWindow) -> list[str]:
     """Dock tabs whose title does not fit its tab (Qt would show 'Deci…')."""
     problems = []
@@ -100,6 +111,11 @@ def layout_problems(window: MainWindow) -> list[str]:
             problems.append(f"{name}: plot area {size[0]}x{size[1]} px, below {MIN_PLOT}")
         problems += [f"{name}: {problem}" for problem in clipped_plot_titles(panel)]
         problems += [f"{name}: {problem}" for problem in clipped_labels(panel)]
+        problems += [f"{name}: {problem}" for problem in clipped_buttons(panel)]
+    for name in ("controls", "setup"):
+        dock = window.docks[name]
+        if dock.isVisible() and not dock.visibleRegion().isEmpty():
+            problems += [f"{name}: {p}" for p in clipped_labels(dock) + clipped_buttons(dock)]
     problems += elided_tabs(window)
     status = window.status
     problems += [

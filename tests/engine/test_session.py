@@ -40,6 +40,8 @@ def test_run_completes_planned_steps_and_learns(session_factory):
     events = collect_until(session, [], lambda e: any(isinstance(x, ev.Finished) for x in e))
     started = of_type(events, ev.RunStarted)[0]
     assert started.max_steps == 300 and started.parameter_count > 0
+    assert len(started.train_class_counts) == len(started.class_names) == 2
+    assert sum(started.train_class_counts) == started.n_train
     assert step_count(events) == 300
     evaluations = [e for e in of_type(events, ev.Evaluation) if e.split == "validation"]
     assert evaluations[0].step == 0 and evaluations[-1].step == 300

@@ -44,7 +44,8 @@ HINT_KINDS = (
 WARMUP_STEPS = 200  # judge "stuck" or "no better than a baseline" only after this many steps
 STUCK_TOLERANCE = 0.05  # validation loss no more than 5% below the prior's loss (or above it)
 STUCK_MAX_AUC = 0.6  # and it ranks validation cases little better than a coin (0.5)
-OVERFIT_RISE = 0.2  # validation loss 20% above its minimum
+OVERFIT_RISE = 0.2  # validation loss 20% above its minimum …
+OVERFIT_MIN_RISE = 0.05  # … and at least this many nats: 0.001 → 0.0013 is +30% and noise
 BASELINE_MARGIN = 0.01  # accuracy at most one point above the zero-rule baseline
 RECALL_FLOOR = 0.1  # the rare class is caught less than one time in ten
 RARE_SHARE = 0.5  # "rare": fewer than half its fair share (1/K) of the validation rows
@@ -224,12 +225,19 @@ class Diagnostician:
         )
 
     def _check_overfitting(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        """Validation loss turned up while training loss still falls, by a share and by an
+        amount: a model that has all but solved the task (loss 0.001) wobbles by +30% from one
+        evaluation to the next without learning anything wrong."""
         points = self.episode.validation
         if len(points) < 3:
             return []
         best = min(points[:-1], key=lambda point: point.loss)
         rise = evaluation.loss / best.loss - 1 if best.loss > 0 else 0.0
-        holds = rise >= OVERFIT_RISE and evaluation.train_loss < best.train_loss
+        holds = (
+            rise >= OVERFIT_RISE
+            and evaluation.loss - best.loss >= OVERFIT_MIN_RISE
+            and evaluation.train_loss < best.train_loss
+        )
         if not self._confirmed("overfitting", holds):
             return []
         evidence = (

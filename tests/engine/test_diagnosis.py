@@ -182,6 +182,17 @@ def test_overfitting_fires_when_validation_turns_up_while_training_falls():
     assert "step 100" in hints[0].suggestion
 
 
+def test_a_tiny_loss_wobbling_up_by_a_third_is_not_overfitting():
+    """Blobs at 100% validation accuracy: 0.0008 -> 0.0011 is +35%, and noise."""
+    points = [(0, 1.0, 1.0), (50, 0.003, 0.004), (100, 0.0008, 0.003), (150, 0.001, 0.002)]
+    points.append((200, 0.0011, 0.001))
+    events = [run_started()] + [
+        evaluation(step, confident(BALANCED, 1.0, 0.999), BALANCED, loss=loss, train_loss=train)
+        for step, loss, train in points
+    ]
+    assert "overfitting" not in kinds(feed(events))
+
+
 def test_a_rising_validation_loss_with_rising_training_loss_is_not_overfitting():
     points = [(0, 0.5, 0.5), (50, 0.4, 0.4), (100, 0.6, 0.6), (150, 0.7, 0.7)]
     events = [run_started()] + [

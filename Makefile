@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/insights_window.py
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/pace_bench.py
 	$(BIN)/python bench/scenario_seeds.py
+	$(BIN)/python bench/hint_false_alarms.py
 
 clean:
 	rm -rf $(VENV)

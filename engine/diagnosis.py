@@ -6,12 +6,13 @@ textbook problem, returns a ``Hint`` with the evidence (the numbers and steps) a
 Each kind fires at most once per episode (a reset starts a new one; a rewind re-arms the
 divergence hint), so hints inform rather than nag. Torch-free: the window could run one too.
 
-The thresholds follow CURRICULUM.md: a validation loss 20% above its minimum while training
-loss still falls is overfitting, an ECE of 0.1 is badly calibrated. Each hint is read against
-the baseline it is really about. "Stuck at chance" compares the loss with that of a model that
-knows only the training class shares (-sum p_k ln p_k, ln K only for balanced classes: 0.325,
-not 0.693, on a 90/10 task) and asks that the model also rank cases no better than a coin, so a
-few confident mistakes cannot make a model with ROC AUC 0.94 "know nothing". Accuracy is read
+The thresholds follow CURRICULUM.md: a validation loss 20% (and 0.05) above its minimum while
+training loss still falls is overfitting, an ECE of 0.1 is badly calibrated. Each hint is read
+against the baseline it is really about. "Stuck at chance" compares the loss with that of a
+model that knows only the training class shares (-sum p_k ln p_k, ln K only for balanced
+classes: 0.325, not 0.693, on a 90/10 task) and asks that the model also rank cases no better
+than a coin, so a few confident mistakes cannot make a model with ROC AUC 0.94 "know nothing".
+Accuracy is read
 against the zero-rule (always the training majority, scored on the validation split). A loss
 "blows up" only when it jumps above many times ln K again and again within a short stretch of
 steps; one spike in a long healthy run is noise, and a non-finite loss is diverged at once.

@@ -12,10 +12,10 @@ against the baseline it is really about. "Stuck at chance" compares the loss wit
 model that knows only the training class shares (-sum p_k ln p_k, ln K only for balanced
 classes: 0.325, not 0.693, on a 90/10 task) and asks that the model also rank cases no better
 than a coin, so a few confident mistakes cannot make a model with ROC AUC 0.94 "know nothing".
-Accuracy is read
-against the zero-rule (always the training majority, scored on the validation split). A loss
-"blows up" only when it jumps above many times ln K again and again within a short stretch of
-steps; one spike in a long healthy run is noise, and a non-finite loss is diverged at once.
+Accuracy is read against the zero-rule (always the training majority, scored on the validation
+split). A loss "blows up" only when it jumps above many times ln K again and again within a
+short stretch of steps; one spike in a long healthy run is noise, and a non-finite loss is
+diverged at once.
 The three layer hints (vanishing or exploding gradients, dead units) read ``LayerHealth``, so
 they fire only while the window collects it.
 """

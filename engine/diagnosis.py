@@ -54,7 +54,8 @@ HIGH_ECE = 0.1
 OVERCONFIDENCE_GAP = 0.05  # mean confidence at least 5 points above accuracy
 EXPLOSION_FACTOR = 5.0  # a batch loss this many times ln K is a spike: an update overshot
 EXPLOSION_SPIKES = 3  # spikes it takes to call it a blow-up …
-EXPLOSION_WINDOW = 200  # … within this many optimizer steps
+EXPLOSION_WINDOW = 200  # … within this many optimizer steps …
+EXPLOSION_MEDIAN_SHARE = 0.1  # … while the median batch loss there is at least 0.1 x ln K
 CONFIRMATIONS = 2  # evaluations in a row that must agree before a hint fires
 VANISHING_RATIO = 1e-3  # the first layer's gradient norm below this share of the last layer's
 EXPLODING_GRAD_NORM = 1e3  # global gradient norm (from the layers' norms)
@@ -80,6 +81,7 @@ class _Episode:
     validation: list[_Point] = field(default_factory=list)
     streaks: dict[str, int] = field(default_factory=dict)
     spikes: list[tuple[int, float]] = field(default_factory=list)  # (step, loss), recent ones
+    recent_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))  # last window's
     lr: float = math.nan
 
     @property
@@ -121,6 +123,7 @@ class Diagnostician:
         episode = self.episode
         episode.validation = [point for point in episode.validation if point.step <= to_step]
         episode.spikes = [spike for spike in episode.spikes if spike[0] <= to_step]
+        episode.recent_losses = np.zeros(0)
         episode.fired.discard("diverged")
         episode.streaks.clear()
 
@@ -146,9 +149,13 @@ class Diagnostician:
         A model that knows nothing scores ln K on every batch; one that scores many times that
         is confidently wrong, which only a too-large step gets it to this fast. One such batch
         is not enough: a healthy run that has trained for tens of thousands of steps meets the
-        odd batch it is very sure about and wrong on. The hint is dated at the spike that makes
-        it a pattern, like the other hints at the evaluation that confirms them (and a rewind to
-        the last good checkpoint goes back before that step). A non-finite loss is diverged
+        odd batch it is very sure about and wrong on. Nor is a burst of them in a run whose
+        typical batch scores ~0: Adam, tens of thousands of steps into a solved task (the
+        spiral at step 47,700), overshoots a few times in fifty steps and settles again by
+        itself, at 100% validation accuracy. A blow-up lifts the loss as a whole, so the
+        median batch of the window must be up too. The hint is dated at the spike that makes
+        it a pattern, like the other hints at the evaluation that confirms them (and a rewind
+        to the last good checkpoint goes back before that step). A non-finite loss is diverged
         outright.
         """
         if "diverged" in self.episode.fired:
@@ -159,15 +166,22 @@ class Diagnostician:
             index = int(np.argmax(broken))
             step = int(event.steps[index])
             return self._fire(step, "diverged", _diverged_texts(step, float(losses[index])))
-        limit = EXPLOSION_FACTOR * self.episode.chance_loss
-        spikes = self.episode.spikes
-        for index in np.flatnonzero(losses > limit):
+        episode = self.episode
+        chance = episode.chance_loss
+        spikes, earlier = episode.spikes, episode.recent_losses
+        episode.recent_losses = np.concatenate([earlier, losses])[-EXPLOSION_WINDOW:]
+        for index in np.flatnonzero(losses > EXPLOSION_FACTOR * chance):
             step = int(event.steps[index])
             spikes[:] = [spike for spike in spikes if spike[0] > step - EXPLOSION_WINDOW]
             spikes.append((step, float(losses[index])))
-            if len(spikes) >= EXPLOSION_SPIKES:
-                texts = _exploding_texts(spikes, self.episode.chance_loss, self.episode.lr)
-                return self._fire(step, "diverged", texts)
+            if len(spikes) < EXPLOSION_SPIKES:
+                continue
+            window = np.concatenate([earlier, losses[: index + 1]])[-EXPLOSION_WINDOW:]
+            median = float(np.median(window))
+            if median >= EXPLOSION_MEDIAN_SHARE * chance:
+                return self._fire(
+                    step, "diverged", _exploding_texts(spikes, median, chance, episode.lr)
+                )
         return []
 
     def _check_evaluation(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
@@ -387,15 +401,15 @@ def _diverged_texts(step: int, loss: float) -> tuple[str, str, str]:
 
 
 def _exploding_texts(
-    spikes: list[tuple[int, float]], chance: float, lr: float
+    spikes: list[tuple[int, float]], median: float, chance: float, lr: float
 ) -> tuple[str, str, str]:
     first, last = spikes[0][0], spikes[-1][0]
     worst_step, worst = max(spikes, key=lambda spike: spike[1])
     evidence = (
         f"From step {first} the batch loss jumped above {EXPLOSION_FACTOR:g}x the chance loss "
         f"{chance:.3f} of a model that knows nothing {len(spikes)} times in {last - first + 1} "
-        f"steps, up to {worst:.3g} ({worst / chance:.0f}x) at step {worst_step} (learning rate "
-        f"{lr:g})."
+        f"steps, up to {worst:.3g} ({worst / chance:.0f}x) at step {worst_step}, and the typical "
+        f"batch never settles (median {median:.3g}; learning rate {lr:g})."
     )
     suggestion = "Divide the learning rate by 10 (rewind first), or clip the gradients."
     return "The loss is blowing up", evidence, suggestion

@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/pace_bench.py
 	$(BIN)/python bench/lesson_timing.py
 	$(BIN)/python bench/scenario_seeds.py
+	$(BIN)/python bench/hint_false_alarms.py
 
 clean:
 	rm -rf $(VENV)

@@ -6,8 +6,16 @@ textbook problem, returns a ``Hint`` with the evidence (the numbers and steps) a
 Each kind fires at most once per episode (a reset starts a new one; a rewind re-arms the
 divergence hint), so hints inform rather than nag. Torch-free: the window could run one too.
 
-The thresholds follow CURRICULUM.md: chance loss is ln K, a validation loss 20% above its
-minimum while training loss still falls is overfitting, an ECE of 0.1 is badly calibrated.
+The thresholds follow CURRICULUM.md: a validation loss 20% (and 0.05) above its minimum while
+training loss still falls is overfitting, an ECE of 0.1 is badly calibrated. Each hint is read
+against the baseline it is really about. "Stuck at chance" compares the loss with that of a
+model that knows only the training class shares (-sum p_k ln p_k, ln K only for balanced
+classes: 0.325, not 0.693, on a 90/10 task) and asks that the model also rank cases no better
+than a coin, so a few confident mistakes cannot make a model with ROC AUC 0.94 "know nothing".
+Accuracy is read against the zero-rule (always the training majority, scored on the validation
+split). A loss "blows up" only when it jumps above many times ln K again and again within a
+short stretch of steps; one spike in a long healthy run is noise, and a non-finite loss is
+diverged at once.
 The three layer hints (vanishing or exploding gradients, dead units) read ``LayerHealth``, so
 they fire only while the window collects it.
 """
@@ -20,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import events as ev
+from engine.metrics import macro_roc_auc, prior_loss
 
 #: Hints read from ``LayerHealth``: they fire only while layer health is collected (the window
 #: shows that panel), so headless runs and scenarios never see them.
@@ -34,14 +43,19 @@ HINT_KINDS = (
     *LAYER_HINT_KINDS,
 )
 WARMUP_STEPS = 200  # judge "stuck" or "no better than a baseline" only after this many steps
-STUCK_TOLERANCE = 0.05  # validation loss no more than 5% below ln K (or above it)
-OVERFIT_RISE = 0.2  # validation loss 20% above its minimum
+STUCK_TOLERANCE = 0.05  # validation loss no more than 5% below the prior's loss (or above it)
+STUCK_MAX_AUC = 0.6  # and it ranks validation cases little better than a coin (0.5)
+OVERFIT_RISE = 0.2  # validation loss 20% above its minimum …
+OVERFIT_MIN_RISE = 0.05  # … and at least this many nats: 0.001 → 0.0013 is +30% and noise
 BASELINE_MARGIN = 0.01  # accuracy at most one point above the zero-rule baseline
 RECALL_FLOOR = 0.1  # the rare class is caught less than one time in ten
 RARE_SHARE = 0.5  # "rare": fewer than half its fair share (1/K) of the validation rows
 HIGH_ECE = 0.1
 OVERCONFIDENCE_GAP = 0.05  # mean confidence at least 5 points above accuracy
-EXPLOSION_FACTOR = 5.0  # a batch loss this many times the chance loss has blown up
+EXPLOSION_FACTOR = 5.0  # a batch loss this many times ln K is a spike: an update overshot
+EXPLOSION_SPIKES = 3  # spikes it takes to call it a blow-up …
+EXPLOSION_WINDOW = 200  # … within this many optimizer steps …
+EXPLOSION_MEDIAN_SHARE = 0.1  # … while the median batch loss there is at least 0.1 x ln K
 CONFIRMATIONS = 2  # evaluations in a row that must agree before a hint fires
 VANISHING_RATIO = 1e-3  # the first layer's gradient norm below this share of the last layer's
 EXPLODING_GRAD_NORM = 1e3  # global gradient norm (from the layers' norms)
@@ -62,10 +76,18 @@ class _Episode:
 
     chance_loss: float = math.log(2)
     class_names: tuple[str, ...] = ()
+    class_counts: tuple[int, ...] = ()  # training rows per class; () in old recordings
     fired: set[str] = field(default_factory=set)
     validation: list[_Point] = field(default_factory=list)
     streaks: dict[str, int] = field(default_factory=dict)
+    spikes: list[tuple[int, float]] = field(default_factory=list)  # (step, loss), recent ones
+    recent_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))  # last window's
     lr: float = math.nan
+
+    @property
+    def prior_loss(self) -> float:
+        """The loss of always answering with the training class shares (ln K when unknown)."""
+        return prior_loss(np.asarray(self.class_counts)) if self.class_counts else self.chance_loss
 
 
 class Diagnostician:
@@ -76,7 +98,11 @@ class Diagnostician:
 
     def observe(self, event: ev.Event) -> list[ev.Hint]:
         if isinstance(event, ev.RunStarted):
-            self.episode = _Episode(chance_loss=event.chance_loss, class_names=event.class_names)
+            self.episode = _Episode(
+                chance_loss=event.chance_loss,
+                class_names=event.class_names,
+                class_counts=event.train_class_counts,
+            )
             self.episode.lr = float(event.settings.get("lr", math.nan))
         elif isinstance(event, ev.Rewound):
             self._rewound(event.to_step)
@@ -96,6 +122,8 @@ class Diagnostician:
     def _rewound(self, to_step: int) -> None:
         episode = self.episode
         episode.validation = [point for point in episode.validation if point.step <= to_step]
+        episode.spikes = [spike for spike in episode.spikes if spike[0] <= to_step]
+        episode.recent_losses = np.zeros(0)
         episode.fired.discard("diverged")
         episode.streaks.clear()
 
@@ -116,22 +144,45 @@ class Diagnostician:
 
     # ----- checks ---------------------------------------------------------------------------
     def _check_explosion(self, event: ev.StepMetrics) -> list[ev.Hint]:
-        """A batch loss far above chance: the update before it overshot badly.
+        """Batch losses far above chance, again and again: the updates overshoot.
 
         A model that knows nothing scores ln K on every batch; one that scores many times that
-        is confidently wrong, which only a too-large step gets it to this fast.
+        is confidently wrong, which only a too-large step gets it to this fast. One such batch
+        is not enough: a healthy run that has trained for tens of thousands of steps meets the
+        odd batch it is very sure about and wrong on. Nor is a burst of them in a run whose
+        typical batch scores ~0: Adam, tens of thousands of steps into a solved task (the
+        spiral at step 47,700), overshoots a few times in fifty steps and settles again by
+        itself, at 100% validation accuracy. A blow-up lifts the loss as a whole, so the
+        median batch of the window must be up too. The hint is dated at the spike that makes
+        it a pattern, like the other hints at the evaluation that confirms them (and a rewind
+        to the last good checkpoint goes back before that step). A non-finite loss is diverged
+        outright.
         """
         if "diverged" in self.episode.fired:
             return []
         losses = np.asarray(event.loss, dtype=np.float64)
-        limit = EXPLOSION_FACTOR * self.episode.chance_loss
-        blown = ~np.isfinite(losses) | (losses > limit)
-        if not blown.any():
-            return []
-        index = int(np.argmax(blown))
-        step, loss = int(event.steps[index]), float(losses[index])
-        texts = _exploding_texts(step, loss, self.episode.chance_loss, self.episode.lr)
-        return self._fire(step, "diverged", texts)
+        broken = ~np.isfinite(losses)
+        if broken.any():
+            index = int(np.argmax(broken))
+            step = int(event.steps[index])
+            return self._fire(step, "diverged", _diverged_texts(step, float(losses[index])))
+        episode = self.episode
+        chance = episode.chance_loss
+        spikes, earlier = episode.spikes, episode.recent_losses
+        episode.recent_losses = np.concatenate([earlier, losses])[-EXPLOSION_WINDOW:]
+        for index in np.flatnonzero(losses > EXPLOSION_FACTOR * chance):
+            step = int(event.steps[index])
+            spikes[:] = [spike for spike in spikes if spike[0] > step - EXPLOSION_WINDOW]
+            spikes.append((step, float(losses[index])))
+            if len(spikes) < EXPLOSION_SPIKES:
+                continue
+            window = np.concatenate([earlier, losses[: index + 1]])[-EXPLOSION_WINDOW:]
+            median = float(np.median(window))
+            if median >= EXPLOSION_MEDIAN_SHARE * chance:
+                return self._fire(
+                    step, "diverged", _exploding_texts(spikes, median, chance, episode.lr)
+                )
+        return []
 
     def _check_evaluation(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
         if not math.isfinite(evaluation.loss):
@@ -148,15 +199,22 @@ class Diagnostician:
         return hints
 
     def _check_stuck(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
-        chance = self.episode.chance_loss
-        stuck = evaluation.loss >= (1 - STUCK_TOLERANCE) * chance
+        """The loss sits at (or above) what knowing only the class shares gives, and the model
+        ranks cases like a coin: both, because a few confident mistakes lift the loss of a model
+        that does rank well, and a model can rank a little while its loss says nothing yet."""
+        prior = self.episode.prior_loss
+        auc = math.nan
+        if evaluation.loss >= (1 - STUCK_TOLERANCE) * prior:
+            auc = macro_roc_auc(evaluation.probabilities, evaluation.labels)
+        stuck = math.isfinite(auc) and auc <= STUCK_MAX_AUC
         if not self._confirmed("stuck_at_chance", stuck):
             return []
-        where = "above" if evaluation.loss > chance else "near"
+        where = "above" if evaluation.loss > prior else "near"
         evidence = (
             f"At step {evaluation.step} the validation loss is {evaluation.loss:.3f}, {where} "
-            f"the chance loss ln {len(self.episode.class_names)} = {chance:.3f}: the model still "
-            "knows nothing it can use on new data."
+            f"{prior:.3f}, the loss of a model that only knows {self._prior_words()}, and it "
+            f"ranks new cases no better than a coin (ROC AUC {auc:.2f}; 0.5 is guessing): the "
+            "model still knows nothing it can use on new data."
         )
         suggestion = (
             "Check the learning rate (too small crawls), the model's capacity (a line cannot "
@@ -166,13 +224,35 @@ class Diagnostician:
             evaluation.step, "stuck_at_chance", ("Loss stuck at chance", evidence, suggestion)
         )
 
+    def _prior_words(self) -> str:
+        """What the know-nothing model knows, in words: the class shares it would answer with."""
+        counts = np.asarray(self.episode.class_counts, dtype=np.float64)
+        k = len(self.episode.class_names) or len(counts)
+        if counts.size == 0:
+            return f"how many classes there are (ln {k})"
+        shares = counts / counts.sum()
+        if shares.max() - shares.min() < 0.02:
+            return f"that the {k} classes are about equally common (about ln {k})"
+        common = int(np.argmax(shares))
+        return (
+            f"how common each class is in the training data ({shares[common]:.0%} are "
+            f"'{self._class_name(common)}')"
+        )
+
     def _check_overfitting(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
+        """Validation loss turned up while training loss still falls, by a share and by an
+        amount: a model that has all but solved the task (loss 0.001) wobbles by +30% from one
+        evaluation to the next without learning anything wrong."""
         points = self.episode.validation
         if len(points) < 3:
             return []
         best = min(points[:-1], key=lambda point: point.loss)
         rise = evaluation.loss / best.loss - 1 if best.loss > 0 else 0.0
-        holds = rise >= OVERFIT_RISE and evaluation.train_loss < best.train_loss
+        holds = (
+            rise >= OVERFIT_RISE
+            and evaluation.loss - best.loss >= OVERFIT_MIN_RISE
+            and evaluation.train_loss < best.train_loss
+        )
         if not self._confirmed("overfitting", holds):
             return []
         evidence = (
@@ -320,10 +400,16 @@ def _diverged_texts(step: int, loss: float) -> tuple[str, str, str]:
     return "Training diverged", evidence, suggestion
 
 
-def _exploding_texts(step: int, loss: float, chance: float, lr: float) -> tuple[str, str, str]:
+def _exploding_texts(
+    spikes: list[tuple[int, float]], median: float, chance: float, lr: float
+) -> tuple[str, str, str]:
+    first, last = spikes[0][0], spikes[-1][0]
+    worst_step, worst = max(spikes, key=lambda spike: spike[1])
     evidence = (
-        f"At step {step} the batch loss jumped to {loss:.3g}, {loss / chance:.0f}x the chance "
-        f"loss {chance:.3f} of a model that knows nothing (learning rate {lr:g})."
+        f"From step {first} the batch loss jumped above {EXPLOSION_FACTOR:g}x the chance loss "
+        f"{chance:.3f} of a model that knows nothing {len(spikes)} times in {last - first + 1} "
+        f"steps, up to {worst:.3g} ({worst / chance:.0f}x) at step {worst_step}, and the typical "
+        f"batch never settles (median {median:.3g}; learning rate {lr:g})."
     )
     suggestion = "Divide the learning rate by 10 (rewind first), or clip the gradients."
     return "The loss is blowing up", evidence, suggestion

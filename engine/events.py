@@ -36,6 +36,10 @@ class RunStarted:
     n_deployment: int = 0  # rows in the deployment split; 0 = no deployment split
     slice_names: tuple[str, ...] = ()  # subgroup names, indexed by Evaluation.slice_ids
     scenario: str | None = None  # the scenario id this run was built from
+    # Training rows per class: the class shares a know-nothing model can still learn, whose
+    # loss (engine.metrics.prior_loss) is the honest "chance" on imbalanced data. Empty in runs
+    # recorded before it existed; readers then fall back to ln K.
+    train_class_counts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,10 @@ __all__ = [
     "fit_temperature",
     "log_loss",
     "lowest_recall_class",
+    "macro_roc_auc",
     "precision_recall_curve",
     "precision_recall_f1",
+    "prior_loss",
     "reliability_bins",
     "roc_auc",
     "roc_curve",
@@ -236,6 +238,27 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2.0)
 
 
+def macro_roc_auc(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """One-vs-rest ROC AUC (N, K) probabilities against labels (N,), averaged over the classes.
+
+    How well the model *ranks* cases, whatever its calibration: a run whose loss is driven far
+    above chance by a few confident mistakes can still rank at 0.94, and a model that knows
+    nothing ranks at 0.5. Two classes give exactly ``roc_auc`` of P(class 1); classes absent
+    from ``labels`` (or alone in them) are left out, as they have no ranking to score; NaN when
+    none is left. scikit-learn's ``roc_auc_score(multi_class="ovr")`` where both are defined.
+    """
+    probabilities = np.asarray(probabilities)
+    labels = np.asarray(labels)
+    if probabilities.shape[1] == 2:
+        return roc_auc(probabilities[:, 1], labels == 1)
+    areas = [
+        roc_auc(probabilities[:, k], labels == k)
+        for k in range(probabilities.shape[1])
+        if 0 < np.count_nonzero(labels == k) < labels.size
+    ]
+    return float(np.mean(areas)) if areas else math.nan
+
+
 def precision_recall_curve(
     scores: np.ndarray, labels: np.ndarray, *, drop_intermediate: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -387,3 +410,18 @@ def baselines(train_labels: np.ndarray, eval_labels: np.ndarray, n_classes: int)
         random_minority_f1=_f1(float(evaluation[minority]), float(train[minority])),
         uniform_minority_f1=_f1(float(evaluation[minority]), 1.0 / n_classes),
     )
+
+
+def prior_loss(class_counts: np.ndarray) -> float:
+    """Cross-entropy -sum_k p_k ln p_k of always answering with the class shares p (K,) counts.
+
+    This, not ln K, is the loss a model reaches by learning only how common each class is: on a
+    90/10 task it is 0.325, far below ln 2 = 0.693, so "stuck at chance" must be read against
+    it. ln K for balanced counts, 0 for a single class, NaN for no rows at all.
+    """
+    counts = np.asarray(class_counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0:
+        return math.nan
+    shares = counts[counts > 0] / total
+    return float(-np.sum(shares * np.log(shares)))

@@ -203,6 +203,10 @@ class _TrainingLoop:
                 n_deployment=0 if self.data.deployment_y is None else len(self.data.deployment_y),
                 slice_names=tuple(self.data.slice_names),
                 scenario=self.config.scenario,
+                train_class_counts=tuple(
+                    int(count)
+                    for count in np.bincount(self.data.train_y, minlength=self.data.n_classes)
+                ),
             )
         )
         self.insights.announce()

@@ -96,7 +96,12 @@ class Trainer:
         rows = np.random.default_rng(config.seed).permutation(len(data.train_y))[:TRAIN_EVAL_ROWS]
         self.train_eval_rows = torch.as_tensor(np.sort(rows), device=device)
         self.train_eval_x = self.train_x[self.train_eval_rows]
-        self.baselines = metrics.baselines(data.train_y, data.validation_y, data.n_classes)
+        # Per split: always-the-training-majority scores that class's share of *this* split, and
+        # a deployment split with a moved base rate moves it (label shift).
+        self.baselines = {
+            split: metrics.baselines(data.train_y, labels, data.n_classes)
+            for split, (_, labels) in self.splits.items()
+        }
         self.generator = torch.Generator(device=device)
         self._restart_sampling()
         self._clear_records()
@@ -350,8 +355,8 @@ class Trainer:
             labels=np.asarray(labels, dtype=np.int64),
             train_loss=float(train_numbers[0]),
             train_accuracy=float(train_numbers[1]),
-            zero_rule_accuracy=self.baselines.zero_rule_accuracy,
-            random_accuracy=self.baselines.random_accuracy,
+            zero_rule_accuracy=self.baselines[split].zero_rule_accuracy,
+            random_accuracy=self.baselines[split].random_accuracy,
             duration_ms=(time.perf_counter() - started) * 1000.0,
         )
 

@@ -15,7 +15,10 @@ from engine.metrics import (
 )
 
 
-def run_started(n_classes: int = 2, lr: float = 1e-3) -> ev.RunStarted:
+def run_started(
+    n_classes: int = 2, lr: float = 1e-3, class_counts: tuple[int, ...] | None = None
+) -> ev.RunStarted:
+    """A run's start; its training rows are balanced (50 per class) unless ``class_counts``."""
     return ev.RunStarted(
         dataset="synthetic",
         class_names=tuple(f"class {k}" for k in range(n_classes)),
@@ -31,6 +34,7 @@ def run_started(n_classes: int = 2, lr: float = 1e-3) -> ev.RunStarted:
         max_steps=None,
         steps_per_epoch=10,
         chance_loss=math.log(n_classes),
+        train_class_counts=(50,) * n_classes if class_counts is None else class_counts,
     )
 
 

@@ -32,8 +32,10 @@ from engine.metrics import (
     fit_temperature,
     log_loss,
     lowest_recall_class,
+    macro_roc_auc,
     precision_recall_curve,
     precision_recall_f1,
+    prior_loss,
     reliability_bins,
     roc_auc,
     roc_curve,
@@ -199,6 +201,33 @@ def test_roc_auc_matches_sklearn_and_is_nan_for_one_class(seed: int) -> None:
 def test_roc_auc_counts_a_tied_pair_as_half() -> None:
     assert roc_auc(np.array([0.5, 0.5]), np.array([0, 1])) == 0.5
     assert roc_auc(np.array([0.2, 0.5, 0.5, 0.9]), np.array([0, 0, 1, 1])) == 0.875
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_macro_roc_auc_matches_sklearn_one_vs_rest(seed: int) -> None:
+    logits, labels, k = multiclass_case(seed)
+    probabilities = softmax(logits)
+    present = np.unique(labels)
+    if present.size < 2:
+        assert math.isnan(macro_roc_auc(probabilities, labels))
+    elif k == 2:
+        expected = skm.roc_auc_score(labels, probabilities[:, 1])
+        assert macro_roc_auc(probabilities, labels) == pytest.approx(expected, abs=1e-9)
+    else:
+        # scikit-learn scores only the classes present, each one against the rest.
+        per_class = [skm.roc_auc_score(labels == c, probabilities[:, c]) for c in present]
+        expected = float(np.mean(per_class))
+        assert macro_roc_auc(probabilities, labels) == pytest.approx(expected, abs=1e-9)
+        if present.size == k:
+            reference = skm.roc_auc_score(labels, probabilities, multi_class="ovr")
+            assert macro_roc_auc(probabilities, labels) == pytest.approx(reference, abs=1e-9)
+
+
+def test_macro_roc_auc_is_one_half_for_a_model_that_knows_nothing() -> None:
+    labels = np.repeat(np.arange(4), 25)
+    constant = np.full((100, 4), 0.25)
+    assert macro_roc_auc(constant, labels) == 0.5
+    assert macro_roc_auc(np.eye(4)[labels], labels) == 1.0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -676,6 +705,26 @@ def test_baselines_match_their_definitions(seed: int) -> None:
         expected_minority_f1(evaluation, np.full(k, 1.0 / k), minority)
     )
     assert result.zero_rule_minority_recall == 0.0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_prior_loss_is_the_log_loss_of_always_answering_the_class_shares(seed: int) -> None:
+    rng = np.random.default_rng(7000 + seed)
+    k = int(rng.integers(2, 11))
+    labels = rng.choice(k, size=int(rng.integers(5, 500)), p=rng.dirichlet(np.ones(k) * 0.7))
+    counts = np.bincount(labels, minlength=k)
+    prior = DummyClassifier(strategy="prior").fit(np.zeros((labels.size, 1)), labels)
+    guesses = prior.predict_proba(np.zeros((labels.size, 1)))
+    expected = skm.log_loss(labels, guesses, labels=np.unique(labels))
+    assert prior_loss(counts) == pytest.approx(expected, rel=1e-9)
+
+
+def test_prior_loss_of_the_curriculum_cases() -> None:
+    assert prior_loss(np.array([900, 100])) == pytest.approx(0.325, abs=5e-4)
+    assert prior_loss(np.array([50, 50])) == pytest.approx(math.log(2))
+    assert prior_loss(np.full(10, 30)) == pytest.approx(math.log(10))
+    assert prior_loss(np.array([40, 0])) == 0.0
+    assert math.isnan(prior_loss(np.zeros(3)))
 
 
 def test_zero_rule_recall_is_one_only_when_the_majority_is_the_minority() -> None:

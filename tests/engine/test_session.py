@@ -7,7 +7,7 @@ import pytest
 
 from engine import commands as cmd
 from engine import events as ev
-from engine.config import ScheduledChange
+from engine.config import DatasetSpec, ScheduledChange
 from engine.errors import SettingError
 from engine.session import ThreadSession
 from tests.engine.session_helpers import (
@@ -40,6 +40,8 @@ def test_run_completes_planned_steps_and_learns(session_factory):
     events = collect_until(session, [], lambda e: any(isinstance(x, ev.Finished) for x in e))
     started = of_type(events, ev.RunStarted)[0]
     assert started.max_steps == 300 and started.parameter_count > 0
+    assert len(started.train_class_counts) == len(started.class_names) == 2
+    assert sum(started.train_class_counts) == started.n_train
     assert step_count(events) == 300
     evaluations = [e for e in of_type(events, ev.Evaluation) if e.split == "validation"]
     assert evaluations[0].step == 0 and evaluations[-1].step == 300
@@ -172,6 +174,22 @@ def test_test_split_stays_sealed_until_opened(session_factory):
     )
     opened = of_type(events, ev.TestSetOpened)[0]
     assert opened.step >= 40
+
+
+def test_each_split_is_scored_beside_its_own_zero_rule(session_factory):
+    """Always-the-training-majority scores that class's share of the split it is scored on, and
+    on the wave's shifted deployment split that share is far from the validation split's."""
+    shifted = DatasetSpec(name="wave", n_samples=400, deployment=True, shift=1.0)
+    session = session_factory(dataset=shifted, steps=20)
+    events = collect_until(session, [], lambda e: any(isinstance(x, ev.Finished) for x in e))
+    majority = int(np.argmax(of_type(events, ev.RunStarted)[0].train_class_counts))
+    latest = {evaluation.split: evaluation for evaluation in of_type(events, ev.Evaluation)}
+    assert set(latest) == {"validation", "deployment"}
+    for evaluation in latest.values():
+        share = float(np.mean(evaluation.labels == majority))
+        assert evaluation.zero_rule_accuracy == pytest.approx(share), evaluation.split
+    moved = latest["deployment"].zero_rule_accuracy - latest["validation"].zero_rule_accuracy
+    assert abs(moved) > 0.1
 
 
 def test_same_seed_gives_the_same_numbers(session_factory):

@@ -79,6 +79,7 @@ EVERY_EVENT = [
         0.6931471805599453,
         slice_names=("young", "old"),
         scenario="s1",
+        train_class_counts=(150, 130),
     ),
     ev.StepMetrics(
         np.arange(1, 6, dtype=np.int64),
@@ -110,6 +111,15 @@ def test_every_event_round_trips_exactly(event):
     encoded = encode_event(event)
     assert encoded.kind == type(event).__name__
     assert_same(decode_event(encoded.payload, encoded.arrays), event)
+
+
+def test_a_run_start_recorded_before_class_counts_existed_still_opens():
+    encoded = encode_event(EVERY_EVENT[0])
+    tree = json.loads(encoded.payload)
+    del tree["f"]["train_class_counts"]
+    decoded = decode_event(json.dumps(tree), encoded.arrays)
+    assert isinstance(decoded, ev.RunStarted) and decoded.train_class_counts == ()
+    assert decoded.dataset == "moons" and decoded.scenario == "s1"
 
 
 def test_step_columns_let_the_store_seek_without_decoding():

@@ -7,6 +7,7 @@ reads first; the run's vital signs sit on the right and change colour with the s
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from engine.pace import describe_pace
@@ -14,6 +15,10 @@ from gui.run_state import RunState
 from gui.theme import Theme
 
 FIELDS = ("device", "state", "step", "epoch", "speed", "pace", "resources")
+#: On a narrow window these go first, in this order, so the rest are never cut and the
+#: message keeps room to be read; the state field's tooltip still lists them all.
+DROPPABLE = ("resources", "device", "epoch")
+MESSAGE_ROOM_PX = 260
 #: What the state field reads, where the bare state name would not say what to do next.
 STATE_TEXTS = {"finished": "finished — Space to go on", "starting": "starting…"}
 
@@ -46,7 +51,29 @@ class StatusLine:
         # A message about a state ("loss became nan", "the run has finished") is cleared when
         # the run leaves that state, so it never stays on screen after it stops being true.
         self._message_state: str | None = None
+        self.status_bar = status_bar
+        self._fitter = _RefitOnResize(self)
+        status_bar.installEventFilter(self._fitter)
         self.apply_theme(theme)
+
+    def fit_fields(self) -> None:
+        """Show as many fields as fit whole beside ``MESSAGE_ROOM_PX`` of message."""
+        room = self.status_bar.width() - round(MESSAGE_ROOM_PX * self.theme.scale)
+        shown = dict.fromkeys(FIELDS, True)
+        spacing = 12  # a permanent widget's frame and the gap to the next
+
+        def needed() -> int:
+            hints = [self.fields[name].sizeHint().width() + spacing for name in FIELDS]
+            return sum(hint for name, hint in zip(FIELDS, hints, strict=True) if shown[name])
+
+        for name in DROPPABLE:
+            if needed() <= room:
+                break
+            shown[name] = False
+        for name, visible in shown.items():
+            self.fields[name].setVisible(visible)
+        every = " · ".join(label.text() for label in self.fields.values() if label.text())
+        self.fields["state"].setToolTip(every)
 
     def show_run(self, state: RunState) -> None:
         run = state.run
@@ -63,10 +90,13 @@ class StatusLine:
         if state.messages and state.messages[-1] is not self._shown_message:
             self.show_message(state.messages[-1], error=True, while_state=state.state)
             self._shown_message = state.messages[-1]
+        self.fit_fields()
 
     def show_resources(self, text: str) -> None:
         """The worker's CPU and memory and the window's own (``gui.resources_readout``)."""
-        self.fields["resources"].setText(text)
+        if self.fields["resources"].text() != text:
+            self.fields["resources"].setText(text)
+            self.fit_fields()
 
     def show_pace(self, pace: float | None) -> None:
         """The pace the worker holds (not a run's figure: it stays across runs)."""
@@ -107,3 +137,17 @@ class StatusLine:
             label.setFont(font)
         self._style_message()
         self.fields["state"].setStyleSheet(self._state_style(self.fields["state"].text()))
+        self.fit_fields()
+
+
+class _RefitOnResize(QObject):
+    """Refits the status line's fields whenever the status bar changes width."""
+
+    def __init__(self, line: StatusLine) -> None:
+        super().__init__(line.status_bar)
+        self.line = line
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Resize:
+            self.line.fit_fields()
+        return False

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from engine.config import RunConfig
 from gui.main_window import MainWindow
+from gui.status_line import MESSAGE_ROOM_PX
 from gui.window_layout import size_for_screen
 from tests.gui import fake_events
 from tests.gui.layout_checks import layout_problems, settle
@@ -38,6 +39,8 @@ def show_run(window: MainWindow) -> None:
     window.state.apply(fake_events.training_stream(10))
     for panel in window.panels.values():
         panel.safe_refresh(window.state)
+    window.status.show_resources("worker CPU 17% · 401 MiB · window 154 MiB")
+    window.status.show_run(window.state)
     settle(window)
 
 
@@ -55,6 +58,8 @@ def dock_geometry(window: MainWindow) -> dict[str, tuple[int, int, int, int]]:
 def test_the_default_layout_holds_at_every_size_and_interface_size(qtbot, tmp_path, size, scale):
     window = open_at(qtbot, tmp_path, size, scale)
     assert layout_problems(window) == []
+    message = window.status.message_label.width()
+    assert message >= MESSAGE_ROOM_PX * window.theme.scale * 0.9  # room left to read a message
     column = window.docks["controls"].width()
     assert column <= window.docks["controls"].minimumSizeHint().width() + 2  # charts get the rest
 

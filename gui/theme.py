@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPen
+from PySide6.QtGui import QColor, QFont, QPen
 
 MIN_SCALE = 0.6
 MAX_SCALE = 3.0
@@ -230,10 +230,6 @@ class Theme:
     def set_title(self, plot: pg.PlotItem, text: str) -> None:
         """Set a plot's title in the theme's title font and colour."""
         plot.setTitle(text, color=self.palette.foreground, size=self.css_size(self.title_font_pt))
-
-    def title_width(self, text: str) -> int:
-        """How wide ``text`` is in a plot title, in pixels."""
-        return QFontMetrics(self.font(self.title_font_pt)).horizontalAdvance(text)
 
     def label_style(self) -> dict[str, str]:
         """Keyword arguments for ``AxisItem.setLabel`` (HTML style of the axis title)."""

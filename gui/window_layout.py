@@ -29,11 +29,11 @@ def screen_area() -> QRect | None:
 
 
 def size_for_screen() -> tuple[int, int]:
-    """``DEFAULT_SIZE``, or the whole available screen where that is smaller (a laptop)."""
+    """The whole available screen: a laptop's, or a projector's for the charts to use."""
     area = screen_area()
     if area is None:
         return DEFAULT_SIZE
-    return min(DEFAULT_SIZE[0], area.width()), min(DEFAULT_SIZE[1], area.height())
+    return area.width(), area.height()
 
 
 class WindowLayout(QObject):

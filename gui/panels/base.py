@@ -123,11 +123,11 @@ class Panel(QWidget):
         text = plot.full_title
         available = plot.boundingRect().width() - 2 * TITLE_MARGIN_PX
         variants = title_variants(text)
-        for variant in variants:
-            if variant == variants[-1] or self.theme.title_width(variant) <= available:
+        for variant in variants:  # measured as drawn: the title's own font and markup
+            if plot.titleLabel.text != variant:
+                self.theme.set_title(plot, variant)
+            if plot.titleLabel.item.boundingRect().width() <= available:
                 break
-        if plot.titleLabel.text != variant:
-            self.theme.set_title(plot, variant)
         widget = plot.getViewWidget()
         if widget is not None:
             widget.setToolTip(text if variant != text else "")

@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import build_parser, configure_run, explicit_flags
+from engine.cli import (
+    HEADLESS_EPOCHS,
+    WINDOW_EPOCHS,
+    build_parser,
+    configure_run,
+    default_epochs,
+    explicit_flags,
+)
 from engine.commands import SetParam
 from engine.errors import TrainScopeError
-from engine.scenario import list_scenarios
+from engine.scenario import list_scenarios, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,3 +132,38 @@ def test_a_scenario_file_path_works_too(tmp_path):
     assert scenario.path == path and config.model.hidden == ()
     with pytest.raises(TrainScopeError):
         configured("--scenario", str(tmp_path / "missing.toml"))
+
+
+def test_a_lesson_in_the_window_goes_at_its_own_pace_unless_told_otherwise():
+    overfitting = load_scenario("overfitting")
+    window, _ = configured("--scenario", "overfitting")
+    assert window.pace == overfitting.pace
+    typed, _ = configured("--scenario", "overfitting", "--pace", "60")
+    assert typed.pace == 60.0
+    headless, _ = configured("--scenario", "overfitting", "--headless")
+    assert headless.pace is None  # headless runs stay at max
+
+
+def test_window_runs_have_a_planned_end_and_endless_has_none():
+    parser = build_parser()
+    argv = ["--endless"]
+    endless, _ = configure_run(
+        parser, parser.parse_args(argv), argv, default_epochs(parser.parse_args(argv))
+    )
+    assert endless.steps is None and endless.epochs is None
+    window_args = parser.parse_args([])
+    assert default_epochs(window_args) == WINDOW_EPOCHS
+    assert default_epochs(parser.parse_args(["--headless"])) == HEADLESS_EPOCHS
+    lesson, _ = configured("--scenario", "overfitting", "--endless")
+    assert lesson.steps is None and lesson.epochs is None
+
+
+def test_endless_with_a_length_and_a_bad_window_size_are_refused_in_one_sentence():
+    for flags, words in [
+        (("--endless", "--steps", "10"), "not allowed with argument"),
+        (("--size", "1024"), "--size"),
+        (("--size", "100x100"), "at least 640x480"),
+    ]:
+        result = run_main(*flags)
+        assert result.returncode == 2, flags
+        assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1, flags

@@ -11,7 +11,6 @@ dataset for 50,000 steps on three seeds. Each hint still fires in its own lesson
 from __future__ import annotations
 
 import pytest
-import torch
 
 from engine.config import DatasetSpec, ModelSpec, RunConfig
 from engine.data import DATASET_NAMES
@@ -30,12 +29,7 @@ SETTLED_WITHIN = 0.05  # validation accuracy by the half-way point is within 5 p
 LEARNED_OVER_ZERO_RULE = 0.2  # and the end beats always-the-majority by 20 points
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def healthy_config(name: str, seed: int = 1) -> RunConfig:

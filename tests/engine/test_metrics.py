@@ -474,8 +474,8 @@ def test_threshold_sweep_agrees_with_pointwise_queries(seed: int) -> None:
             assert getattr(sweep, name)[i] == pytest.approx(getattr(point, name))
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_best_cost_threshold_is_the_lowest_minimiser(seed: int) -> None:
+def cost_case(seed: int):
+    """A seeded binary case, its table, the costs, and its cost counted by brute force."""
     scores, labels = binary_case(seed)
     table = ThresholdTable.from_scores(scores, labels)
     cost_fp, cost_fn = [(1.0, 1.0), (10_000.0, 500.0), (1.0, 20.0)][seed % 3]
@@ -484,6 +484,12 @@ def test_best_cost_threshold_is_the_lowest_minimiser(seed: int) -> None:
         _, fp, fn, _ = brute_counts(scores, labels, threshold)
         return cost_fp * fp + cost_fn * fn
 
+    return scores, table, cost_fp, cost_fn, cost
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_best_cost_threshold_is_the_lowest_minimiser(seed: int) -> None:
+    scores, table, cost_fp, cost_fn, cost = cost_case(seed)
     best = table.best_cost_threshold(cost_fp, cost_fn)
     candidates = np.r_[0.0, np.unique(scores), np.nextafter(1.0, 2.0)]
     lowest_cost = min(cost(t) for t in candidates)
@@ -495,14 +501,7 @@ def test_best_cost_threshold_is_the_lowest_minimiser(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_central_cost_threshold_reaches_the_lowest_cost_a_slider_can(seed: int) -> None:
-    scores, labels = binary_case(seed)
-    table = ThresholdTable.from_scores(scores, labels)
-    cost_fp, cost_fn = [(1.0, 1.0), (10_000.0, 500.0), (1.0, 20.0)][seed % 3]
-
-    def cost(threshold: float) -> float:
-        _, fp, fn, _ = brute_counts(scores, labels, threshold)
-        return cost_fp * fp + cost_fn * fn
-
+    scores, table, cost_fp, cost_fn, cost = cost_case(seed)
     central = table.central_cost_threshold(cost_fp, cost_fn)
     reachable = np.r_[0.0, scores[(scores >= 0.0) & (scores <= 1.0)], 1.0]
     assert 0.0 <= central <= 1.0

@@ -15,7 +15,6 @@ import json
 import os
 
 import pytest
-import torch
 
 from engine.headless import run_headless
 from engine.lesson_checks import TRY_THIS_CHECKS, try_this_checks
@@ -27,12 +26,7 @@ SEEDS = tuple(int(seed) for seed in os.environ.get("TRAINSCOPE_SCENARIO_SEEDS", 
 SCENARIO_IDS = [info.id for info in list_scenarios()]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def headless_report(scenario: Scenario, seed: int) -> dict:

@@ -49,6 +49,18 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _run(tmp_path: Path, *command: str, timeout: float) -> subprocess.CompletedProcess:
+    """``python *command`` in the repository, offscreen and with its own settings folder."""
+    return subprocess.run(
+        [sys.executable, *command],
+        cwd=REPO,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
@@ -60,14 +72,7 @@ def test_window_run_saves_a_screenshot_prints_the_summary_and_never_imports_torc
     arguments = ["--dataset", "moons", "--n-samples", "400", "--hidden", "16"]
     arguments += ["--screenshot", str(screenshot), "--quit-after", "6", "--json"]
     arguments += ["--size", "1024x640"]
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_MAIN_AND_REPORT_TORCH, *arguments],
-        cwd=REPO,
-        env=_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    result = _run(tmp_path, "-c", RUN_MAIN_AND_REPORT_TORCH, *arguments, timeout=90)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "GUI_PROCESS_IMPORTED_TORCH=False" in result.stderr
     assert "GUI_PROCESS_IMPORTED_SKLEARN=False" in result.stderr  # data is built in the worker
@@ -91,14 +96,7 @@ def test_every_gui_module_imports_without_torch():
 
 
 def test_a_bad_flag_is_one_sentence_and_no_window(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "main.py", "--hidden", "12,abc"],
-        cwd=REPO,
-        env=_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _run(tmp_path, "main.py", "--hidden", "12,abc", timeout=30)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--hidden" in result.stderr
 
@@ -157,15 +155,8 @@ def test_without_replay_the_starter_starts_the_run(idle_window):
 def test_a_lesson_in_the_window_goes_at_its_pace_and_is_still_under_way_after_8_seconds(tmp_path):
     """Made to be watched: at the lesson's pace its 600 steps take over a minute, so 8 s in,
     the student is still watching it unfold (at max it would long be over)."""
-    result = subprocess.run(
-        [sys.executable, "main.py", "--scenario", "overfitting", "--quit-after", "8", "--json"]
-        + ["--no-record"],
-        cwd=REPO,
-        env=_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    lesson = ["--scenario", "overfitting", "--quit-after", "8", "--json", "--no-record"]
+    result = _run(tmp_path, "main.py", *lesson, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["finished"] != "completed" and 0 < summary["steps"] < 600

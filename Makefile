@@ -18,7 +18,12 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The tests also validate the menu entry with desktop-file-validate (Debian's desktop-file-utils):
+# installed here when missing and this is a root shell with apt, as on CI; otherwise say how.
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@command -v desktop-file-validate >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y -q desktop-file-utils >/dev/null; } \
+		|| echo "note: install desktop-file-utils (sudo apt-get install desktop-file-utils) for the menu-entry test"
 	$(BIN)/python -m pip install --quiet "$(TORCH_PIN)"
 	$(BIN)/python -m pip install --quiet -e ".[test]" "$(TORCH_PIN)"
 	touch $@ $(VENV)/.installed-run

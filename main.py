@@ -15,6 +15,20 @@ from engine.errors import TrainScopeError
 from engine.runs.cli import add_runs_arguments, run_runs_command, start_recording
 
 
+def install_launcher() -> int:
+    """``--install-desktop-entry``: write the menu entry and icons; say where, in one line each."""
+    from pathlib import Path
+
+    from gui.desktop_entry import install_desktop_entry
+
+    try:
+        written = install_desktop_entry(Path(__file__).resolve())
+    except OSError as error:
+        fail(f"the menu entry could not be written: {error}", code=1)
+    print(f"TrainScope is in the application menu: {written[0]}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     add_runs_arguments(parser)  # --runs --runs-dir --no-record --export --import-archive --replay
@@ -28,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.list_scenarios:
             print(format_scenario_list())
             return 0
+        if args.install_desktop_entry:
+            return install_launcher()
         config, scenario = configure_run(parser, args, argv, default_epochs(args))
     except TrainScopeError as error:
         fail(str(error))

@@ -168,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--list-scenarios", action="store_true", help="list the bundled lessons and exit"
     )
     mode.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="Linux: add TrainScope (this venv's) to the application menu, then exit",
+    )
+    mode.add_argument(
         "--present",
         action="store_true",
         help="window: classroom mode for a projector (large type, high contrast, the lesson's panels)",

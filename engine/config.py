@@ -140,14 +140,18 @@ class RunConfig:
     def validate_to_start(self) -> RunConfig:
         """``validate``, then what a run about to start on this machine also needs.
 
-        The device must exist here (a torch-free probe, ``engine.device.check_device``) and
-        every scheduled change must fall within the planned run. Called where a student asks
+        The device must exist here (a torch-free probe, ``engine.device.check_device``),
+        every scheduled change must fall within the planned run, and a CSV file must read. Called where a student asks
         for a new run (the flags, the Setup panel, a lesson's suggestion), so a bad request is
         refused in one sentence before any worker starts or anything is recorded.
         """
         self.validate()
         check_device(self.device)
         self._check_schedule_within_run()
+        if self.dataset.name == "csv":  # a student's file: read it now, not in the worker
+            from engine.csv_import import read_csv_table
+
+            read_csv_table(self.dataset.csv_path or "", self.dataset.label_column)
         return self
 
     def planned_steps(self, training_rows: int) -> int | None:

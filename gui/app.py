@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 from engine.config import RunConfig
 from engine.errors import TrainScopeError
 from engine.scenario import load_scenario
+from gui.app_icon import application_icon
 from gui.main_window import MainWindow
 from gui.platform_check import window_problem
 from gui.recording import RunLibrary
@@ -162,6 +163,8 @@ def run_window(config: RunConfig, args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("TrainScope")
     app.setOrganizationName("TrainScope")
+    app.setWindowIcon(application_icon())  # the taskbar and window switcher show TrainScope
+    app.setDesktopFileName("trainscope")  # matches --install-desktop-entry's menu entry
     if getattr(args, "quit_after", None) is None:
         size = getattr(args, "size", None) or size_for_screen()
         return _run(app, MainWindow(config, runs=run_library(args), size=size), config, args)

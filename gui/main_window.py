@@ -28,6 +28,7 @@ from engine.config import RunConfig
 from engine.errors import TrainScopeError
 from engine.summary import RunSummary
 from engine.worker import ProcessSession
+from gui.app_icon import application_icon
 from gui.banner import ProblemBanner
 from gui.classroom import ClassroomLayout
 from gui.controls import ControlsPanel
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         """``size``: the window's size in pixels (``--size``; the app passes the screen's)."""
         super().__init__()
         self.setWindowTitle("TrainScope")
+        self.setWindowIcon(application_icon())
         self.recording = WindowRecording(runs)  # None: live runs are not recorded
         self.config = config or RunConfig()
         self.session_factory = session_factory

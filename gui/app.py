@@ -26,6 +26,7 @@ from engine.config import RunConfig
 from engine.errors import TrainScopeError
 from engine.scenario import load_scenario
 from gui.app_icon import application_icon
+from gui.gui_thread_gc import GuiThreadCollector
 from gui.main_window import MainWindow
 from gui.platform_check import window_problem
 from gui.recording import RunLibrary
@@ -165,14 +166,21 @@ def run_window(config: RunConfig, args: argparse.Namespace) -> int:
     app.setOrganizationName("TrainScope")
     app.setWindowIcon(application_icon())  # the taskbar and window switcher show TrainScope
     app.setDesktopFileName("trainscope")  # matches --install-desktop-entry's menu entry
+    collector = GuiThreadCollector(app)  # cyclic garbage is freed on this thread only
+    try:
+        return _open(app, config, args)
+    finally:
+        collector.stop()
+
+
+def _open(app: QApplication, config: RunConfig, args: argparse.Namespace) -> int:
+    size = getattr(args, "size", None) or size_for_screen()
     if getattr(args, "quit_after", None) is None:
-        size = getattr(args, "size", None) or size_for_screen()
         return _run(app, MainWindow(config, runs=run_library(args), size=size), config, args)
     with tempfile.TemporaryDirectory(prefix="trainscope-") as scratch:
         # A scripted run (tests, benchmarks, documentation images) starts from the default
         # layout and size every time, and never rewrites the user's remembered settings.
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
-        size = getattr(args, "size", None) or size_for_screen()
         window = MainWindow(config, settings=settings, runs=run_library(args), size=size)
         return _run(app, window, config, args)
 

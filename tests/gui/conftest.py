@@ -15,13 +15,20 @@ from tests.gui import fake_events  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def collect_old_windows_on_the_gui_thread() -> None:
-    """Free the previous tests' windows now, on the GUI thread, before a training thread starts.
+def collect_old_windows_on_the_gui_thread():
+    """Free the previous tests' windows now, on the GUI thread, and let no other thread collect
+    cycles during the test.
 
     Windows live in reference cycles; left to the cyclic collector, one can be freed inside a
     ``ThreadSession``'s training thread while the GUI thread deletes Qt objects too, and the two
-    deadlock on Qt's lock and the interpreter lock (seen once: a test run hung in ~QObject).
+    deadlock on Qt's lock and the interpreter lock (seen: a test hung in ~QObject while the
+    collector ran inside the training thread's import of scipy). The app itself collects on
+    the GUI thread only (``gui.gui_thread_gc``); a test does the same by collecting here.
     """
+    gc.collect()
+    gc.disable()
+    yield
+    gc.enable()
     gc.collect()
 
 

@@ -9,13 +9,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+from gui.gui_thread_gc import GuiThreadCollector  # noqa: E402
 from gui.run_state import RunState  # noqa: E402
 from gui.theme import Theme  # noqa: E402
 from tests.gui import fake_events  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def collect_old_windows_on_the_gui_thread():
+def collect_old_windows_on_the_gui_thread(qapp):
     """Free the previous tests' windows now, on the GUI thread, and let no other thread collect
     cycles during the test.
 
@@ -23,13 +24,12 @@ def collect_old_windows_on_the_gui_thread():
     ``ThreadSession``'s training thread while the GUI thread deletes Qt objects too, and the two
     deadlock on Qt's lock and the interpreter lock (seen: a test hung in ~QObject while the
     collector ran inside the training thread's import of scipy). The app itself collects on
-    the GUI thread only (``gui.gui_thread_gc``); a test does the same by collecting here.
+    the GUI thread only (``gui.gui_thread_gc``), and so does every GUI test.
     """
     gc.collect()
-    gc.disable()
+    collector = GuiThreadCollector()  # as in the app: automatic collection off, a timer on
     yield
-    gc.enable()
-    gc.collect()
+    collector.stop()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ class Node:
 
 
 def test_the_collector_frees_cycles_on_its_timer_with_automatic_collection_off(qtbot):
+    """(Every GUI test runs under one, from the conftest; this one makes its own to check it.)"""
     collector = GuiThreadCollector()
     try:
         assert not gc.isenabled()
@@ -22,3 +23,4 @@ def test_the_collector_frees_cycles_on_its_timer_with_automatic_collection_off(q
         qtbot.waitUntil(lambda: garbage() is None, timeout=10_000)
     finally:
         collector.stop()
+    assert not gc.isenabled()  # the conftest's collector still holds it off until the test ends

@@ -47,8 +47,8 @@ class WindowLayout(QObject):
         window.installEventFilter(self)  # every dock tab bar Qt makes, as it makes it
         self.tier: str | None = None
         self.scale = 1.0  # the interface size the layout was made for
-        # Whether a person has moved, floated or closed a dock since the default was arranged:
-        # a zoom then keeps their layout instead of arranging the default for the new size.
+        # Whether a person has moved or floated a dock, or dragged a separator, since the
+        # default was arranged: a zoom or resize then keeps their layout.
         self.customized = False
         self._arranging = False
         self.held: Callable[[], bool] = lambda: False  # e.g. classroom mode's own layout

@@ -20,12 +20,12 @@ import torch  # noqa: E402
 torch.set_num_threads(1)  # the engine trains on one thread by default (see RunConfig.threads)
 import torch.nn.functional as F  # noqa: E402
 
-from engine import events as ev  # noqa: E402
-from engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
-from engine.data import prepare_data  # noqa: E402
-from engine.models import build_mlp  # noqa: E402
-from engine.session import ThreadSession  # noqa: E402
-from engine.summary import RunSummary  # noqa: E402
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
+from trainscope.engine.data import prepare_data  # noqa: E402
+from trainscope.engine.models import build_mlp  # noqa: E402
+from trainscope.engine.session import ThreadSession  # noqa: E402
+from trainscope.engine.summary import RunSummary  # noqa: E402
 
 
 def bare_loop_steps_per_second(steps: int, seed: int, eval_every: int | None) -> float:

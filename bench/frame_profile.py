@@ -33,12 +33,12 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.panel_timing import timed_panels  # noqa: E402
-from engine import commands as cmd  # noqa: E402
-from engine import events as ev  # noqa: E402
-from engine.config import RunConfig  # noqa: E402
-from engine.resources import resident_mib  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
 from tests.gui import fake_events  # noqa: E402
+from trainscope.engine import commands as cmd  # noqa: E402
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine.config import RunConfig  # noqa: E402
+from trainscope.engine.resources import resident_mib  # noqa: E402
+from trainscope.gui.main_window import MainWindow  # noqa: E402
 
 FRAME_S = 1 / 30
 EVALUATION_POOL = 8  # distinct evaluations cycled through (computing them is not the GUI's cost)

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from engine.config import DatasetSpec, RunConfig  # noqa: E402
-from engine.data import DATASET_NAMES  # noqa: E402
-from engine.diagnosis import EXPLOSION_FACTOR, EXPLOSION_SPIKES, EXPLOSION_WINDOW  # noqa: E402
-from engine.history import RunHistory  # noqa: E402
-from engine.lesson_run import finished_run  # noqa: E402
+from trainscope.engine.config import DatasetSpec, RunConfig  # noqa: E402
+from trainscope.engine.data import DATASET_NAMES  # noqa: E402
+from trainscope.engine.diagnosis import EXPLOSION_FACTOR, EXPLOSION_SPIKES, EXPLOSION_WINDOW  # noqa: E402
+from trainscope.engine.history import RunHistory  # noqa: E402
+from trainscope.engine.lesson_run import finished_run  # noqa: E402
 
 BUNDLED = tuple(name for name in DATASET_NAMES if name != "csv")
 

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from engine import commands as cmd  # noqa: E402
-from engine import events as ev  # noqa: E402
-from engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
-from engine.session import ThreadSession  # noqa: E402
-from engine.summary import RunSummary  # noqa: E402
+from trainscope.engine import commands as cmd  # noqa: E402
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
+from trainscope.engine.session import ThreadSession  # noqa: E402
+from trainscope.engine.summary import RunSummary  # noqa: E402
 
 MODES: dict[str, cmd.SetInsights] = {
     "off": cmd.SetInsights(),

@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import events as ev  # noqa: E402
-from engine.lesson_moment import ACT_AT_LEAST_S, MOMENT_AT_LEAST_S, first_moment  # noqa: E402
-from engine.lesson_run import collect_until  # noqa: E402
-from engine.scenario import list_scenarios, load_scenario  # noqa: E402
-from engine.session import ThreadSession  # noqa: E402
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine.lesson_moment import ACT_AT_LEAST_S, MOMENT_AT_LEAST_S, first_moment  # noqa: E402
+from trainscope.engine.lesson_run import collect_until  # noqa: E402
+from trainscope.engine.scenario import list_scenarios, load_scenario  # noqa: E402
+from trainscope.engine.session import ThreadSession  # noqa: E402
 
 
 def time_lesson(scenario_id: str, seed: int) -> dict:

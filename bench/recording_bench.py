@@ -37,15 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from engine import events as ev  # noqa: E402
-from engine import metrics  # noqa: E402
-from engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
-from engine.runs.compaction import CompactionPolicy  # noqa: E402
-from engine.runs.recorder import RunRecorder  # noqa: E402
-from engine.runs.replay import ReplaySession, Seek  # noqa: E402
-from engine.runs.store import RunStore  # noqa: E402
-from engine.summary import RunSummary  # noqa: E402
-from gui.run_state import RunState  # noqa: E402
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine import metrics  # noqa: E402
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
+from trainscope.engine.runs.compaction import CompactionPolicy  # noqa: E402
+from trainscope.engine.runs.recorder import RunRecorder  # noqa: E402
+from trainscope.engine.runs.replay import ReplaySession, Seek  # noqa: E402
+from trainscope.engine.runs.store import RunStore  # noqa: E402
+from trainscope.engine.summary import RunSummary  # noqa: E402
+from trainscope.gui.run_state import RunState  # noqa: E402
 
 DRAIN_INTERVAL_S = 0.05
 EXACT_SAMPLE_STEPS = 40_000  # before the first compaction pass changes anything
@@ -63,7 +63,7 @@ def digits_config(steps: int, seed: int) -> RunConfig:
 
 def training_rate(steps: int, seed: int, store: RunStore | None) -> tuple[float, float]:
     """(session steps/s, wall steps/s) of one run, recorded into ``store`` when given."""
-    from engine.session import ThreadSession
+    from trainscope.engine.session import ThreadSession
 
     config = digits_config(steps, seed)
     recorder = RunRecorder(store, config, name=f"bench {seed}") if store else None
@@ -115,7 +115,7 @@ def throughput(steps: int, repeats: int, folder: Path) -> None:
 
 def recording_cpu(steps: int, folder: Path) -> None:
     """CPU time the recorder spends on one run's events, measured alone (immune to load)."""
-    from engine.session import ThreadSession
+    from trainscope.engine.session import ThreadSession
 
     session = ThreadSession(digits_config(steps, 0))
     batches: list[list] = []
@@ -273,7 +273,7 @@ def _store_line(label: str, store: RunStore, run_id: int, steps: int) -> str:
 
 def long_run(minutes: float, folder: Path, exact_too: bool = True) -> None:
     """Train the default window run at full speed for ``minutes``, recorded as the window would."""
-    from engine.session import ThreadSession
+    from trainscope.engine.session import ThreadSession
 
     config = RunConfig()
     stores = {"compacted": RunStore(folder / "compacted.sqlite")}

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from engine.lesson_checks import Check, run_promise, try_this_checks  # noqa: E402
-from engine.scenario import list_scenarios, load_scenario  # noqa: E402
+from trainscope.engine.lesson_checks import Check, run_promise, try_this_checks  # noqa: E402
+from trainscope.engine.scenario import list_scenarios, load_scenario  # noqa: E402
 
 DEFAULT_SEEDS = "1,2,3,4,5,6,7,8,9,10,42"
 THIN_Z = 2.0

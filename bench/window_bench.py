@@ -37,13 +37,13 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.panel_timing import timed_panels  # noqa: E402
-from engine import commands as cmd  # noqa: E402
-from engine import events as ev  # noqa: E402
-from engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
-from engine.session import ThreadSession  # noqa: E402
-from engine.summary import RunSummary  # noqa: E402
-from engine.worker import ProcessSession  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
+from trainscope.engine import commands as cmd  # noqa: E402
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
+from trainscope.engine.session import ThreadSession  # noqa: E402
+from trainscope.engine.summary import RunSummary  # noqa: E402
+from trainscope.engine.worker import ProcessSession  # noqa: E402
+from trainscope.gui.main_window import MainWindow  # noqa: E402
 
 FRAME_S = 1 / 30
 HISTORY_STEPS = 100_000

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
-from engine.commands import LIVE_SETTINGS, parse_assignment
-from engine.config import (
+from trainscope.engine.commands import LIVE_SETTINGS, parse_assignment
+from trainscope.engine.config import (
     ACTIVATIONS,
     MODEL_KINDS,
     DatasetSpec,
@@ -22,9 +22,9 @@ from engine.config import (
     RunConfig,
     ScheduledChange,
 )
-from engine.data import DATASET_NAMES
-from engine.errors import TrainScopeError
-from engine.pace import validate_pace
+from trainscope.engine.data import DATASET_NAMES
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.pace import validate_pace
 
 #: The window's pace unless ``--pace`` says otherwise: the default digits run does most of its
 #: learning in its first ~1,400 steps, which at this pace takes about 25 seconds to watch.
@@ -36,7 +36,7 @@ WINDOW_EPOCHS = 40.0
 HEADLESS_EPOCHS = 20.0
 
 if TYPE_CHECKING:
-    from engine.scenario import Scenario
+    from trainscope.engine.scenario import Scenario
 
 #: Flags that describe the data or the model; a scenario already fixes both.
 SCENARIO_FIXED = (
@@ -372,7 +372,7 @@ def configure_run(
     """The run to start and, with ``--scenario``, the lesson it comes from."""
     if not args.scenario:
         return config_from_args(args, planned_epochs), None
-    from engine.scenario import load_scenario
+    from trainscope.engine.scenario import load_scenario
 
     typed = explicit_flags(parser, argv)
     clashing = [dest for dest in SCENARIO_FIXED if dest in typed]
@@ -409,7 +409,7 @@ def _with_run_flags(
 
 def format_scenario_list() -> str:
     """One line per bundled lesson: id, difficulty and its one-line summary."""
-    from engine.scenario import list_scenarios
+    from trainscope.engine.scenario import list_scenarios
 
     infos = list_scenarios()
     width = max((len(info.id) for info in infos), default=0)

@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.errors import SettingError
-from engine.pace import validate_pace
+from trainscope.engine.errors import SettingError
+from trainscope.engine.pace import validate_pace
 
 if TYPE_CHECKING:
-    from engine.config import DatasetSpec
+    from trainscope.engine.config import DatasetSpec
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 WEIGHTINGS = ("none", "balanced")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from engine.commands import DEFAULT_SETTINGS, SetParam, validate_setting
-from engine.device import check_device, device_name
-from engine.errors import ConfigError
-from engine.pace import validate_pace
+from trainscope.engine.commands import DEFAULT_SETTINGS, SetParam, validate_setting
+from trainscope.engine.device import check_device, device_name
+from trainscope.engine.errors import ConfigError
+from trainscope.engine.pace import validate_pace
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
 MODEL_KINDS = ("mlp", "cnn")
@@ -111,7 +111,7 @@ class RunConfig:
         opens, replays and imports on a laptop; ``validate_to_start`` adds what does.
         """
         # engine.data imports this module (for DatasetSpec), so it is imported here, not above.
-        from engine.data import check_seed, validate_spec
+        from trainscope.engine.data import check_seed, validate_spec
 
         for key, value in self.settings.items():
             validate_setting(key, value)
@@ -149,7 +149,7 @@ class RunConfig:
         check_device(self.device)
         self._check_schedule_within_run()
         if self.dataset.name == "csv":  # a student's file: read it now, not in the worker
-            from engine.csv_import import read_csv_table
+            from trainscope.engine.csv_import import read_csv_table
 
             read_csv_table(self.dataset.csv_path or "", self.dataset.label_column)
         return self
@@ -201,7 +201,7 @@ class RunConfig:
         assert self.epochs is not None
         if last <= math.ceil(self.epochs):
             return
-        from engine.data import training_rows
+        from trainscope.engine.data import training_rows
 
         rows = training_rows(self.dataset, self.seed)
         planned = self.planned_steps(rows)

@@ -14,13 +14,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine import data_variants as variants
-from engine.config import DatasetSpec
-from engine.csv_import import MIN_ROWS_PER_CLASS, read_csv_table
-from engine.errors import DataError
-from engine.generators import GENERATORS, check_minority_rows, generate, require_two_classes
-from engine.playground_sets import MAX_NOISE as PLAYGROUND_MAX_NOISE
-from engine.playground_sets import PLAYGROUND_SETS
+from trainscope.engine import data_variants as variants
+from trainscope.engine.config import DatasetSpec
+from trainscope.engine.csv_import import MIN_ROWS_PER_CLASS, read_csv_table
+from trainscope.engine.errors import DataError
+from trainscope.engine.generators import (
+    GENERATORS,
+    check_minority_rows,
+    generate,
+    require_two_classes,
+)
+from trainscope.engine.playground_sets import MAX_NOISE as PLAYGROUND_MAX_NOISE
+from trainscope.engine.playground_sets import PLAYGROUND_SETS
 
 DATASET_NAMES: tuple[str, ...] = (
     "digits",

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.config import DatasetSpec
-from engine.errors import DataError
-from engine.generators import wave_rows
+from trainscope.engine.config import DatasetSpec
+from trainscope.engine.errors import DataError
+from trainscope.engine.generators import wave_rows
 
 if TYPE_CHECKING:
-    from engine.data import Dataset, PreparedData
+    from trainscope.engine.data import Dataset, PreparedData
 
 SLICE_NAMES = ("main group", "subgroup")
 GROUP_COLUMN = "group"

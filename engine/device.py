@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from engine.errors import ConfigError
+from trainscope.engine.errors import ConfigError
 
 if TYPE_CHECKING:
     import torch

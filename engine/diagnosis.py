@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import events as ev
-from engine.metrics import macro_roc_auc, prior_loss
+from trainscope.engine import events as ev
+from trainscope.engine.metrics import macro_roc_auc, prior_loss
 
 #: Hints read from ``LayerHealth``: they fire only while layer health is collected (the window
 #: shows that panel), so headless runs and scenarios never see them.

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import events as ev
-from engine.history import EvaluationPoint, RunHistory
-from engine.thresholds import ThresholdTable
+from trainscope.engine import events as ev
+from trainscope.engine.history import EvaluationPoint, RunHistory
+from trainscope.engine.thresholds import ThresholdTable
 
 
 @dataclass(frozen=True)

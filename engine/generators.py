@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engine.config import DatasetSpec
-from engine.csv_import import MIN_ROWS_PER_CLASS
-from engine.errors import DataError
-from engine.playground_sets import PLAYGROUND_SETS
+from trainscope.engine.config import DatasetSpec
+from trainscope.engine.csv_import import MIN_ROWS_PER_CLASS
+from trainscope.engine.errors import DataError
+from trainscope.engine.playground_sets import PLAYGROUND_SETS
 
 GeneratedArrays = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 

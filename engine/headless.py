@@ -7,16 +7,16 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from engine import events as ev
-from engine.commands import Stop
-from engine.config import RunConfig
-from engine.lesson_moment import MomentWatch
-from engine.session import ThreadSession
-from engine.summary import RunSummary
+from trainscope.engine import events as ev
+from trainscope.engine.commands import Stop
+from trainscope.engine.config import RunConfig
+from trainscope.engine.lesson_moment import MomentWatch
+from trainscope.engine.session import ThreadSession
+from trainscope.engine.summary import RunSummary
 
 if TYPE_CHECKING:
-    from engine.runs.recorder import RunRecorder
-    from engine.scenario import Scenario
+    from trainscope.engine.runs.recorder import RunRecorder
+    from trainscope.engine.scenario import Scenario
 
 PROGRESS_INTERVAL_S = 1.0
 
@@ -76,7 +76,7 @@ def run_headless(
 
 def _finish_recording(recorder: RunRecorder, err: TextIO) -> None:
     """File the run (its status judged from its events); a failing store costs only the record."""
-    from engine.errors import TrainScopeError
+    from trainscope.engine.errors import TrainScopeError
 
     try:
         status = recorder.finish()
@@ -92,7 +92,7 @@ def _finish_recording(recorder: RunRecorder, err: TextIO) -> None:
 def _report(summary: RunSummary, scenario: Scenario | None, moment: MomentWatch | None) -> dict:
     """The summary, plus the scenario's id, the step of its moment (``engine.lesson_moment``)
     and the outcome of each of its expectations."""
-    from engine.expectations import check
+    from trainscope.engine.expectations import check
 
     report = summary.to_dict()
     report["scenario"] = scenario.id if scenario else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import events as ev
+from trainscope.engine import events as ev
 
 #: An evaluation point (~400 bytes) costs ~50 step rows (24 bytes each): a bounded history keeps
 #: at most ``max_rows / 64`` points per split, thinning the older half 2:1 past that.

@@ -20,13 +20,13 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from engine import events as ev
-from engine.commands import SetInsights
-from engine.data import PreparedData
-from engine.insights import GRID_SIZE, decision_boundary, grid_inputs, layer_health
-from engine.layers import LayerStep
-from engine.projection import Plane, data_view
-from engine.trainer import Trainer
+from trainscope.engine import events as ev
+from trainscope.engine.commands import SetInsights
+from trainscope.engine.data import PreparedData
+from trainscope.engine.insights import GRID_SIZE, decision_boundary, grid_inputs, layer_health
+from trainscope.engine.layers import LayerStep
+from trainscope.engine.projection import Plane, data_view
+from trainscope.engine.trainer import Trainer
 
 log = logging.getLogger(__name__)
 

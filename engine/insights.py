@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from engine import events as ev
-from engine.layers import Layer, LayerStep
-from engine.projection import Plane, grid_points
+from trainscope.engine import events as ev
+from trainscope.engine.layers import Layer, LayerStep
+from trainscope.engine.projection import Plane, grid_points
 
 if TYPE_CHECKING:
-    from engine.trainer import Trainer
+    from trainscope.engine.trainer import Trainer
 
 #: Cells per side of the decision-boundary grid: 100 x 100 = 10 000 points in one batch.
 GRID_SIZE = 100

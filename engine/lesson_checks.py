@@ -21,12 +21,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine import events as ev
-from engine.expectations import check, measure
-from engine.history import RunHistory
-from engine.lesson_run import LessonRun, finished_run, lesson_run, validation_evaluations
-from engine.scenario import Scenario
-from engine.thresholds import ThresholdTable
+from trainscope.engine import events as ev
+from trainscope.engine.expectations import check, measure
+from trainscope.engine.history import RunHistory
+from trainscope.engine.lesson_run import LessonRun, finished_run, lesson_run, validation_evaluations
+from trainscope.engine.scenario import Scenario
+from trainscope.engine.thresholds import ThresholdTable
 
 # --- what is checked --------------------------------------------------------------------------
 

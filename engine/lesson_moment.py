@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine import events as ev
-from engine.expectations import check
-from engine.history import RunHistory
-from engine.scenario import Scenario
+from trainscope.engine import events as ev
+from trainscope.engine.expectations import check
+from trainscope.engine.history import RunHistory
+from trainscope.engine.scenario import Scenario
 
 #: Promises about the run's end, not about what the student is shown during it.
 END_ONLY = ("completed",)

@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import RunConfig
-from engine.history import RunHistory
-from engine.session import ThreadSession
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
+from trainscope.engine.history import RunHistory
+from trainscope.engine.session import ThreadSession
 
 #: Only a hang-catcher: on a shared, busy machine a lesson run may take many times its usual
 #: time, and ``collect_until`` fails at once on the run's own Error event anyway.

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.events import Calibration
-from engine.thresholds import ThresholdPoint, ThresholdSweep, ThresholdTable
+from trainscope.engine.events import Calibration
+from trainscope.engine.thresholds import ThresholdPoint, ThresholdSweep, ThresholdTable
 
 __all__ = [
     "Baselines",

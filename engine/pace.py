@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Callable
 
-from engine.errors import SettingError
+from trainscope.engine.errors import SettingError
 
 MIN_PACE = 0.5  # steps per second: slow enough to follow one step at a time
 MAX_PACE = 100_000.0  # above this a pace is indistinguishable from "max"

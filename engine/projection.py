@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.config import DatasetSpec
-from engine.data import PreparedData, prepare_data
-from engine.errors import TrainScopeError
-from engine.events import DataPreview, DataView
+from trainscope.engine.config import DatasetSpec
+from trainscope.engine.data import PreparedData, prepare_data
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.events import DataPreview, DataView
 
 MARGIN = 0.1  # the plane's ranges cover the points plus this share of their spread on each side
 

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from engine.events import Resources
+from trainscope.engine.events import Resources
 
 if TYPE_CHECKING:
     import torch

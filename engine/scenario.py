@@ -15,11 +15,16 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from engine import commands as cmd
-from engine.config import DatasetSpec, ModelSpec, RunConfig, ScheduledChange
-from engine.errors import ScenarioError
-from engine.expectations import Decision, Expectation
-from engine.scenario_schema import DIFFICULTIES, PANELS, TRY_COMMAND_NAMES, parse_scenario
+from trainscope.engine import commands as cmd
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig, ScheduledChange
+from trainscope.engine.errors import ScenarioError
+from trainscope.engine.expectations import Decision, Expectation
+from trainscope.engine.scenario_schema import (
+    DIFFICULTIES,
+    PANELS,
+    TRY_COMMAND_NAMES,
+    parse_scenario,
+)
 
 __all__ = [
     "DIFFICULTIES",
@@ -163,14 +168,8 @@ class Scenario:
 
 
 def scenarios_directory() -> Path:
-    """Where the bundled scenario files are: the installed package data, else the checkout."""
-    try:
-        located = Path(str(importlib.resources.files("scenarios")))
-        if located.is_dir():
-            return located
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[1] / "scenarios"
+    """Where the bundled scenario files are: ``trainscope.scenarios``, installed or a checkout's."""
+    return Path(str(importlib.resources.files("trainscope.scenarios")))
 
 
 def scenario_paths(directory: Path | None = None) -> list[Path]:

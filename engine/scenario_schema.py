@@ -15,13 +15,19 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import NoReturn
 
-from engine.commands import LIVE_SETTINGS, SETTING_KINDS, SetParam, validate_setting
-from engine.config import ACTIVATIONS, MODEL_KINDS, DatasetSpec, ModelSpec, ScheduledChange
-from engine.data import MAX_SEED, validate_spec
-from engine.diagnosis import HINT_KINDS
-from engine.errors import DataError, ScenarioError, SettingError
-from engine.expectations import FLAG_MEASURES, LIST_MEASURES, NUMBER_MEASURES
-from engine.pace import MAX_PACE, MIN_PACE
+from trainscope.engine.commands import LIVE_SETTINGS, SETTING_KINDS, SetParam, validate_setting
+from trainscope.engine.config import (
+    ACTIVATIONS,
+    MODEL_KINDS,
+    DatasetSpec,
+    ModelSpec,
+    ScheduledChange,
+)
+from trainscope.engine.data import MAX_SEED, validate_spec
+from trainscope.engine.diagnosis import HINT_KINDS
+from trainscope.engine.errors import DataError, ScenarioError, SettingError
+from trainscope.engine.expectations import FLAG_MEASURES, LIST_MEASURES, NUMBER_MEASURES
+from trainscope.engine.pace import MAX_PACE, MIN_PACE
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 PANELS = (

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import RunConfig
-from engine.diagnosis import Diagnostician
-from engine.errors import TrainScopeError
-from engine.pace import Pacer
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
+from trainscope.engine.diagnosis import Diagnostician
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.pace import Pacer
 
 #: How often accumulated step metrics leave the training thread (seconds).
 PUBLISH_INTERVAL_S = 0.025
@@ -114,7 +114,7 @@ class _TrainingLoop:
         checkpoint_dir: str | Path | None = None,
         start_from: str | Path | None = None,
     ) -> None:
-        from engine.runs.checkpoints import PeriodicCheckpoints  # torch-free import
+        from trainscope.engine.runs.checkpoints import PeriodicCheckpoints  # torch-free import
 
         self.config = config
         self.disk_checkpoints = PeriodicCheckpoints(checkpoint_dir) if checkpoint_dir else None
@@ -153,12 +153,12 @@ class _TrainingLoop:
     # ----- setup ----------------------------------------------------------------------------
     def _build(self) -> None:
         # Imported here so that importing engine.session stays cheap until a run really starts.
-        from engine.data import prepare_data
-        from engine.device import resolve_device
-        from engine.insight_collector import InsightCollector
-        from engine.models import describe, parameter_count
-        from engine.resources import ResourceMonitor
-        from engine.trainer import Trainer
+        from trainscope.engine.data import prepare_data
+        from trainscope.engine.device import resolve_device
+        from trainscope.engine.insight_collector import InsightCollector
+        from trainscope.engine.models import describe, parameter_count
+        from trainscope.engine.resources import ResourceMonitor
+        from trainscope.engine.trainer import Trainer
 
         device = resolve_device(self.config.device)
         if device.type == "cpu":
@@ -236,7 +236,7 @@ class _TrainingLoop:
     def _restore_start(self) -> None:
         """A fork: load the parent's checkpoint and number the steps on from it."""
         if self.start_from is not None:
-            from engine.runs.checkpoints import restore_into
+            from trainscope.engine.runs.checkpoints import restore_into
 
             self.step = restore_into(self.trainer, self.start_from)
             if self.max_steps is not None and self.max_steps <= self.step:
@@ -408,7 +408,7 @@ class _TrainingLoop:
         elif isinstance(command, cmd.SetInsights):
             self.insights.configure(command, self.step)
         elif isinstance(command, cmd.PreviewData):
-            from engine.projection import preview
+            from trainscope.engine.projection import preview
 
             self.emit(preview(command.dataset, command.seed))
 

@@ -10,8 +10,8 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from engine import events as ev
-from engine.history import RunHistory
+from trainscope.engine import events as ev
+from trainscope.engine.history import RunHistory
 
 BOUNDED_HISTORY_ROWS = 1 << 19  # ~12 MiB of step rows
 RECENT_EVALUATIONS = 10_000  # evaluation costs kept for the median (bounded for long runs)

@@ -19,13 +19,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import clip_grads_with_norm_, get_total_norm
 
-from engine import metrics
-from engine.commands import DEFAULT_SETTINGS
-from engine.config import RunConfig
-from engine.data import PreparedData
-from engine.events import Evaluation
-from engine.layers import LayerStep, StepProbe, find_layers
-from engine.models import build_model, set_dropout
+from trainscope.engine import metrics
+from trainscope.engine.commands import DEFAULT_SETTINGS
+from trainscope.engine.config import RunConfig
+from trainscope.engine.data import PreparedData
+from trainscope.engine.events import Evaluation
+from trainscope.engine.layers import LayerStep, StepProbe, find_layers
+from trainscope.engine.models import build_model, set_dropout
 
 #: The training split is scored on at most this many fixed rows per evaluation, so evaluation
 #: stays a small fraction of training time even on large generated sets.

@@ -28,9 +28,9 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import RunConfig
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
 
 #: How often the worker forwards its session's events to the parent (seconds).
 FORWARD_INTERVAL_S = 0.01
@@ -167,7 +167,7 @@ def worker_main(
 ) -> None:
     """Entry point of the worker process: run a ThreadSession and relay both ways."""
     _die_with_parent(parent_pid)
-    from engine.session import ThreadSession
+    from trainscope.engine.session import ThreadSession
 
     session = ThreadSession(config, checkpoint_dir, start_from)
     session.start()

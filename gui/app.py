@@ -20,17 +20,18 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Slot
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QDialog
 
-from engine.config import RunConfig
-from engine.errors import TrainScopeError
-from engine.scenario import load_scenario
-from gui.app_icon import application_icon
-from gui.gui_thread_gc import GuiThreadCollector
-from gui.main_window import MainWindow
-from gui.platform_check import window_problem
-from gui.recording import RunLibrary
-from gui.window_layout import size_for_screen
+from trainscope.engine.config import RunConfig
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.scenario import load_scenario
+from trainscope.gui.app_icon import application_icon
+from trainscope.gui.gui_thread_gc import GuiThreadCollector
+from trainscope.gui.main_window import MainWindow
+from trainscope.gui.platform_check import window_problem
+from trainscope.gui.recording import RunLibrary
+from trainscope.gui.window_layout import size_for_screen
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,24 @@ class ScriptedEnd(QObject):
     def save_screenshot(self, path: str) -> None:
         self.window.frame()  # the newest events, drawn
         self.app.processEvents()  # layouts settle, labels resize
-        if not self.window.grab().save(path, "PNG"):
+        if not window_with_dialogs(self.window).save(path, "PNG"):
             log.error("could not save the screenshot to %s", path)
+
+
+def window_with_dialogs(window: MainWindow) -> QPixmap:
+    """The window as a person sees it: its own picture, with its open dialogs drawn on top.
+
+    ``grab()`` renders one widget; a dialog (the run browser, say) is a window of its own, so
+    each visible one is rendered and painted where it sits over the main window.
+    """
+    picture = window.grab()
+    painter = QPainter(picture)
+    origin = window.geometry().topLeft()
+    for dialog in window.findChildren(QDialog):
+        if dialog.isVisible() and dialog.isWindow():
+            painter.drawPixmap(dialog.geometry().topLeft() - origin, dialog.grab())
+    painter.end()
+    return picture
 
 
 class SessionStarter(QObject):
@@ -186,7 +203,8 @@ def _open(app: QApplication, config: RunConfig, args: argparse.Namespace) -> int
 
 
 def prepare_window(window: MainWindow, config: RunConfig, args: argparse.Namespace) -> None:
-    """Before the first paint: the lesson of ``--scenario`` (run with ``config``), ``--present``.
+    """Before the first paint: the lesson of ``--scenario`` (run with ``config``), ``--present``,
+    and ``--browse``'s run browser (opened just after).
 
     ``main.py`` has already loaded and checked the scenario to build ``config``; it is read
     again here by its id (milliseconds, no torch) so the window can tell its story.
@@ -199,6 +217,8 @@ def prepare_window(window: MainWindow, config: RunConfig, args: argparse.Namespa
             log.error("%s", error)
     if getattr(args, "present", False):
         window.present()
+    if getattr(args, "browse", False):
+        QTimer.singleShot(0, window.runs.open_browser)  # once the window is on screen
 
 
 def _run(app: QApplication, window: MainWindow, config: RunConfig, args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QIcon, QPixmap
 
-from assets import ICON_SIZES, icon_png
+from trainscope.assets import ICON_SIZES, icon_png
 
 
 def application_icon() -> QIcon:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from gui.theme import Theme
+from trainscope.gui.theme import Theme
 
 
 class ProblemBanner(QFrame):

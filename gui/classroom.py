@@ -14,9 +14,9 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QObject, Qt, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 
-from engine.scenario import Scenario
-from gui.docks import SCENARIO_PANEL_DOCKS
-from gui.window_settings import LAYOUT_VERSION
+from trainscope.engine.scenario import Scenario
+from trainscope.gui.docks import SCENARIO_PANEL_DOCKS
+from trainscope.gui.window_settings import LAYOUT_VERSION
 
 WITHOUT_LESSON = ("loss", "accuracy", "confusion")  # a class with no lesson open: how it learns
 #: Panels that need the whole width of the chart area at classroom sizes: a row of their own.

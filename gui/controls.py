@@ -27,15 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.commands import OPTIMIZERS
-from engine.errors import SettingError
-from gui import dialogs
-from gui.pace_control import PaceControl
-from gui.run_state import format_value
-from gui.setting_widgets import LadderSpinBox, LogSlider, round_significant
-from gui.theme import Theme
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.commands import OPTIMIZERS
+from trainscope.engine.errors import SettingError
+from trainscope.gui import dialogs
+from trainscope.gui.pace_control import PaceControl
+from trainscope.gui.run_state import format_value
+from trainscope.gui.setting_widgets import LadderSpinBox, LogSlider, round_significant
+from trainscope.gui.theme import Theme
 
 LR_RANGE = (1e-5, 10.0)
 """What the learning-rate slider spans, and so what the field beside it takes. The engine

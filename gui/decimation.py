@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from gui.series import Envelope, GrowableSeries, group_starts, steps_between
+from trainscope.gui.series import Envelope, GrowableSeries, group_starts, steps_between
 
 
 def means(

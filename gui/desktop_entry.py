@@ -2,8 +2,8 @@
 
 Writes a freedesktop ``.desktop`` file and the icon (a PNG per size and the SVG) under the
 user's data folder (``$XDG_DATA_HOME``, usually ``~/.local/share``) — no root, no installer.
-The entry starts this same interpreter on this same ``main.py``, so it opens the TrainScope
-that wrote it (a venv's, say). Qt-free: it only copies files.
+The entry starts this same interpreter with ``-m trainscope``, so it opens the TrainScope that
+wrote it (a venv's, say), whether installed from a wheel or from a checkout. Qt-free: it only copies files.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from assets import ICON_SIZES, icon_png, icon_svg
+from trainscope.assets import ICON_SIZES, icon_png, icon_svg
 
 DESKTOP_ID = "trainscope"
 
@@ -28,8 +28,8 @@ def _quoted(argument: str) -> str:
     return f'"{escaped}"'
 
 
-def desktop_file_text(main_script: Path, python: str = sys.executable) -> str:
-    command = " ".join(_quoted(part) for part in (python, str(main_script)))
+def desktop_file_text(python: str = sys.executable) -> str:
+    command = " ".join(_quoted(part) for part in (python, "-m", "trainscope"))
     return "\n".join(
         [
             "[Desktop Entry]",
@@ -49,7 +49,7 @@ def desktop_file_text(main_script: Path, python: str = sys.executable) -> str:
     )
 
 
-def install_desktop_entry(main_script: Path, home: Path | None = None) -> list[Path]:
+def install_desktop_entry(home: Path | None = None) -> list[Path]:
     """Write the entry and its icons under ``home`` (default: the user's data folder)."""
     home = home or data_home()
     written = []
@@ -63,5 +63,5 @@ def install_desktop_entry(main_script: Path, home: Path | None = None) -> list[P
     svg.write_bytes(icon_svg())
     entry = home / "applications" / f"{DESKTOP_ID}.desktop"
     entry.parent.mkdir(parents=True, exist_ok=True)
-    entry.write_text(desktop_file_text(main_script), encoding="utf-8")
+    entry.write_text(desktop_file_text(), encoding="utf-8")
     return [entry, svg, *written]

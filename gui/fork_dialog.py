@@ -19,16 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.commands import parse_assignment
-from engine.errors import TrainScopeError
-from engine.runs.checkpoints import list_checkpoints
-from engine.runs.errors import RunStoreError
-from engine.runs.fork import fork_config, fork_origin
-from gui.run_state import format_value
+from trainscope.engine.commands import parse_assignment
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.checkpoints import list_checkpoints
+from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.runs.fork import fork_config, fork_origin
+from trainscope.gui.run_state import format_value
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
-    from gui.recording import RunLibrary
+    from trainscope.gui.main_window import MainWindow
+    from trainscope.gui.recording import RunLibrary
 
 
 def parse_changes(text: str) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gui.decimation import means, thinned
-from gui.series import GrowableSeries
+from trainscope.gui.decimation import means, thinned
+from trainscope.gui.series import GrowableSeries
 
 MAX_GHOST_POINTS = 2000
 """Points per ghost curve, like the live smoothed loss: ~2 per pixel of a wide chart."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine import events as ev
+from trainscope.engine import events as ev
 
 
 class InsightState:

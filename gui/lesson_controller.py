@@ -15,18 +15,18 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from engine import events as ev
-from engine.config import RunConfig
-from engine.errors import TrainScopeError
-from engine.history import RunHistory
-from engine.lesson_moment import MomentWatch
-from engine.scenario import Scenario, TryThis, list_scenarios, load_scenario
-from gui import dialogs
-from gui.panels.lesson_panel import MAX_KEYED_STEPS, LessonPanel, describe_action
-from gui.scenario_browser import ScenarioBrowser
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.history import RunHistory
+from trainscope.engine.lesson_moment import MomentWatch
+from trainscope.engine.scenario import Scenario, TryThis, list_scenarios, load_scenario
+from trainscope.gui import dialogs
+from trainscope.gui.panels.lesson_panel import MAX_KEYED_STEPS, LessonPanel, describe_action
+from trainscope.gui.scenario_browser import ScenarioBrowser
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from trainscope.gui.main_window import MainWindow
 
 RUNNING_STATES = ("running", "paused", "diverged")
 STEP_MENU_TEXT_CHARS = 60

@@ -22,40 +22,40 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTime
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import RunConfig
-from engine.errors import TrainScopeError
-from engine.summary import RunSummary
-from engine.worker import ProcessSession
-from gui.app_icon import application_icon
-from gui.banner import ProblemBanner
-from gui.classroom import ClassroomLayout
-from gui.controls import ControlsPanel
-from gui.docks import VerticalScroller, make_dock
-from gui.insights_wiring import InsightsWiring
-from gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editors
-from gui.lesson_controller import LessonController
-from gui.menus import build_menus
-from gui.panels.accuracy_panel import AccuracyPanel
-from gui.panels.base import Panel
-from gui.panels.boundary_panel import BoundaryPanel
-from gui.panels.confusion_panel import ConfusionPanel
-from gui.panels.hints_panel import HintsPanel
-from gui.panels.layer_health_panel import LayerHealthPanel
-from gui.panels.lesson_panel import LessonPanel
-from gui.panels.loss_panel import LossPanel
-from gui.panels.mistakes_panel import MistakesPanel
-from gui.panels.reliability_panel import ReliabilityPanel
-from gui.panels.threshold_panel import ThresholdPanel
-from gui.recording import RunLibrary, WindowRecording
-from gui.run_state import RunState
-from gui.runs_menu import RunTools
-from gui.setup_panel import SetupPanel
-from gui.status_line import StatusLine
-from gui.theme import Theme
-from gui.window_layout import DEFAULT_SIZE, WindowLayout
-from gui.window_settings import WindowSettings
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.summary import RunSummary
+from trainscope.engine.worker import ProcessSession
+from trainscope.gui.app_icon import application_icon
+from trainscope.gui.banner import ProblemBanner
+from trainscope.gui.classroom import ClassroomLayout
+from trainscope.gui.controls import ControlsPanel
+from trainscope.gui.docks import VerticalScroller, make_dock
+from trainscope.gui.insights_wiring import InsightsWiring
+from trainscope.gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editors
+from trainscope.gui.lesson_controller import LessonController
+from trainscope.gui.menus import build_menus
+from trainscope.gui.panels.accuracy_panel import AccuracyPanel
+from trainscope.gui.panels.base import Panel
+from trainscope.gui.panels.boundary_panel import BoundaryPanel
+from trainscope.gui.panels.confusion_panel import ConfusionPanel
+from trainscope.gui.panels.hints_panel import HintsPanel
+from trainscope.gui.panels.layer_health_panel import LayerHealthPanel
+from trainscope.gui.panels.lesson_panel import LessonPanel
+from trainscope.gui.panels.loss_panel import LossPanel
+from trainscope.gui.panels.mistakes_panel import MistakesPanel
+from trainscope.gui.panels.reliability_panel import ReliabilityPanel
+from trainscope.gui.panels.threshold_panel import ThresholdPanel
+from trainscope.gui.recording import RunLibrary, WindowRecording
+from trainscope.gui.run_state import RunState
+from trainscope.gui.runs_menu import RunTools
+from trainscope.gui.setup_panel import SetupPanel
+from trainscope.gui.status_line import StatusLine
+from trainscope.gui.theme import Theme
+from trainscope.gui.window_layout import DEFAULT_SIZE, WindowLayout
+from trainscope.gui.window_settings import WindowSettings
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from gui.panels.lesson_panel import MAX_KEYED_STEPS
+from trainscope.gui.panels.lesson_panel import MAX_KEYED_STEPS
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from trainscope.gui.main_window import MainWindow
 
 
 class MenuBuilder:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from engine.pace import describe_pace
+from trainscope.engine.pace import describe_pace
 
 #: The rungs, slowest first; None is "max". 60 is the window's default (engine.cli.WINDOW_PACE).
 PACE_LADDER: tuple[float | None, ...] = (

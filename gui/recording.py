@@ -13,10 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.config import RunConfig
-from engine.errors import TrainScopeError
-from engine.runs.recorder import RunRecorder
-from engine.runs.store import RunStore
+from trainscope.engine.config import RunConfig
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.store import RunStore
 
 log = logging.getLogger(__name__)
 

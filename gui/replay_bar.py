@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolBar, QWidget
 
-from engine.errors import TrainScopeError
-from engine.runs.replay import SPEEDS, ReplaySession, Seek, SetSpeed
-from gui.dialogs import show_error
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.replay import SPEEDS, ReplaySession, Seek, SetSpeed
+from trainscope.gui.dialogs import show_error
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
-    from gui.recording import RunLibrary
+    from trainscope.gui.main_window import MainWindow
+    from trainscope.gui.recording import RunLibrary
 
 FOLLOW_INTERVAL_MS = 100
 

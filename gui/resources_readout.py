@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from engine.events import Resources
+from trainscope.engine.events import Resources
 
 
 def resources_text(resources: Resources, window_mib: float) -> str:

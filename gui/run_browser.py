@@ -26,16 +26,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine.errors import TrainScopeError
-from engine.runs.store import RunInfo
-from gui import dialogs
-from gui.compare_view import CompareView
-from gui.fork_dialog import ForkDialog, start_fork
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.store import RunInfo
+from trainscope.gui import dialogs
+from trainscope.gui.compare_view import CompareView
+from trainscope.gui.fork_dialog import ForkDialog, start_fork
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
-    from gui.recording import RunLibrary
-    from gui.replay_bar import ReplayController
+    from trainscope.gui.main_window import MainWindow
+    from trainscope.gui.recording import RunLibrary
+    from trainscope.gui.replay_bar import ReplayController
 
 COLUMNS = (
     "Name",

@@ -15,12 +15,12 @@ from typing import Literal
 
 import numpy as np
 
-from engine import events as ev
-from engine.metrics import lowest_recall_class
-from engine.runs.replay import ReplaySeeked  # torch-free
-from gui.ghost import RewindGhost, cut_off
-from gui.insight_state import InsightState
-from gui.series import CompactingSeries, GrowableSeries
+from trainscope.engine import events as ev
+from trainscope.engine.metrics import lowest_recall_class
+from trainscope.engine.runs.replay import ReplaySeeked  # torch-free
+from trainscope.gui.ghost import RewindGhost, cut_off
+from trainscope.gui.insight_state import InsightState
+from trainscope.gui.series import CompactingSeries, GrowableSeries
 
 MarkerKind = Literal["param", "rewind", "diverged", "test_opened", "reset", "hint"]
 

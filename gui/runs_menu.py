@@ -15,17 +15,17 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from engine.errors import TrainScopeError
-from engine.runs.archive import import_archive
-from engine.runs.export import export_run
-from gui import dialogs
-from gui.panel_image import save_panel_png
-from gui.recording import RunLibrary
-from gui.replay_bar import ReplayController
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.archive import import_archive
+from trainscope.engine.runs.export import export_run
+from trainscope.gui import dialogs
+from trainscope.gui.panel_image import save_panel_png
+from trainscope.gui.recording import RunLibrary
+from trainscope.gui.replay_bar import ReplayController
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
-    from gui.run_browser import RunBrowser
+    from trainscope.gui.main_window import MainWindow
+    from trainscope.gui.run_browser import RunBrowser
 
 #: format → (menu text, suggested file name, "is it a folder")
 EXPORTS = {
@@ -85,7 +85,7 @@ class RunTools(QObject):
     # ----- the browser ------------------------------------------------------------------------
     @Slot()
     def open_browser(self) -> RunBrowser:
-        from gui.run_browser import RunBrowser
+        from trainscope.gui.run_browser import RunBrowser
 
         if self.browser is None:
             self.browser = RunBrowser(self.window, self.library, self.replays)

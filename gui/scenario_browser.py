@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import TrainScopeError
-from engine.scenario import ScenarioInfo, list_scenarios
-from gui.theme import Theme
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.scenario import ScenarioInfo, list_scenarios
+from trainscope.gui.theme import Theme
 
 COLUMNS = ("Lesson", "Level", "What you will see")
 INTRO = "Each lesson is a ready-made run with a story, what to watch and what to try. Double-click one, or choose it and press Open."

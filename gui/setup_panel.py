@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.cli import parse_hidden
-from engine.config import ACTIVATIONS, MODEL_KINDS, DatasetSpec, RunConfig
-from engine.csv_import import DELIMITERS
-from engine.data import DATASET_NAMES, load_csv
-from engine.errors import DataError, TrainScopeError
-from gui import dialogs
-from gui.theme import Theme
+from trainscope.engine.cli import parse_hidden
+from trainscope.engine.config import ACTIVATIONS, MODEL_KINDS, DatasetSpec, RunConfig
+from trainscope.engine.csv_import import DELIMITERS
+from trainscope.engine.data import DATASET_NAMES, load_csv
+from trainscope.engine.errors import DataError, TrainScopeError
+from trainscope.gui import dialogs
+from trainscope.gui.theme import Theme
 
 RESTART_QUESTION = "This needs a new model and restarts training — continue?"
 PREVIEW_DELAY_MS = 200  # a spin box held down previews once it settles, not at every value

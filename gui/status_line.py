@@ -10,9 +10,9 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
-from engine.pace import describe_pace
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.engine.pace import describe_pace
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 FIELDS = ("device", "state", "step", "epoch", "speed", "pace", "resources")
 #: On a narrow window these go first, in this order, so the rest are never cut and the

@@ -14,8 +14,8 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
-from gui.docks import arrange_default, controls_width
-from gui.window_settings import LAYOUT_VERSION, WindowSettings
+from trainscope.gui.docks import arrange_default, controls_width
+from trainscope.gui.window_settings import LAYOUT_VERSION, WindowSettings
 
 #: The window's size where no screen says otherwise (tests, benchmarks, ``--quit-after``).
 DEFAULT_SIZE = (1600, 1000)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gui.platform_check import (  # noqa: E402 (the project root goes on the path first)
+from trainscope.gui.platform_check import (  # noqa: E402 (the project root goes on the path first)
     ldd_missing,
     missing_libraries,
     missing_libraries_message,

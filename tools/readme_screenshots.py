@@ -2,8 +2,10 @@
 
 Each shot launches ``main.py`` at 1920x1080 on a virtual X display (``xvfb-run``, Debian's
 xvfb; offscreen rendering where there is none), lets it train for a while at its own pace and
-saves the window with ``--screenshot`` just before ``--quit-after`` closes it. The shots land
-in ``docs/``, which the README shows. Run:  .venv/bin/python tools/readme_screenshots.py
+saves the window with ``--screenshot`` just before ``--quit-after`` closes it. The run
+browser's shot first records a few short runs headless into a scratch run store, then opens
+the window on that store with ``--browse``. The shots land in ``docs/``, which the README
+shows. Run:  .venv/bin/python tools/readme_screenshots.py
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,11 +24,27 @@ SIZE = "1920x1080"
 SHOTS = {
     "window-default-run.png": ([], 25),
     "window-lesson-classroom.png": (["--scenario", "overfitting", "--present"], 30),
+    "window-run-browser.png": (["--browse"], 12),
 }
+#: the runs the browser's shot lists, recorded headless first (name, flags)
+RECORDED_RUNS = [
+    ("digits, 10 epochs", ["--epochs", "10"]),
+    ("moons 16,16", ["--dataset", "moons", "--hidden", "16,16", "--steps", "800"]),
+    ("overfitting lesson", ["--scenario", "overfitting"]),
+    ("learning rate too high", ["--scenario", "lr-too-high"]),
+]
 
 
-def command(flags: list[str], seconds: float, out: Path) -> list[str]:
-    app = [sys.executable, "main.py", "--size", SIZE, "--no-record", *flags]
+def record_runs(runs_dir: Path, environment: dict[str, str]) -> None:
+    for name, flags in RECORDED_RUNS:
+        command = [sys.executable, "main.py", "--headless", "--runs-dir", str(runs_dir)]
+        command += ["--run-name", name, *flags]
+        subprocess.run(command, cwd=REPO, env=environment, check=True, stdout=subprocess.DEVNULL)
+
+
+def command(flags: list[str], seconds: float, out: Path, runs_dir: Path) -> list[str]:
+    app = [sys.executable, "main.py", "--size", SIZE, "--no-record", "--runs-dir", str(runs_dir)]
+    app += flags
     app += ["--screenshot", str(out), "--quit-after", str(seconds)]
     if shutil.which("xvfb-run"):
         width, height = SIZE.split("x")
@@ -38,10 +57,15 @@ def main() -> int:
     environment = dict(os.environ)
     if not shutil.which("xvfb-run"):
         environment["QT_QPA_PLATFORM"] = "offscreen"
-    for name, (flags, seconds) in SHOTS.items():
-        out = DOCS / name
-        subprocess.run(command(flags, seconds, out), cwd=REPO, env=environment, check=True)
-        print(out)
+    with tempfile.TemporaryDirectory(prefix="trainscope-shots-") as scratch:
+        runs_dir = Path(scratch) / "runs"
+        environment["XDG_CONFIG_HOME"] = str(Path(scratch) / "config")
+        record_runs(runs_dir, environment)
+        for name, (flags, seconds) in SHOTS.items():
+            out = DOCS / name
+            run = command(flags, seconds, out, runs_dir)
+            subprocess.run(run, cwd=REPO, env=environment, check=True)
+            print(out)
     return 0
 
 

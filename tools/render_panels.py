@@ -18,14 +18,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QGridLayout, QWidget  # noqa: E402
 
-from gui.panels.accuracy_panel import AccuracyPanel  # noqa: E402
-from gui.panels.confusion_panel import ConfusionPanel  # noqa: E402
-from gui.panels.loss_panel import LossPanel  # noqa: E402
-from gui.panels.reliability_panel import ReliabilityPanel  # noqa: E402
-from gui.panels.threshold_panel import ThresholdPanel  # noqa: E402
-from gui.run_state import RunState  # noqa: E402
-from gui.theme import Theme  # noqa: E402
 from tests.gui import fake_events  # noqa: E402
+from trainscope.gui.panels.accuracy_panel import AccuracyPanel  # noqa: E402
+from trainscope.gui.panels.confusion_panel import ConfusionPanel  # noqa: E402
+from trainscope.gui.panels.loss_panel import LossPanel  # noqa: E402
+from trainscope.gui.panels.reliability_panel import ReliabilityPanel  # noqa: E402
+from trainscope.gui.panels.threshold_panel import ThresholdPanel  # noqa: E402
+from trainscope.gui.run_state import RunState  # noqa: E402
+from trainscope.gui.theme import Theme  # noqa: E402
 
 
 def build_grid(theme: Theme) -> tuple[QWidget, list]:

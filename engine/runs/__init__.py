@@ -11,12 +11,12 @@ checkpoint saving/loading (and the weights export) import torch, inside their fu
 
 from __future__ import annotations
 
-from engine.runs.compare import Comparison, compare_runs
-from engine.runs.errors import RunFileError, RunStoreError
-from engine.runs.paths import default_runs_dir
-from engine.runs.recorder import RunRecorder
-from engine.runs.replay import SPEEDS, ReplaySeeked, ReplaySession, Seek, SetSpeed
-from engine.runs.store import RunInfo, RunStore
+from trainscope.engine.runs.compare import Comparison, compare_runs
+from trainscope.engine.runs.errors import RunFileError, RunStoreError
+from trainscope.engine.runs.paths import default_runs_dir
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.replay import SPEEDS, ReplaySeeked, ReplaySession, Seek, SetSpeed
+from trainscope.engine.runs.store import RunInfo, RunStore
 
 __all__ = [
     "SPEEDS",

@@ -24,14 +24,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from engine.runs.checkpoints import list_checkpoints
-from engine.runs.codec import decode_event
-from engine.runs.configs import config_from_dict, library_versions
-from engine.runs.errors import RunFileError, RunStoreError
-from engine.runs.outcome import STATUSES, RunOutcome
-from engine.runs.paths import checkpoint_folder
-from engine.runs.schema import SCHEMA_VERSION
-from engine.runs.store import EventRow, RunStore
+from trainscope.engine.runs.checkpoints import list_checkpoints
+from trainscope.engine.runs.codec import decode_event
+from trainscope.engine.runs.configs import config_from_dict, library_versions
+from trainscope.engine.runs.errors import RunFileError, RunStoreError
+from trainscope.engine.runs.outcome import STATUSES, RunOutcome
+from trainscope.engine.runs.paths import checkpoint_folder
+from trainscope.engine.runs.schema import SCHEMA_VERSION
+from trainscope.engine.runs.store import EventRow, RunStore
 
 FORMAT = "trainscope-run"
 ARCHIVE_VERSION = 1
@@ -110,7 +110,7 @@ def _checked_weights(path: Path) -> bytes:
     one would only hand someone a file that cannot be opened — or, read by a careless tool,
     one that runs code. Refusing here says so to the person who can fix it.
     """
-    from engine.runs.checkpoints import read_checkpoint
+    from trainscope.engine.runs.checkpoints import read_checkpoint
 
     return read_checkpoint(path)[0]
 
@@ -324,7 +324,7 @@ def _event_rows(path: Path, data: bytes, blob: bytes) -> tuple[list[EventRow], R
 
 def _place_weights(path: Path, data: bytes, folder: Path) -> None:
     """Check the checkpoint loads safely, then put it where fork and weight export look."""
-    from engine.runs.checkpoints import checkpoint_file, load_checkpoint_bytes
+    from trainscope.engine.runs.checkpoints import checkpoint_file, load_checkpoint_bytes
 
     checkpoint = load_checkpoint_bytes(data, f"the weights in {path}")
     target = checkpoint_file(folder, checkpoint.step)

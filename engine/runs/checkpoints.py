@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.runs.errors import RunFileError
+from trainscope.engine.runs.errors import RunFileError
 
 CHECKPOINT_INTERVAL_S = 30.0
 _NAME = re.compile(r"^step_(\d+)\.pt$")

@@ -13,11 +13,11 @@ import os
 import time
 from pathlib import Path
 
-from engine.config import RunConfig
-from engine.errors import TrainScopeError
-from engine.runs.export import FORMATS
-from engine.runs.recorder import RunRecorder
-from engine.runs.store import RunInfo, RunStore
+from trainscope.engine.config import RunConfig
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.export import FORMATS
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.store import RunInfo, RunStore
 
 logger = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str] | None
@@ -53,7 +53,7 @@ def export_run(
     runs_dir: PathLike, run_id: int, format: str, out_path: str | os.PathLike[str]
 ) -> Path:
     """``--export RUN_ID --format csv|tensorboard|archive|weights --out PATH``."""
-    from engine.runs.export import export_run as export
+    from trainscope.engine.runs.export import export_run as export
 
     with RunStore.open_dir(runs_dir) as store:
         return export(store, run_id, format, out_path)
@@ -61,7 +61,7 @@ def export_run(
 
 def import_archive(runs_dir: PathLike, path: str | os.PathLike[str]) -> int:
     """``--import-archive PATH``: add an archived run to the store; return its new id."""
-    from engine.runs.archive import import_archive as add
+    from trainscope.engine.runs.archive import import_archive as add
 
     with RunStore.open_dir(runs_dir) as store:
         return add(store, path)
@@ -107,6 +107,11 @@ def add_runs_arguments(parser: argparse.ArgumentParser) -> None:
         help="import a run archive and exit",
     )
     group.add_argument("--replay", type=int, metavar="RUN_ID", help="window: replay a recorded run")
+    group.add_argument(
+        "--browse",
+        action="store_true",
+        help="window: open the run browser (Runs > Browse recorded runs) as the window opens",
+    )
 
 
 def run_runs_command(args: argparse.Namespace, out: object = None) -> int | None:

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from engine import events as ev
-from engine.runs.decimation import STORED_EVENTS, DecimatedSteps
-from engine.runs.errors import RunFileError
+from trainscope.engine import events as ev
+from trainscope.engine.runs.decimation import STORED_EVENTS, DecimatedSteps
+from trainscope.engine.runs.errors import RunFileError
 
 ARRAY_TAG, TUPLE_TAG, DICT_TAG, CLASS_TAG, FIELDS_TAG = "$a", "$t", "$d", "$dc", "f"
 ALLOWED_DTYPE_KINDS = "biuf"  # bool, signed, unsigned, float: never object or void

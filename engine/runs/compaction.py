@@ -35,10 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import events as ev
-from engine.runs import schema
-from engine.runs.codec import decode_event, encode_event
-from engine.runs.decimation import (
+from trainscope.engine import events as ev
+from trainscope.engine.runs import schema
+from trainscope.engine.runs.codec import decode_event, encode_event
+from trainscope.engine.runs.decimation import (
     Buckets,
     DecimatedSteps,
     buckets_of,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine import events as ev
-from engine.runs.errors import RunStoreError
-from engine.runs.store import RunInfo, RunStore
+from trainscope.engine import events as ev
+from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.runs.store import RunInfo, RunStore
 
 FINAL_METRICS = ("steps", "val_loss", "val_accuracy", "train_loss", "train_accuracy", "ece")
 OPTIONAL_FINAL = ("test_loss", "test_accuracy", "deployment_loss", "deployment_accuracy")

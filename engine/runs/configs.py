@@ -12,10 +12,10 @@ import platform
 from importlib import metadata
 from typing import Any
 
-from engine.commands import SetParam
-from engine.config import DatasetSpec, ModelSpec, RunConfig, ScheduledChange
-from engine.errors import TrainScopeError
-from engine.runs.errors import RunFileError
+from trainscope.engine.commands import SetParam
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig, ScheduledChange
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.errors import RunFileError
 
 #: Distributions whose versions make a run reproducible; read from metadata, never imported.
 VERSIONED_PACKAGES = ("trainscope", "torch", "numpy", "scikit-learn")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import events as ev
+from trainscope.engine import events as ev
 
 VALUE_COLUMNS = ("loss", "batch_accuracy", "grad_norm", "lr")
 STATS = ("low", "high", "sum", "count")

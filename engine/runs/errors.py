@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import TrainScopeError
+from trainscope.engine.errors import TrainScopeError
 
 
 class RunFileError(TrainScopeError):

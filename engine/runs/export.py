@@ -17,10 +17,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from engine.runs.checkpoints import list_checkpoints, load_checkpoint
-from engine.runs.errors import RunFileError, RunStoreError
-from engine.runs.store import RunInfo, RunStore
-from engine.runs.timeline import (
+from trainscope.engine.runs.checkpoints import list_checkpoints, load_checkpoint
+from trainscope.engine.runs.errors import RunFileError, RunStoreError
+from trainscope.engine.runs.store import RunInfo, RunStore
+from trainscope.engine.runs.timeline import (
     BUCKET_COLUMNS,
     CHANGE_COLUMNS,
     EVALUATION_COLUMNS,
@@ -57,11 +57,11 @@ def export_run(store: RunStore, run_id: int, format: str, out_path: str | os.Pat
     if format == "csv":
         return export_csv(store, run_id, out)
     if format == "tensorboard":
-        from engine.runs.tensorboard_export import export_tensorboard
+        from trainscope.engine.runs.tensorboard_export import export_tensorboard
 
         return export_tensorboard(store, run_id, out)
     if format == "archive":
-        from engine.runs.archive import write_archive
+        from trainscope.engine.runs.archive import write_archive
 
         return write_archive(store, run_id, out)
     if format == "weights":

@@ -12,11 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from engine.commands import LIVE_SETTINGS, validate_setting
-from engine.config import RunConfig
-from engine.runs.checkpoints import checkpoint_meta, list_checkpoints
-from engine.runs.errors import RunStoreError
-from engine.runs.store import RunStore
+from trainscope.engine.commands import LIVE_SETTINGS, validate_setting
+from trainscope.engine.config import RunConfig
+from trainscope.engine.runs.checkpoints import checkpoint_meta, list_checkpoints
+from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.runs.store import RunStore
 
 
 def fork_config(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from engine import events as ev
+from trainscope.engine import events as ev
 
 STATUSES = ("running", "completed", "stopped", "diverged", "interrupted")
 

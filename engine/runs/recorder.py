@@ -23,15 +23,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine import events as ev
-from engine.config import RunConfig
-from engine.runs import schema
-from engine.runs.codec import encode_event
-from engine.runs.compaction import CompactionPolicy, RunCompactor
-from engine.runs.errors import RunStoreError
-from engine.runs.liveness import HEARTBEAT_S
-from engine.runs.outcome import STATUSES, RunOutcome
-from engine.runs.store import RunStore
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
+from trainscope.engine.runs import schema
+from trainscope.engine.runs.codec import encode_event
+from trainscope.engine.runs.compaction import CompactionPolicy, RunCompactor
+from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.runs.liveness import HEARTBEAT_S
+from trainscope.engine.runs.outcome import STATUSES, RunOutcome
+from trainscope.engine.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
 

@@ -28,14 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import RunConfig
-from engine.errors import SettingError
-from engine.runs.codec import decode_event
-from engine.runs.decimation import plain_steps
-from engine.runs.errors import RunFileError
-from engine.runs.store import EventRow, RunStore
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
+from trainscope.engine.errors import SettingError
+from trainscope.engine.runs.codec import decode_event
+from trainscope.engine.runs.decimation import plain_steps
+from trainscope.engine.runs.errors import RunFileError
+from trainscope.engine.runs.store import EventRow, RunStore
 
 SPEEDS: tuple[float | str, ...] = (1.0, 4.0, 16.0, "max")
 MAX_GAP_S = 1.0

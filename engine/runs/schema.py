@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from engine.runs.errors import RunFileError
+from trainscope.engine.runs.errors import RunFileError
 
 logger = logging.getLogger(__name__)
 

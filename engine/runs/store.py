@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from engine.config import RunConfig
-from engine.runs import schema
-from engine.runs.codec import decode_event
-from engine.runs.compaction import CompactionPolicy, CompactionReport, RunCompactor
-from engine.runs.configs import config_from_dict, config_to_dict, library_versions
-from engine.runs.errors import RunFileError, RunStoreError
-from engine.runs.liveness import owner_gone, this_host
-from engine.runs.paths import checkpoint_folder, database_path
+from trainscope.engine.config import RunConfig
+from trainscope.engine.runs import schema
+from trainscope.engine.runs.codec import decode_event
+from trainscope.engine.runs.compaction import CompactionPolicy, CompactionReport, RunCompactor
+from trainscope.engine.runs.configs import config_from_dict, config_to_dict, library_versions
+from trainscope.engine.runs.errors import RunFileError, RunStoreError
+from trainscope.engine.runs.liveness import owner_gone, this_host
+from trainscope.engine.runs.paths import checkpoint_folder, database_path
 
 T = TypeVar("T")
 

@@ -13,9 +13,9 @@ import socket
 import time
 from pathlib import Path
 
-from engine.runs.errors import RunFileError
-from engine.runs.store import RunStore
-from engine.runs.timeline import Timeline
+from trainscope.engine.runs.errors import RunFileError
+from trainscope.engine.runs.store import RunStore
+from trainscope.engine.runs.timeline import Timeline
 
 SPLIT_PREFIX = {"validation": "val", "test": "test", "deployment": "deployment"}
 TRAIN_TAGS = {

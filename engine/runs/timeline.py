@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from engine import events as ev
-from engine.runs.decimation import DecimatedSteps
+from trainscope.engine import events as ev
+from trainscope.engine.runs.decimation import DecimatedSteps
 
 TRAIN_COLUMNS = ("step", "loss", "batch_accuracy", "grad_norm", "lr")
 BUCKET_COLUMNS = (

@@ -17,12 +17,12 @@ from operator import attrgetter
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from gui.panels.base import EvaluationThrottle, Panel, horizontal_reference
-from gui.panels.ghost_curves import GhostCurves
-from gui.panels.live_range import LiveRange
-from gui.panels.markers import MarkerLines
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.gui.panels.base import EvaluationThrottle, Panel, horizontal_reference
+from trainscope.gui.panels.ghost_curves import GhostCurves
+from trainscope.gui.panels.live_range import LiveRange
+from trainscope.gui.panels.markers import MarkerLines
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 MAX_SYMBOL_POINTS = 300
 CLOSE_BASELINES = 0.04  # closer than this, one label names both lines (they would overprint)

@@ -17,8 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSizeF, Qt, Slot
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 log = logging.getLogger(__name__)
 TITLE_MARGIN_PX = 4

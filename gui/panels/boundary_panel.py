@@ -26,11 +26,11 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QWidget
 
-from engine import events as ev
-from gui.contour import contour_segments
-from gui.panels.base import Panel
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.engine import events as ev
+from trainscope.gui.contour import contour_segments
+from trainscope.gui.panels.base import Panel
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 PREVIEW_TITLE = "preview — press Apply to train on these"
 WASH = 0.55  # the image's strongest colour is this share of the class colour over white

@@ -21,11 +21,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QWidget
 
-from engine.metrics import confusion_matrix
-from engine.mistakes import predictions
-from gui.panels.base import EvaluationThrottle, Panel
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.engine.metrics import confusion_matrix
+from trainscope.engine.mistakes import predictions
+from trainscope.gui.panels.base import EvaluationThrottle, Panel
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 MAX_ANNOTATED_CLASSES = 12  # above this, numbers in cells get too small to read
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyqtgraph as pg
 
-from gui.ghost import RewindGhost
-from gui.panels.base import cache_as_pixmap
-from gui.theme import Palette, Theme
+from trainscope.gui.ghost import RewindGhost
+from trainscope.gui.panels.base import cache_as_pixmap
+from trainscope.gui.theme import Palette, Theme
 
 GHOST_NAME = "before rewind"
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from engine.events import Hint
-from gui.panels.base import Panel
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.engine.events import Hint
+from trainscope.gui.panels.base import Panel
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 EMPTY_TEXT = (
     "No hints yet. While the run trains, TrainScope watches for the classic problems: a loss "

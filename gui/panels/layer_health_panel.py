@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import events as ev
-from gui.panels.base import Panel
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.engine import events as ev
+from trainscope.gui.panels.base import Panel
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 HEALTHY_RATIO = (1e-4, 1e-2)
 """Update-to-weight ratios in this band are the usual healthy pace (about 1e-3, Karpathy's rule)."""

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.scenario import Scenario, TryThis
-from gui.docks import SCENARIO_PANEL_DOCKS
-from gui.flow_layout import FlowLayout
-from gui.panels.base import Panel
-from gui.run_state import RunState, format_value
-from gui.theme import Theme
+from trainscope.engine.scenario import Scenario, TryThis
+from trainscope.gui.docks import SCENARIO_PANEL_DOCKS
+from trainscope.gui.flow_layout import FlowLayout
+from trainscope.gui.panels.base import Panel
+from trainscope.gui.run_state import RunState, format_value
+from trainscope.gui.theme import Theme
 
 EMPTY_TEXT = (
     "No lesson is open. A lesson is a ready-made run with a short story, what to watch and "

@@ -19,14 +19,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QCheckBox, QWidget
 
-from gui.decimation import PeakDecimator, means, peak_bins, strided_means, thinned
-from gui.flow_layout import FlowLayout
-from gui.panels.base import Panel, cache_as_pixmap, horizontal_reference
-from gui.panels.ghost_curves import GhostCurves
-from gui.panels.live_range import LiveRange
-from gui.panels.markers import MarkerLines
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.gui.decimation import PeakDecimator, means, peak_bins, strided_means, thinned
+from trainscope.gui.flow_layout import FlowLayout
+from trainscope.gui.panels.base import Panel, cache_as_pixmap, horizontal_reference
+from trainscope.gui.panels.ghost_curves import GhostCurves
+from trainscope.gui.panels.live_range import LiveRange
+from trainscope.gui.panels.markers import MarkerLines
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 MAX_SMOOTHED_POINTS = 2000  # ~2 per pixel of a wide chart: a smooth curve needs no more
 MAX_WINDOW_POINTS = 20_000  # a zoomed window: every step up to this many, then peak bins

@@ -21,9 +21,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from gui.panels.base import cache_as_pixmap
-from gui.run_state import Marker
-from gui.theme import Theme
+from trainscope.gui.panels.base import cache_as_pixmap
+from trainscope.gui.run_state import Marker
+from trainscope.gui.theme import Theme
 
 LABEL_GAP_PX = 6.0
 """Free pixels kept between two labels in one row."""

@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import events as ev
-from engine.mistakes import predictions, worst_mistakes
-from gui.panels.base import EvaluationThrottle, Panel
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.engine import events as ev
+from trainscope.engine.mistakes import predictions, worst_mistakes
+from trainscope.gui.panels.base import EvaluationThrottle, Panel
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 SHOWN_MISTAKES = 40
 IMAGE_PX = 48  # an 8 x 8 digit becomes 48 x 48 screen pixels, each pixel a 6 x 6 square

@@ -17,10 +17,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from engine.events import Calibration
-from gui.panels.base import EvaluationThrottle, Panel
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.engine.events import Calibration
+from trainscope.gui.panels.base import EvaluationThrottle, Panel
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 AXIS_WIDTH = 56  # both plots share the left axis width so their x axes line up
 

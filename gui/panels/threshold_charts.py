@@ -11,8 +11,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 
-from gui.panels.base import horizontal_reference
-from gui.theme import Theme
+from trainscope.gui.panels.base import horizontal_reference
+from trainscope.gui.theme import Theme
 
 
 class ThresholdCharts:

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.events import Evaluation
-from engine.metrics import (
+from trainscope.engine.events import Evaluation
+from trainscope.engine.metrics import (
     ThresholdPoint,
     ThresholdSweep,
     ThresholdTable,
@@ -43,11 +43,11 @@ from engine.metrics import (
     roc_auc,
     roc_curve,
 )
-from gui.flow_layout import FlowLayout
-from gui.panels.base import EvaluationThrottle, Panel
-from gui.panels.threshold_charts import ThresholdCharts
-from gui.run_state import RunState
-from gui.theme import Theme
+from trainscope.gui.flow_layout import FlowLayout
+from trainscope.gui.panels.base import EvaluationThrottle, Panel
+from trainscope.gui.panels.threshold_charts import ThresholdCharts
+from trainscope.gui.run_state import RunState
+from trainscope.gui.theme import Theme
 
 SWEEP_THRESHOLDS = np.linspace(0.0, 1.0, 201)
 SLIDER_STEPS = 100  # the slider moves in 0.01 steps; the spin box takes exact values

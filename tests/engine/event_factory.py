@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from engine import events as ev
-from engine.metrics import (
+from trainscope.engine import events as ev
+from trainscope.engine.metrics import (
     calibration_from_probabilities,
     confusion_matrix,
     log_loss,

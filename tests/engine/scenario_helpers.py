@@ -6,7 +6,7 @@ the tests' vocabulary.
 
 from __future__ import annotations
 
-from engine.lesson_run import LessonRun, finished_run, lesson_run
+from trainscope.engine.lesson_run import LessonRun, finished_run, lesson_run
 
 ScenarioRun = LessonRun
 scenario_run = lesson_run

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine import events as ev
-from engine import lesson_run
-from engine.config import DatasetSpec, ModelSpec, RunConfig
+from trainscope.engine import events as ev
+from trainscope.engine import lesson_run
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig
 
 
 def small_config(**overrides: object) -> RunConfig:

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.cli import build_parser, config_from_args
-from engine.session import ThreadSession
 from tests.engine.session_helpers import collect_until, of_type, step_values
+from trainscope.engine import events as ev
+from trainscope.engine.cli import build_parser, config_from_args
+from trainscope.engine.session import ThreadSession
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -163,6 +163,7 @@ def test_bad_flags_exit_non_zero_with_one_sentence(flags, words):
         (("--pace", "nan"), "pace must be 'max' or between 0.5 and 100,000 steps per second"),
         (("--pace", "0"), "pace must be 'max' or between 0.5 and 100,000 steps per second"),
         (("--pace", "fast"), "pace takes steps per second (a number) or 'max' (got 'fast')"),
+        (("--browse",), "--browse opens the run browser in the window; drop --headless"),
     ],
 )
 def test_every_bad_value_is_refused_before_anything_runs(tmp_path, flags, sentence):

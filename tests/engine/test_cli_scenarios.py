@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import (
+from trainscope.engine.cli import (
     HEADLESS_EPOCHS,
     WINDOW_EPOCHS,
     build_parser,
@@ -17,9 +17,9 @@ from engine.cli import (
     default_epochs,
     explicit_flags,
 )
-from engine.commands import SetParam
-from engine.errors import TrainScopeError
-from engine.scenario import list_scenarios, load_scenario
+from trainscope.engine.commands import SetParam
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.scenario import list_scenarios, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 

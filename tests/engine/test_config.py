@@ -9,22 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from engine import device as device_module
-from engine import events as ev
-from engine.commands import SetParam
-from engine.config import DatasetSpec, RunConfig, ScheduledChange
-from engine.data import training_rows
-from engine.device import check_device
-from engine.errors import ConfigError, DataError
-from engine.runs.configs import config_from_dict, config_to_dict
-from engine.session import ThreadSession
 from tests.engine.session_helpers import collect_until, of_type, small_config
+from trainscope.engine import device as device_module
+from trainscope.engine import events as ev
+from trainscope.engine.commands import SetParam
+from trainscope.engine.config import DatasetSpec, RunConfig, ScheduledChange
+from trainscope.engine.data import training_rows
+from trainscope.engine.device import check_device
+from trainscope.engine.errors import ConfigError, DataError
+from trainscope.engine.runs.configs import config_from_dict, config_to_dict
+from trainscope.engine.session import ThreadSession
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_boundary_modules_stay_torch_free():
-    code = "import sys, engine.config, engine.cli, engine.device; print('torch' in sys.modules)"
+    code = "import sys, trainscope.engine.config, trainscope.engine.cli, trainscope.engine.device; print('torch' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
@@ -91,7 +91,7 @@ def test_auto_and_cpu_are_always_fine():
 
 def test_the_installed_pytorch_build_is_read_without_importing_it():
     code = (
-        "import sys; from engine.device import _torch_build; "
+        "import sys; from trainscope.engine.device import _torch_build; "
         "print(_torch_build(), 'torch' in sys.modules)"
     )
     result = subprocess.run(

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.config import DatasetSpec
-from engine.data import load_csv, load_dataset, prepare_data
-from engine.errors import DataError
+from trainscope.engine.config import DatasetSpec
+from trainscope.engine.data import load_csv, load_dataset, prepare_data
+from trainscope.engine.errors import DataError
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "patients.csv") -> str:

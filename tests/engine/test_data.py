@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.config import DatasetSpec
-from engine.data import (
+from trainscope.engine.config import DatasetSpec
+from trainscope.engine.data import (
     DATASET_NAMES,
     Dataset,
     PreparedData,
@@ -19,7 +19,7 @@ from engine.data import (
     prepare_data,
     split_and_scale,
 )
-from engine.errors import DataError
+from trainscope.engine.errors import DataError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,7 +145,7 @@ def test_noise_on_moons_is_the_generators_own_argument() -> None:
 
 def test_importing_the_data_module_loads_neither_torch_nor_qt() -> None:
     code = (
-        "import sys, engine.data;"
+        "import sys, trainscope.engine.data;"
         "bad = [m for m in ('torch', 'PySide6', 'pyqtgraph', 'sklearn') if m in sys.modules];"
         "sys.exit(str(bad) if bad else 0)"
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.config import DatasetSpec
-from engine.data import load_dataset, prepare_data, validate_spec
-from engine.errors import DataError
+from trainscope.engine.config import DatasetSpec
+from trainscope.engine.data import load_dataset, prepare_data, validate_spec
+from trainscope.engine.errors import DataError
 
 
 def raw(prepared, features: np.ndarray) -> np.ndarray:

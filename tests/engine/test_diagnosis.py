@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
-from engine import events as ev
-from engine.diagnosis import (
+from tests.engine.event_factory import confident, evaluation, run_started, step_metrics
+from trainscope.engine import events as ev
+from trainscope.engine.diagnosis import (
     EXPLOSION_SPIKES,
     EXPLOSION_WINDOW,
     HINT_KINDS,
@@ -15,8 +16,7 @@ from engine.diagnosis import (
     WARMUP_STEPS,
     Diagnostician,
 )
-from engine.scenario import load_scenario
-from tests.engine.event_factory import confident, evaluation, run_started, step_metrics
+from trainscope.engine.scenario import load_scenario
 
 BALANCED = np.array([0, 1] * 50)
 RARE = np.array([0] * 94 + [1] * 6)

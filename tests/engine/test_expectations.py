@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.expectations import (
+from tests.engine.event_factory import confident, evaluation, run_started, step_metrics
+from trainscope.engine import events as ev
+from trainscope.engine.expectations import (
     FLAG_MEASURES,
     MEASURES,
     NUMBER_MEASURES,
@@ -17,9 +18,8 @@ from engine.expectations import (
     check,
     measure,
 )
-from engine.history import RunHistory
-from engine.summary import RunSummary
-from tests.engine.event_factory import confident, evaluation, run_started, step_metrics
+from trainscope.engine.history import RunHistory
+from trainscope.engine.summary import RunSummary
 
 LABELS = np.array([0, 1] * 50)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import DatasetSpec, ModelSpec, RunConfig
-from engine.data import DATASET_NAMES
-from engine.lesson_run import finished_run
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig
+from trainscope.engine.data import DATASET_NAMES
+from trainscope.engine.lesson_run import finished_run
 
 #: Every dataset the engine lists but "csv", which needs a file of the user's.
 BUNDLED = [name for name in DATASET_NAMES if name != "csv"]

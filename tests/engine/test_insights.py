@@ -8,17 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import DatasetSpec, ModelSpec, RunConfig
-from engine.data import prepare_data
-from engine.insight_collector import BUDGET_SHARE, InsightCollector
-from engine.insights import activation_statistics, decision_boundary, grid_inputs
-from engine.layers import find_layers
-from engine.projection import data_view
-from engine.resources import ResourceMonitor
-from engine.session import ThreadSession
-from engine.trainer import Trainer
 from tests.engine.session_helpers import (
     collect_until,
     last_state,
@@ -26,6 +15,17 @@ from tests.engine.session_helpers import (
     small_config,
     step_count,
 )
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig
+from trainscope.engine.data import prepare_data
+from trainscope.engine.insight_collector import BUDGET_SHARE, InsightCollector
+from trainscope.engine.insights import activation_statistics, decision_boundary, grid_inputs
+from trainscope.engine.layers import find_layers
+from trainscope.engine.projection import data_view
+from trainscope.engine.resources import ResourceMonitor
+from trainscope.engine.session import ThreadSession
+from trainscope.engine.trainer import Trainer
 
 CPU = torch.device("cpu")
 

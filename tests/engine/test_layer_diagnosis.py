@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from engine import events as ev
-from engine.diagnosis import HINT_KINDS, LAYER_HINT_KINDS, WARMUP_STEPS, Diagnostician
 from tests.engine.event_factory import run_started
+from trainscope.engine import events as ev
+from trainscope.engine.diagnosis import HINT_KINDS, LAYER_HINT_KINDS, WARMUP_STEPS, Diagnostician
 
 NAMES = ("dense 1 (64→128)", "dense 2 (128→128)", "output (128→10)")
 

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine import events as ev
-from engine.expectations import Expectation
-from engine.history import RunHistory
-from engine.lesson_moment import MomentWatch, first_moment
-from engine.scenario import load_scenario
 from tests.engine.event_factory import evaluation, run_started
+from trainscope.engine import events as ev
+from trainscope.engine.expectations import Expectation
+from trainscope.engine.history import RunHistory
+from trainscope.engine.lesson_moment import MomentWatch, first_moment
+from trainscope.engine.scenario import load_scenario
 
 LABELS = np.array([0, 1] * 20)
 

@@ -19,8 +19,8 @@ from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 from sklearn.dummy import DummyClassifier
 
-from engine.events import Calibration
-from engine.metrics import (
+from trainscope.engine.events import Calibration
+from trainscope.engine.metrics import (
     Baselines,
     ThresholdPoint,
     ThresholdSweep,
@@ -101,7 +101,7 @@ def has_both_classes(labels: np.ndarray) -> bool:
 def test_metrics_import_neither_torch_nor_sklearn() -> None:
     # the GUI process computes threshold metrics and must start without either
     probe = (
-        "import sys, engine.metrics, engine.thresholds; "
+        "import sys, trainscope.engine.metrics, trainscope.engine.thresholds; "
         "print(sorted({'torch', 'sklearn'} & set(sys.modules)))"
     )
     result = subprocess.run(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.metrics import confusion_matrix, softmax
-from engine.mistakes import predictions, worst_mistakes
+from trainscope.engine.metrics import confusion_matrix, softmax
+from trainscope.engine.mistakes import predictions, worst_mistakes
 
 
 def _probabilities(n: int, n_classes: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

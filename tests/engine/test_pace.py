@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from engine import commands as cmd
-from engine.errors import SettingError
-from engine.pace import Pacer, describe_pace, validate_pace
-from engine.session import ThreadSession
 from tests.engine.session_helpers import collect_until, small_config, step_count
+from trainscope.engine import commands as cmd
+from trainscope.engine.errors import SettingError
+from trainscope.engine.pace import Pacer, describe_pace, validate_pace
+from trainscope.engine.session import ThreadSession
 
 
 class FakeClock:

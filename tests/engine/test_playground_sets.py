@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import build_parser, config_from_args
-from engine.config import DatasetSpec, ModelSpec, RunConfig
-from engine.data import DATASET_NAMES, Dataset, load_dataset
-from engine.errors import DataError
-from engine.headless import run_headless
+from trainscope.engine.cli import build_parser, config_from_args
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig
+from trainscope.engine.data import DATASET_NAMES, Dataset, load_dataset
+from trainscope.engine.errors import DataError
+from trainscope.engine.headless import run_headless
 
 PLAYGROUND_NAMES = ("circle", "xor", "gaussians", "spiral")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import commands as cmd
-from engine.errors import ConfigError, ScenarioError
-from engine.scenario import (
+from trainscope.engine import commands as cmd
+from trainscope.engine.errors import ConfigError, ScenarioError
+from trainscope.engine.scenario import (
     PANELS,
     TRY_COMMANDS,
     list_scenarios,
@@ -151,7 +151,7 @@ def test_unknown_id_lists_the_known_ones():
 
 
 def test_scenario_modules_stay_torch_free():
-    code = "import sys, engine.scenario, engine.expectations, engine.diagnosis; print('torch' in sys.modules)"
+    code = "import sys, trainscope.engine.scenario, trainscope.engine.expectations, trainscope.engine.diagnosis; print('torch' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )

@@ -16,10 +16,10 @@ import os
 
 import pytest
 
-from engine.headless import run_headless
-from engine.lesson_checks import TRY_THIS_CHECKS, try_this_checks
-from engine.lesson_moment import ACT_AT_LEAST_S, MOMENT_AT_LEAST_S
-from engine.scenario import Scenario, list_scenarios, load_scenario
+from trainscope.engine.headless import run_headless
+from trainscope.engine.lesson_checks import TRY_THIS_CHECKS, try_this_checks
+from trainscope.engine.lesson_moment import ACT_AT_LEAST_S, MOMENT_AT_LEAST_S
+from trainscope.engine.scenario import Scenario, list_scenarios, load_scenario
 
 #: Three seeds in CI; set TRAINSCOPE_SCENARIO_SEEDS=4,5,6,7 to check robustness further.
 SEEDS = tuple(int(seed) for seed in os.environ.get("TRAINSCOPE_SCENARIO_SEEDS", "1,2,3").split(","))

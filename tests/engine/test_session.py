@@ -5,11 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import DatasetSpec, ScheduledChange
-from engine.errors import SettingError
-from engine.session import ThreadSession
 from tests.engine.session_helpers import (
     collect_until,
     last_state,
@@ -18,6 +13,11 @@ from tests.engine.session_helpers import (
     step_count,
     step_values,
 )
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import DatasetSpec, ScheduledChange
+from trainscope.engine.errors import SettingError
+from trainscope.engine.session import ThreadSession
 
 
 @pytest.fixture
@@ -219,7 +219,7 @@ def test_reset_starts_over_from_step_zero(session_factory):
 
 
 def test_bad_dataset_becomes_an_error_event_not_a_crash():
-    from engine.config import DatasetSpec
+    from trainscope.engine.config import DatasetSpec
 
     session = ThreadSession(
         small_config(dataset=DatasetSpec(name="csv", csv_path="/nonexistent.csv"))

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import DatasetSpec, RunConfig
-from engine.data import prepare_data
-from engine.errors import SettingError
-from engine.session import ThreadSession
-from engine.trainer import Trainer
 from tests.engine.scenario_helpers import scenario_run
 from tests.engine.session_helpers import collect_until, of_type, small_config
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import DatasetSpec, RunConfig
+from trainscope.engine.data import prepare_data
+from trainscope.engine.errors import SettingError
+from trainscope.engine.session import ThreadSession
+from trainscope.engine.trainer import Trainer
 
 
 def trainer_for(config: RunConfig) -> Trainer:

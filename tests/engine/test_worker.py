@@ -10,9 +10,6 @@ import textwrap
 import time
 from pathlib import Path
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.worker import ProcessSession
 from tests.engine.session_helpers import (
     collect_until,
     last_state,
@@ -21,6 +18,9 @@ from tests.engine.session_helpers import (
     step_count,
     step_values,
 )
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.worker import ProcessSession
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,7 +79,7 @@ def test_worker_dies_with_its_parent(tmp_path):
             f"""
             import sys, time
             sys.path.insert(0, {str(REPO)!r})
-            from engine.worker import ProcessSession
+            from trainscope.engine.worker import ProcessSession
             from tests.engine.session_helpers import small_config
             if __name__ == "__main__":
                 session = ProcessSession(small_config())
@@ -106,9 +106,9 @@ def test_worker_dies_with_its_parent(tmp_path):
 
 def test_gui_side_engine_modules_do_not_import_torch():
     code = (
-        "import sys; import engine.worker, engine.session, engine.summary, engine.cli, engine.metrics, "
-        "engine.data, engine.scenario, engine.scenario_schema, engine.diagnosis, engine.expectations, "
-        "engine.history, engine.data_variants; print('torch' in sys.modules)"
+        "import sys; import trainscope.engine.worker, trainscope.engine.session, trainscope.engine.summary, trainscope.engine.cli, trainscope.engine.metrics, "
+        "trainscope.engine.data, trainscope.engine.scenario, trainscope.engine.scenario_schema, trainscope.engine.diagnosis, trainscope.engine.expectations, "
+        "trainscope.engine.history, trainscope.engine.data_variants; print('torch' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

@@ -9,10 +9,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from gui.gui_thread_gc import GuiThreadCollector  # noqa: E402
-from gui.run_state import RunState  # noqa: E402
-from gui.theme import Theme  # noqa: E402
 from tests.gui import fake_events  # noqa: E402
+from trainscope.gui.gui_thread_gc import GuiThreadCollector  # noqa: E402
+from trainscope.gui.run_state import RunState  # noqa: E402
+from trainscope.gui.theme import Theme  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

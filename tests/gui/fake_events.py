@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from engine import metrics
-from engine.events import (
+from trainscope.engine import metrics
+from trainscope.engine.events import (
     DataView,
     DecisionBoundary,
     Diverged,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar, QWidget
 
-from gui.main_window import MainWindow
+from trainscope.gui.main_window import MainWindow
 
 MIN_PLOT = (200, 150)  # width, height in pixels of plot area
 SLACK_PX = 1  # rounding between a text's advance and the widget's width

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from engine.scenario import load_scenario
-from gui.main_window import MainWindow
 from tests.gui.window_helpers import open_window
+from trainscope.engine.scenario import load_scenario
+from trainscope.gui.main_window import MainWindow
 
 
 def open_lesson(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.series import GrowableSeries
+from trainscope.gui.series import GrowableSeries
 
 COLUMNS = ("step", "loss", "smoothed_loss", "batch_accuracy", "grad_norm", "lr")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.panels.accuracy_panel import AccuracyPanel
-from gui.run_state import RunState
 from tests.gui import fake_events
 from tests.gui.plot_gestures import wheel_zoom
+from trainscope.gui.panels.accuracy_panel import AccuracyPanel
+from trainscope.gui.run_state import RunState
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import RunConfig
-from engine.runs.paths import database_path
-from engine.runs.store import RunStore
-from gui import replay_bar
-from gui.app import SessionStarter
-from gui.recording import RunLibrary
 from tests.engine.session_helpers import small_config
 from tests.gui.window_helpers import RecordingThreadSession, open_window
+from trainscope.engine.config import RunConfig
+from trainscope.engine.runs.paths import database_path
+from trainscope.engine.runs.store import RunStore
+from trainscope.gui import replay_bar
+from trainscope.gui.app import SessionStarter
+from trainscope.gui.recording import RunLibrary
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def test_window_run_saves_a_screenshot_prints_the_summary_and_never_imports_torc
 
 def test_every_gui_module_imports_without_torch():
     code = (
-        "import sys, gui.app, gui.main_window, gui.controls, gui.setup_panel; "
+        "import sys, trainscope.gui.app, trainscope.gui.main_window, trainscope.gui.controls, trainscope.gui.setup_panel; "
         "print('torch' in sys.modules)"
     )
     result = subprocess.run(

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSize
 
-from assets import ICON_SIZES, sample_path
-from engine.csv_import import read_csv_table
-from engine.errors import DataError
-from gui.desktop_entry import desktop_file_text, install_desktop_entry
 from tests.gui.window_helpers import open_window
+from trainscope.assets import ICON_SIZES, sample_path
+from trainscope.engine.csv_import import read_csv_table
+from trainscope.engine.errors import DataError
+from trainscope.gui.desktop_entry import desktop_file_text, install_desktop_entry
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,13 +26,13 @@ def test_the_window_carries_the_shipped_icon_at_every_size(qtbot, tmp_path):
 
 
 def test_the_menu_entry_and_its_icons_are_written_and_valid(tmp_path):
-    written = install_desktop_entry(REPO / "main.py", home=tmp_path)
+    written = install_desktop_entry(home=tmp_path)
     entry = tmp_path / "applications" / "trainscope.desktop"
     assert written[0] == entry and all(path.is_file() for path in written)
     for size in ICON_SIZES:
         assert (tmp_path / f"icons/hicolor/{size}x{size}/apps/trainscope.png").stat().st_size > 0
     text = entry.read_text(encoding="utf-8")
-    assert f'Exec="{sys.executable}" "{REPO / "main.py"}"' in text and "Icon=trainscope" in text
+    assert f'Exec="{sys.executable}" "-m" "trainscope"' in text and "Icon=trainscope" in text
     if not sys.platform.startswith("linux"):
         pytest.skip("desktop entries are a Linux desktop's")
     validator = shutil.which("desktop-file-validate")
@@ -42,8 +42,8 @@ def test_the_menu_entry_and_its_icons_are_written_and_valid(tmp_path):
 
 
 def test_exec_arguments_are_quoted_as_the_specification_asks():
-    text = desktop_file_text(Path('/home/a "b"/main.py'), python="/opt/py $x/python")
-    assert 'Exec="/opt/py \\$x/python" "/home/a \\"b\\"/main.py"' in text
+    text = desktop_file_text(python='/opt/py $x/"b"/python')
+    assert 'Exec="/opt/py \\$x/\\"b\\"/python" "-m" "trainscope"' in text
 
 
 def test_the_good_sample_imports_and_the_bad_one_is_refused_in_one_sentence():

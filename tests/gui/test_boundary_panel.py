@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.panels.boundary_panel import PREVIEW_TITLE, BoundaryPanel
-from gui.run_state import RunState
 from tests.gui import fake_events
+from trainscope.gui.panels.boundary_panel import PREVIEW_TITLE, BoundaryPanel
+from trainscope.gui.run_state import RunState
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_data_with_one_feature_says_there_is_no_plane(panel: BoundaryPanel) -> N
 
 
 def test_classroom_theme_restyles_and_redraws(panel: BoundaryPanel) -> None:
-    from gui.theme import Theme
+    from trainscope.gui.theme import Theme
 
     state, _ = _moons_state()
     panel.safe_refresh(state)

@@ -9,10 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from engine.cli import build_parser
-from gui.app import prepare_window
-from gui.classroom import focus_docks
-from gui.main_window import MainWindow
 from tests.gui.lesson_helpers import open_lesson
 from tests.gui.window_helpers import (
     RecordingThreadSession,
@@ -21,6 +17,10 @@ from tests.gui.window_helpers import (
     temp_settings,
     wait_for_run,
 )
+from trainscope.engine.cli import build_parser
+from trainscope.gui.app import prepare_window
+from trainscope.gui.classroom import focus_docks
+from trainscope.gui.main_window import MainWindow
 
 OVERFITTING_DOCKS = {"lesson", "loss", "accuracy", "hints"}
 
@@ -121,6 +121,6 @@ def test_classroom_screenshot_shows_the_lesson_and_its_phenomenon(
 
 
 def _load(scenario_id: str):
-    from engine.scenario import load_scenario
+    from trainscope.engine.scenario import load_scenario
 
     return load_scenario(scenario_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.metrics import ThresholdTable
-from gui.panels.confusion_panel import ConfusionPanel
-from gui.panels.threshold_panel import ThresholdPanel
 from tests.gui import fake_events
+from trainscope.engine.metrics import ThresholdTable
+from trainscope.gui.panels.confusion_panel import ConfusionPanel
+from trainscope.gui.panels.threshold_panel import ThresholdPanel
 
 
 @pytest.fixture
@@ -66,8 +66,8 @@ def test_binary_counts_follow_the_threshold_without_new_events(
 
 
 def test_no_evaluation_yet_draws_nothing(panel: ConfusionPanel) -> None:
-    from gui.run_state import RunState
     from tests.gui import fake_events
+    from trainscope.gui.run_state import RunState
 
     state = RunState()
     state.apply([fake_events.run_started(10)])
@@ -111,7 +111,7 @@ def outlined_cells(panel: ConfusionPanel) -> list[tuple[float, float, float, flo
 def test_multiclass_outlines_the_positive_class_and_keeps_the_arg_max_counts(
     panel: ConfusionPanel,
 ) -> None:
-    from gui.run_state import RunState
+    from trainscope.gui.run_state import RunState
 
     state = RunState()
     evaluation = fake_events.weak_class_evaluation(100, weak_class=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.contour import contour_segments
+from trainscope.gui.contour import contour_segments
 
 
 def _bilinear(grid: np.ndarray, points: np.ndarray) -> np.ndarray:

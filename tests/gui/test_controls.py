@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import commands as cmd
-from engine import events as ev
-from gui import dialogs
-from gui.controls import ControlsPanel
-from gui.setting_widgets import LadderSpinBox, LogSlider
 from tests.gui import fake_events
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.gui import dialogs
+from trainscope.gui.controls import ControlsPanel
+from trainscope.gui.setting_widgets import LadderSpinBox, LogSlider
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.decimation import PeakDecimator, means, peak_bins, strided_means, thinned
-from gui.series import CompactingSeries, GrowableSeries
 from tests.gui.series_helpers import COLUMNS, buckets_by_step, fill
+from trainscope.gui.decimation import PeakDecimator, means, peak_bins, strided_means, thinned
+from trainscope.gui.series import CompactingSeries, GrowableSeries
 
 
 def _envelope(values: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:

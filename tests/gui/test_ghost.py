@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.ghost import MAX_GHOST_POINTS, cut_off
-from gui.run_state import TRAIN_COLUMNS, RunState
-from gui.series import CompactingSeries
 from tests.gui import fake_events
+from trainscope.gui.ghost import MAX_GHOST_POINTS, cut_off
+from trainscope.gui.run_state import TRAIN_COLUMNS, RunState
+from trainscope.gui.series import CompactingSeries
 
 
 def fold(events: list) -> RunState:

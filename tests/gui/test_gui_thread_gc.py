@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from gui.gui_thread_gc import GuiThreadCollector
+from trainscope.gui.gui_thread_gc import GuiThreadCollector
 
 
 class Node:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from engine import events as ev
-from gui.panels.hints_panel import HintsPanel
-from gui.run_state import RunState
 from tests.gui import fake_events
 from tests.gui.lesson_helpers import open_lesson
 from tests.gui.window_helpers import wait_for_run
+from trainscope.engine import events as ev
+from trainscope.gui.panels.hints_panel import HintsPanel
+from trainscope.gui.run_state import RunState
 
 
 def _hint(step: int, kind: str, title: str) -> ev.Hint:

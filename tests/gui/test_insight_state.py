@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from engine.resources import resident_mib
-from gui.resources_readout import resources_text
-from gui.run_state import RunState
 from tests.gui import fake_events
+from trainscope.engine.resources import resident_mib
+from trainscope.gui.resources_readout import resources_text
+from trainscope.gui.run_state import RunState
 
 
 def test_the_newest_of_each_insight_is_kept_with_its_version() -> None:

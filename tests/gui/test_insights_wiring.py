@@ -8,14 +8,14 @@ from dataclasses import replace
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import DatasetSpec, RunConfig
-from engine.projection import preview
-from gui.main_window import MainWindow
 from tests.engine.session_helpers import small_config
 from tests.gui import fake_events
 from tests.gui.window_helpers import open_window, wait_for_run
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import DatasetSpec, RunConfig
+from trainscope.engine.projection import preview
+from trainscope.gui.main_window import MainWindow
 
 
 class ScriptedSession:

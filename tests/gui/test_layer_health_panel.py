@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from gui.panels.layer_health_panel import WAITING, LayerHealthPanel, ratio_position
-from gui.run_state import RunState
 from tests.gui import fake_events
+from trainscope.gui.panels.layer_health_panel import WAITING, LayerHealthPanel, ratio_position
+from trainscope.gui.run_state import RunState
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from engine.config import RunConfig
-from gui.main_window import MainWindow
-from gui.status_line import MESSAGE_ROOM_PX
-from gui.window_layout import size_for_screen
 from tests.gui import fake_events
 from tests.gui.layout_checks import layout_problems, settle
 from tests.gui.window_helpers import show_active, temp_settings
+from trainscope.engine.config import RunConfig
+from trainscope.gui.main_window import MainWindow
+from trainscope.gui.status_line import MESSAGE_ROOM_PX
+from trainscope.gui.window_layout import size_for_screen
 
 SIZES = [(1024, 640), (1366, 768), (1920, 1080), (2560, 1440)]
 SCALES = [0.85, 1.0, 1.15, 1.3, 1.5]

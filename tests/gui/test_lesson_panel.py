@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from engine import events as ev
-from engine.scenario import load_scenario
-from gui import dialogs
-from gui.panels.lesson_panel import EMPTY_TEXT, LessonPanel, describe_action, reflow
 from tests.gui.lesson_helpers import Answers, open_lesson
 from tests.gui.window_helpers import of_type, wait_for_run, wait_for_steps
+from trainscope.engine import events as ev
+from trainscope.engine.scenario import load_scenario
+from trainscope.gui import dialogs
+from trainscope.gui.panels.lesson_panel import EMPTY_TEXT, LessonPanel, describe_action, reflow
 
 
 def test_without_a_lesson_it_says_how_to_pick_one(qtbot, theme):

@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
-from engine.events import ParamChanged
-from gui.panels.loss_panel import MAX_SMOOTHED_POINTS, LossPanel
-from gui.run_state import TRAIN_COLUMNS, RunState
-from gui.series import CompactingSeries
 from tests.gui import fake_events
 from tests.gui.plot_gestures import double_click, wheel_zoom
+from trainscope.engine.events import ParamChanged
+from trainscope.gui.panels.loss_panel import MAX_SMOOTHED_POINTS, LossPanel
+from trainscope.gui.run_state import TRAIN_COLUMNS, RunState
+from trainscope.gui.series import CompactingSeries
 
 
 @pytest.fixture

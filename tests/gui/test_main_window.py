@@ -10,11 +10,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.worker import ProcessSession
-from gui import dialogs
-from gui.main_window import MainWindow
 from tests.engine.session_helpers import small_config
 from tests.gui import fake_events
 from tests.gui.window_helpers import (
@@ -28,6 +23,11 @@ from tests.gui.window_helpers import (
     wait_for_run,
     wait_for_steps,
 )
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.worker import ProcessSession
+from trainscope.gui import dialogs
+from trainscope.gui.main_window import MainWindow
 
 
 @pytest.fixture

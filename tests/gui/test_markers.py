@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QRectF
 
-from engine import events as ev
-from engine.events import Hint, ParamChanged
-from gui.panels.accuracy_panel import AccuracyPanel
-from gui.panels.loss_panel import LossPanel
-from gui.panels.markers import LABEL_GAP_PX, Placement, short_label, stack_labels
-from gui.run_state import Marker, RunState
 from tests.gui import fake_events
 from tests.gui.plot_gestures import wheel_zoom
+from trainscope.engine import events as ev
+from trainscope.engine.events import Hint, ParamChanged
+from trainscope.gui.panels.accuracy_panel import AccuracyPanel
+from trainscope.gui.panels.loss_panel import LossPanel
+from trainscope.gui.panels.markers import LABEL_GAP_PX, Placement, short_label, stack_labels
+from trainscope.gui.run_state import Marker, RunState
 
 
 def crowded_state() -> RunState:

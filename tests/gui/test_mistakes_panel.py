@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.panels.mistakes_panel import MIN_REBUILD_INTERVAL_S, SHOWN_MISTAKES, MistakesPanel
-from gui.run_state import RunState
 from tests.gui import fake_events
+from trainscope.gui.panels.mistakes_panel import (
+    MIN_REBUILD_INTERVAL_S,
+    SHOWN_MISTAKES,
+    MistakesPanel,
+)
+from trainscope.gui.run_state import RunState
 
 
 @pytest.fixture

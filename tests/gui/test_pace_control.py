@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from engine import commands as cmd
-from gui.pace_control import PACE_LADDER, PaceControl
 from tests.engine.session_helpers import small_config
 from tests.gui.window_helpers import open_window, wait_for_steps
+from trainscope.engine import commands as cmd
+from trainscope.gui.pace_control import PACE_LADDER, PaceControl
 
 
 def test_slower_and_faster_climb_the_ladder_from_any_pace(qtbot) -> None:

@@ -6,10 +6,10 @@ import logging
 
 import pyqtgraph as pg
 
-from gui.panels.base import EvaluationThrottle, Panel
-from gui.panels.markers import MarkerLines
-from gui.run_state import Marker, RunState
-from gui.theme import Theme
+from trainscope.gui.panels.base import EvaluationThrottle, Panel
+from trainscope.gui.panels.markers import MarkerLines
+from trainscope.gui.run_state import Marker, RunState
+from trainscope.gui.theme import Theme
 
 
 class FlakyPanel(Panel):

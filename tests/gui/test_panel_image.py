@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from gui.panel_image import MIN_WIDTH_PX, panel_image, save_panel_png
-from gui.panels.hints_panel import HintsPanel
-from gui.panels.loss_panel import LossPanel
+from trainscope.gui.panel_image import MIN_WIDTH_PX, panel_image, save_panel_png
+from trainscope.gui.panels.hints_panel import HintsPanel
+from trainscope.gui.panels.loss_panel import LossPanel
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gui import platform_check
-from gui.platform_check import (
+from trainscope.gui import platform_check
+from trainscope.gui.platform_check import (
     APT_LINE,
     XCB_LIBRARIES,
     display_problem,
@@ -128,7 +128,7 @@ def test_an_empty_or_silent_display_is_a_problem():
 RUN_MAIN = textwrap.dedent(
     """
     import runpy, sys
-    import gui.platform_check as check
+    import trainscope.gui.platform_check as check
     if sys.argv[1] == "missing-library":
         check.XCB_LIBRARIES = {**check.XCB_LIBRARIES, "libtrainscope-absent.so.9": "absent9"}
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.panels.reliability_panel import ReliabilityPanel, nice_ceiling
+from trainscope.gui.panels.reliability_panel import ReliabilityPanel, nice_ceiling
 
 
 @pytest.fixture

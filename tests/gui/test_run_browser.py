@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QImage
 
-from engine import events as ev
-from engine.runs.store import RunStore
-from gui import dialogs
-from gui.recording import RunLibrary
-from gui.run_browser import size_text
 from tests.engine.session_helpers import small_config
 from tests.gui.window_helpers import open_window, wait_for_run
+from trainscope.engine import events as ev
+from trainscope.engine.runs.store import RunStore
+from trainscope.gui import dialogs
+from trainscope.gui.app import prepare_window, window_with_dialogs
+from trainscope.gui.recording import RunLibrary
+from trainscope.gui.run_browser import size_text
 
 STEPS = 60
 
@@ -127,3 +132,16 @@ def test_compare_and_fork_from_the_browser(qtbot, recorded_window):
     assert "settings.dropout" in view.comparison.differing
     assert view.cell_text("settings.dropout", fork) == "0.25"
     view.close()
+
+
+def test_browse_opens_the_browser_and_the_screenshot_shows_it_over_the_window(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, start=False, runs=RunLibrary(tmp_path / "runs"))
+    prepare_window(window, small_config(), argparse.Namespace(browse=True))
+    qtbot.waitUntil(lambda: window.runs.browser is not None and window.runs.browser.isVisible())
+    browser = window.runs.browser
+    picture = window_with_dialogs(window).toImage().convertToFormat(QImage.Format.Format_RGB32)
+    where = QRect(browser.geometry().topLeft() - window.geometry().topLeft(), browser.size())
+    assert window.rect().contains(where), "the browser opens over the window"
+    drawn = picture.copy(where)
+    assert drawn == browser.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    assert picture != window.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)

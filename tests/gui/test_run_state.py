@@ -10,10 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import events
-from engine.events import CommandRefused, Error, Finished, ParamChanged, StateChanged
-from gui.run_state import MAX_MESSAGES, SMOOTHING_STEPS, Marker, RunState, format_value, param_label
 from tests.gui import fake_events
+from trainscope.engine import events
+from trainscope.engine.events import CommandRefused, Error, Finished, ParamChanged, StateChanged
+from trainscope.gui.run_state import (
+    MAX_MESSAGES,
+    SMOOTHING_STEPS,
+    Marker,
+    RunState,
+    format_value,
+    param_label,
+)
 
 
 def fold(events: list) -> RunState:
@@ -200,10 +207,10 @@ def test_gui_modules_never_import_torch_or_need_qt_for_the_state() -> None:
     """The window must start without torch; RunState must work without Qt (replay, tests)."""
     code = (
         "import sys\n"
-        "import gui.run_state, gui.series\n"
+        "import trainscope.gui.run_state, trainscope.gui.series\n"
         "assert not any(m.startswith('PySide6') for m in sys.modules), 'run_state pulled in Qt'\n"
-        "import gui.panels.loss_panel, gui.panels.accuracy_panel, gui.panels.confusion_panel\n"
-        "import gui.panels.reliability_panel, gui.panels.threshold_panel, gui.theme\n"
+        "import trainscope.gui.panels.loss_panel, trainscope.gui.panels.accuracy_panel, trainscope.gui.panels.confusion_panel\n"
+        "import trainscope.gui.panels.reliability_panel, trainscope.gui.panels.threshold_panel, trainscope.gui.theme\n"
         "assert 'torch' not in sys.modules, 'a GUI module imported torch'\n"
     )
     root = Path(__file__).resolve().parents[2]

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from engine import events as ev
-from engine.scenario import list_scenarios
-from gui import dialogs
-from gui.scenario_browser import COLUMNS, ScenarioBrowser
 from tests.gui.lesson_helpers import Answers
 from tests.gui.window_helpers import (
     of_type,
@@ -15,6 +11,10 @@ from tests.gui.window_helpers import (
     wait_for_run,
     wait_for_steps,
 )
+from trainscope.engine import events as ev
+from trainscope.engine.scenario import list_scenarios
+from trainscope.gui import dialogs
+from trainscope.gui.scenario_browser import COLUMNS, ScenarioBrowser
 
 
 def test_the_browser_lists_every_scenario_in_teaching_order(qtbot, theme):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.decimation import drawable
-from gui.series import CompactingSeries, GrowableSeries
 from tests.gui.series_helpers import COLUMNS, buckets_by_step, fill
+from trainscope.gui.decimation import drawable
+from trainscope.gui.series import CompactingSeries, GrowableSeries
 
 
 def test_append_grows_by_doubling_and_views_share_memory() -> None:

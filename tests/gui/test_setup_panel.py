@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
-from engine.commands import SetParam
-from engine.config import ScheduledChange
-from gui import dialogs
-from gui.setup_panel import SetupPanel
 from tests.engine.session_helpers import small_config
+from trainscope.engine.commands import SetParam
+from trainscope.engine.config import ScheduledChange
+from trainscope.gui import dialogs
+from trainscope.gui.setup_panel import SetupPanel
 
 
 @pytest.fixture

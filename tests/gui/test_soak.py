@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Slot
 
-from engine.config import DatasetSpec, ModelSpec, RunConfig
-from engine.worker import ProcessSession
 from tests.gui.window_helpers import open_window, wait_for_run
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig
+from trainscope.engine.worker import ProcessSession
 
 SOAK_SECONDS = float(os.environ.get("TRAINSCOPE_SOAK_SECONDS", "180"))
 PROBE_INTERVAL_MS = 50

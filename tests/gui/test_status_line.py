@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QStatusBar
 
-from engine import events as ev
-from gui.run_state import RunState
-from gui.status_line import StatusLine, step_text
 from tests.gui import fake_events
+from trainscope.engine import events as ev
+from trainscope.gui.run_state import RunState
+from trainscope.gui.status_line import StatusLine, step_text
 
 
 def started(max_steps: int | None) -> RunState:

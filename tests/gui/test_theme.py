@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from gui.panels.accuracy_panel import AccuracyPanel
-from gui.panels.confusion_panel import ConfusionPanel
-from gui.panels.loss_panel import LossPanel
-from gui.panels.reliability_panel import ReliabilityPanel
-from gui.panels.threshold_panel import ThresholdPanel
-from gui.theme import MAX_SCALE, MIN_SCALE, Theme
+from trainscope.gui.panels.accuracy_panel import AccuracyPanel
+from trainscope.gui.panels.confusion_panel import ConfusionPanel
+from trainscope.gui.panels.loss_panel import LossPanel
+from trainscope.gui.panels.reliability_panel import ReliabilityPanel
+from trainscope.gui.panels.threshold_panel import ThresholdPanel
+from trainscope.gui.theme import MAX_SCALE, MIN_SCALE, Theme
 
 
 def test_scale_is_clamped_and_classroom_is_bigger() -> None:
@@ -50,7 +50,7 @@ def test_restyled_axes_never_scale_ticks_by_a_factor_they_do_not_show(qtbot) -> 
     """A loss axis once read 0-800 after a restyle: pyqtgraph's hidden SI scale (x1000)."""
     import pyqtgraph as pg
 
-    from gui.main_window import PANEL_TYPES
+    from trainscope.gui.main_window import PANEL_TYPES
 
     themes = [Theme.for_scale(s, classroom=c) for c in (False, True) for s in (0.85, 1.0, 1.5)]
     for panel_type in PANEL_TYPES.values():

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from engine.metrics import ThresholdTable, roc_auc
-from gui.panels import threshold_panel as threshold_module
-from gui.panels.threshold_panel import (
+from tests.gui import fake_events
+from trainscope.engine.metrics import ThresholdTable, roc_auc
+from trainscope.gui.panels import threshold_panel as threshold_module
+from trainscope.gui.panels.threshold_panel import (
     NO_RUN_MESSAGE,
     SWEEP_THRESHOLDS,
     ThresholdPanel,
 )
-from gui.run_state import RunState
-from tests.gui import fake_events
+from trainscope.gui.run_state import RunState
 
 
 @pytest.fixture

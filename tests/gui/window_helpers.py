@@ -7,12 +7,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 
-from engine import events as ev
-from engine.config import RunConfig
-from engine.session import ThreadSession
-from gui.main_window import MainWindow
-from gui.recording import RunLibrary
 from tests.engine.session_helpers import small_config
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig
+from trainscope.engine.session import ThreadSession
+from trainscope.gui.main_window import MainWindow
+from trainscope.gui.recording import RunLibrary
 
 #: Only a hang-catcher. On a shared, busy machine a worker can take far longer than usual to
 #: import torch or to reach a step, so the waits below do not guess how long that takes: they

@@ -11,11 +11,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from engine import events as ev  # noqa: E402
-from engine.runs.recorder import RunRecorder  # noqa: E402
-from engine.runs.store import RunStore  # noqa: E402
-from engine.session import ThreadSession  # noqa: E402
 from tests.engine.session_helpers import small_config  # noqa: E402
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine.runs.recorder import RunRecorder  # noqa: E402
+from trainscope.engine.runs.store import RunStore  # noqa: E402
+from trainscope.engine.session import ThreadSession  # noqa: E402
 
 
 def main(database: str) -> None:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.config import RunConfig, ScheduledChange
-from engine.runs.recorder import RunRecorder
-from engine.runs.replay import split_step_metrics
-from engine.runs.store import RunStore
-from gui.run_state import RunState
 from tests.engine.session_helpers import small_config
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.config import RunConfig, ScheduledChange
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.replay import split_step_metrics
+from trainscope.engine.runs.store import RunStore
+from trainscope.gui.run_state import RunState
 
 
 def lesson_config() -> RunConfig:
@@ -43,7 +43,7 @@ def pump(
 
 def record_live_run(path: Path, config: RunConfig | None = None) -> tuple[int, list]:
     """Train for real: open the test set, finish, rewind once, stop — all of it recorded."""
-    from engine.session import ThreadSession
+    from trainscope.engine.session import ThreadSession
 
     config = config or lesson_config()
     with RunStore(path) as store:
@@ -156,9 +156,9 @@ def save_trained_checkpoint(folder: Path, step: int) -> Path:
     """Train a real trainer a few steps and save its checkpoint as the session would."""
     import torch
 
-    from engine.data import prepare_data
-    from engine.runs.checkpoints import PeriodicCheckpoints
-    from engine.trainer import Trainer
+    from trainscope.engine.data import prepare_data
+    from trainscope.engine.runs.checkpoints import PeriodicCheckpoints
+    from trainscope.engine.trainer import Trainer
 
     config = lesson_config()
     trainer = Trainer(config, prepare_data(config.dataset, config.seed), torch.device("cpu"))

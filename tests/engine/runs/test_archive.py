@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.runs.archive import import_archive, write_archive
-from engine.runs.errors import RunFileError, RunStoreError
-from engine.runs.export import export_run
-from engine.runs.fork import fork_config
-from engine.runs.store import RunStore
 from tests.engine.runs.helpers import assert_events_same, rerecord
+from trainscope.engine.runs.archive import import_archive, write_archive
+from trainscope.engine.runs.errors import RunFileError, RunStoreError
+from trainscope.engine.runs.export import export_run
+from trainscope.engine.runs.fork import fork_config
+from trainscope.engine.runs.store import RunStore
 
 
 @pytest.fixture
@@ -176,9 +176,9 @@ def test_exporting_a_checkpoint_that_is_not_plain_tensors_is_refused_and_writes_
 # ----- oversized members: refused with memory staying flat ----------------------------------
 MEASURE_IMPORT = """
 import resource, sys
-from engine.runs.archive import import_archive
-from engine.runs.errors import RunFileError
-from engine.runs.store import RunStore
+from trainscope.engine.runs.archive import import_archive
+from trainscope.engine.runs.errors import RunFileError
+from trainscope.engine.runs.store import RunStore
 
 store = RunStore(sys.argv[2])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -260,7 +260,7 @@ def test_a_member_larger_than_its_header_says_is_refused_with_memory_flat(tmp_pa
 
 
 def test_a_smaller_member_cap_refuses_what_is_over_it(archive, tmp_path, monkeypatch):
-    import engine.runs.archive as archives
+    import trainscope.engine.runs.archive as archives
 
     monkeypatch.setattr(archives, "MAX_MEMBER_BYTES", 64)
     with RunStore(tmp_path / "mine" / "runs.sqlite") as store:

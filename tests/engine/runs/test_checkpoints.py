@@ -8,21 +8,21 @@ import pickle
 import pytest
 import torch
 
-from engine import events as ev
-from engine.data import prepare_data
-from engine.errors import SettingError
-from engine.runs.checkpoints import (
+from tests.engine.runs.helpers import lesson_config
+from trainscope.engine import events as ev
+from trainscope.engine.data import prepare_data
+from trainscope.engine.errors import SettingError
+from trainscope.engine.runs.checkpoints import (
     PeriodicCheckpoints,
     list_checkpoints,
     load_checkpoint,
     restore_into,
 )
-from engine.runs.errors import RunFileError, RunStoreError
-from engine.runs.fork import fork_config, fork_origin
-from engine.runs.recorder import RunRecorder
-from engine.runs.store import RunStore
-from engine.trainer import Trainer
-from tests.engine.runs.helpers import lesson_config
+from trainscope.engine.runs.errors import RunFileError, RunStoreError
+from trainscope.engine.runs.fork import fork_config, fork_origin
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.store import RunStore
+from trainscope.engine.trainer import Trainer
 
 
 def _trainer(config=None) -> Trainer:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import TrainScopeError
-from engine.runs.cli import (
+from tests.engine.runs.helpers import lesson_config, rerecord
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.cli import (
     add_runs_arguments,
     export_run,
     import_archive,
@@ -19,8 +20,7 @@ from engine.runs.cli import (
     run_runs_command,
     start_recording,
 )
-from engine.runs.store import RunStore
-from tests.engine.runs.helpers import lesson_config, rerecord
+from trainscope.engine.runs.store import RunStore
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -76,9 +76,9 @@ def test_an_unusable_store_costs_only_the_recording(tmp_path, caplog):
 
 def test_the_window_side_modules_import_neither_torch_nor_qt():
     code = (
-        "import sys; import engine.runs, engine.runs.replay, engine.runs.store, engine.runs.export, "
-        "engine.runs.archive, engine.runs.cli, engine.runs.compare, engine.runs.fork, "
-        "engine.runs.tensorboard_export, engine.runs.checkpoints; "
+        "import sys; import trainscope.engine.runs, trainscope.engine.runs.replay, trainscope.engine.runs.store, trainscope.engine.runs.export, "
+        "trainscope.engine.runs.archive, trainscope.engine.runs.cli, trainscope.engine.runs.compare, trainscope.engine.runs.fork, "
+        "trainscope.engine.runs.tensorboard_export, trainscope.engine.runs.checkpoints; "
         "bad = [m for m in ('torch', 'PySide6', 'pyqtgraph', 'sklearn') if m in sys.modules]; "
         "sys.exit(str(bad) if bad else 0)"
     )

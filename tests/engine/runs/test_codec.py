@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.runs import codec
-from engine.runs.codec import (
+from tests.engine.runs.helpers import assert_same
+from trainscope.engine import events as ev
+from trainscope.engine.runs import codec
+from trainscope.engine.runs.codec import (
     RecordedEvent,
     decode_event,
     encode_event,
@@ -18,8 +19,7 @@ from engine.runs.codec import (
     pack_arrays,
     unpack_arrays,
 )
-from engine.runs.errors import RunFileError
-from tests.engine.runs.helpers import assert_same
+from trainscope.engine.runs.errors import RunFileError
 
 
 def _calibration() -> ev.Calibration:

@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.runs.archive import import_archive, write_archive
-from engine.runs.compaction import CompactionPolicy
-from engine.runs.decimation import DecimatedSteps
-from engine.runs.export import export_run
-from engine.runs.recorder import RunRecorder
-from engine.runs.replay import ReplaySession, Seek
-from engine.runs.store import RunStore
-from engine.runs.timeline import Timeline
 from tests.engine.event_factory import evaluation
 from tests.engine.runs.helpers import fold, lesson_config
+from trainscope.engine import events as ev
+from trainscope.engine.runs.archive import import_archive, write_archive
+from trainscope.engine.runs.compaction import CompactionPolicy
+from trainscope.engine.runs.decimation import DecimatedSteps
+from trainscope.engine.runs.export import export_run
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.replay import ReplaySession, Seek
+from trainscope.engine.runs.store import RunStore
+from trainscope.engine.runs.timeline import Timeline
 
 #: A small policy, so a few tens of thousands of steps show what hours do at the real one.
 SMALL = CompactionPolicy(

@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from engine.runs.compare import compare_runs
-from engine.runs.errors import RunStoreError
-from engine.runs.recorder import RunRecorder
-from engine.runs.store import RunStore
 from tests.engine.runs.helpers import lesson_config, rerecord
+from trainscope.engine.runs.compare import compare_runs
+from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.store import RunStore
 
 
 def test_differences_and_numbers_side_by_side(recorded, tmp_path):

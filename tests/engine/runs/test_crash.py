@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import events as ev
-from engine.runs.store import RunStore
+from trainscope.engine import events as ev
+from trainscope.engine.runs.store import RunStore
 
 CHILD = Path(__file__).with_name("crash_child.py")
 

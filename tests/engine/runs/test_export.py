@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.models import build_model
-from engine.runs.errors import RunStoreError
-from engine.runs.export import export_run
-from engine.runs.store import RunStore
 from tests.engine.runs.helpers import fold, lesson_config, rerecord
+from trainscope.engine.models import build_model
+from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.runs.export import export_run
+from trainscope.engine.runs.store import RunStore
 
 
 def _rows(text: str) -> list[dict[str, str]]:

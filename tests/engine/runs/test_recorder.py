@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 
-from engine import events as ev
-from engine.runs.recorder import RunRecorder
-from engine.runs.store import RunStore
 from tests.engine.runs.helpers import assert_events_same, lesson_config
+from trainscope.engine import events as ev
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.store import RunStore
 
 
 def test_recorded_events_load_back_exactly(recorded):

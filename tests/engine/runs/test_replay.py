@@ -7,14 +7,14 @@ import time
 import numpy as np
 import pytest
 
-from engine import commands as cmd
-from engine import events as ev
-from engine.errors import SettingError
-from engine.runs.recorder import RunRecorder
-from engine.runs.replay import ReplaySeeked, ReplaySession, Seek, SetSpeed
-from engine.runs.store import RunStore
-from gui.run_state import RunState
 from tests.engine.runs.helpers import assert_same, fold, lesson_config, live_prefix, panel_data
+from trainscope.engine import commands as cmd
+from trainscope.engine import events as ev
+from trainscope.engine.errors import SettingError
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.replay import ReplaySeeked, ReplaySession, Seek, SetSpeed
+from trainscope.engine.runs.store import RunStore
+from trainscope.gui.run_state import RunState
 
 
 def _play_to_end(replay: ReplaySession) -> list:

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from engine import events as ev
-from engine.runs.errors import RunFileError, RunStoreError
-from engine.runs.recorder import RunRecorder
-from engine.runs.schema import SCHEMA_VERSION
-from engine.runs.store import RunStore
 from tests.engine.runs.helpers import lesson_config
+from trainscope.engine import events as ev
+from trainscope.engine.runs.errors import RunFileError, RunStoreError
+from trainscope.engine.runs.recorder import RunRecorder
+from trainscope.engine.runs.schema import SCHEMA_VERSION
+from trainscope.engine.runs.store import RunStore
 
 
 def _finished_run(store: RunStore, name: str, status: str = "completed") -> int:

@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import events as ev
-from engine.headless import run_headless
-from engine.runs.checkpoints import list_checkpoints
-from engine.runs.cli import start_recording
-from engine.runs.fork import fork_config
-from engine.runs.paths import default_runs_dir
-from engine.runs.store import RunStore
-from engine.session import ThreadSession
-from engine.worker import ProcessSession
 from tests.engine.session_helpers import collect_until, of_type, small_config
+from trainscope.engine import events as ev
+from trainscope.engine.headless import run_headless
+from trainscope.engine.runs.checkpoints import list_checkpoints
+from trainscope.engine.runs.cli import start_recording
+from trainscope.engine.runs.fork import fork_config
+from trainscope.engine.runs.paths import default_runs_dir
+from trainscope.engine.runs.store import RunStore
+from trainscope.engine.session import ThreadSession
+from trainscope.engine.worker import ProcessSession
 
 REPO = Path(__file__).resolve().parents[3]
 STEPS = 60

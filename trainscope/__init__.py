@@ -1,0 +1,13 @@
+"""TrainScope: watch and steer neural-network training live.
+
+The one top-level name TrainScope installs. Its parts keep the repository's layout and are
+mapped into this package by ``pyproject.toml`` (``package-dir``): ``trainscope.engine`` is the
+checkout's ``engine/``, ``trainscope.gui`` its ``gui/``, and so on. Importing this package stays
+light — no torch, no Qt — so it can sit in any environment, a notebook's included.
+"""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,56 @@
+"""The ``trainscope`` command (also ``python -m trainscope`` and ``python main.py``): parse the
+flags, then run headless or open the window."""
+
+from __future__ import annotations
+
+from trainscope.engine.cli import (
+    build_parser,
+    configure_run,
+    default_epochs,
+    fail,
+    format_scenario_list,
+)
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.runs.cli import add_runs_arguments, run_runs_command, start_recording
+
+
+def install_launcher() -> int:
+    """``--install-desktop-entry``: write the menu entry and icons; say where, in one line each."""
+    from trainscope.gui.desktop_entry import install_desktop_entry
+
+    try:
+        written = install_desktop_entry()
+    except OSError as error:
+        fail(f"the menu entry could not be written: {error}", code=1)
+    print(f"TrainScope is in the application menu: {written[0]}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    add_runs_arguments(parser)  # --runs --runs-dir --no-record --export --import-archive --replay
+    args = parser.parse_args(argv)
+    try:
+        handled = run_runs_command(args)  # --runs / --export / --import-archive: print, exit
+        if handled is not None:
+            return handled
+        if args.replay is not None and args.headless:
+            raise TrainScopeError("--replay opens a recorded run in the window; drop --headless")
+        if args.browse and args.headless:
+            raise TrainScopeError("--browse opens the run browser in the window; drop --headless")
+        if args.list_scenarios:
+            print(format_scenario_list())
+            return 0
+        if args.install_desktop_entry:
+            return install_launcher()
+        config, scenario = configure_run(parser, args, argv, default_epochs(args))
+    except TrainScopeError as error:
+        fail(str(error))
+    if args.headless:
+        from trainscope.engine.headless import run_headless
+
+        recorder = None if args.no_record else start_recording(config, args.runs_dir, args.run_name)
+        return run_headless(config, emit_json=args.json, scenario=scenario, recorder=recorder)
+    from trainscope.gui.app import run_window
+
+    return run_window(config, args)

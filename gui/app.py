@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Slot
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog
 
 from trainscope.engine.config import RunConfig
@@ -83,14 +83,18 @@ def window_with_dialogs(window: MainWindow) -> QPixmap:
     """The window as a person sees it: its own picture, with its open dialogs drawn on top.
 
     ``grab()`` renders one widget; a dialog (the run browser, say) is a window of its own, so
-    each visible one is rendered and painted where it sits over the main window.
+    each visible one is rendered and painted where it sits over the main window, outlined as
+    its window frame would outline it.
     """
     picture = window.grab()
     painter = QPainter(picture)
+    painter.setPen(window.palette().color(QPalette.ColorRole.Shadow))
     origin = window.geometry().topLeft()
     for dialog in window.findChildren(QDialog):
         if dialog.isVisible() and dialog.isWindow():
-            painter.drawPixmap(dialog.geometry().topLeft() - origin, dialog.grab())
+            where = dialog.geometry().translated(-origin)
+            painter.drawPixmap(where.topLeft(), dialog.grab())
+            painter.drawRect(where.adjusted(-1, -1, 0, 0))
     painter.end()
     return picture
 

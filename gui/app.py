@@ -201,7 +201,7 @@ def _open(app: QApplication, config: RunConfig, args: argparse.Namespace) -> int
     with tempfile.TemporaryDirectory(prefix="trainscope-") as scratch:
         # A scripted run (tests, benchmarks, documentation images) starts from the default
         # layout and size every time, and never rewrites the user's remembered settings.
-        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(config, settings=settings, runs=run_library(args), size=size)
         return _run(app, window, config, args)
 

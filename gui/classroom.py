@@ -103,21 +103,23 @@ class ClassroomLayout(QObject):
         for dock in docks.values():
             dock.setFloating(False)
             window.removeDockWidget(dock)
-        window.addDockWidget(Qt.LeftDockWidgetArea, docks["lesson"])
-        window.addDockWidget(Qt.RightDockWidgetArea, top[0])
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["lesson"])
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, top[0])
         tabbed = bool(bottom) and window.height() < TWO_ROWS_HEIGHT
         if bottom and not tabbed:
-            window.splitDockWidget(top[0], bottom[0], Qt.Vertical)
+            window.splitDockWidget(top[0], bottom[0], Qt.Orientation.Vertical)
         for row in (top, [] if tabbed else bottom):
             for left, right in zip(row, row[1:], strict=False):
-                window.splitDockWidget(left, right, Qt.Horizontal)
+                window.splitDockWidget(left, right, Qt.Orientation.Horizontal)
         if tabbed:
             for index, dock in enumerate(bottom):
                 window.tabifyDockWidget(top[min(index, len(top) - 1)], dock)
             bottom = []
         for dock in docks.values():
             if dock not in shown:
-                window.addDockWidget(Qt.RightDockWidgetArea, dock)  # a place to come back to
+                window.addDockWidget(
+                    Qt.DockWidgetArea.RightDockWidgetArea, dock
+                )  # a place to come back to
             dock.setVisible(dock in shown)
         for dock in top:  # in front of the tabs a short screen puts behind them
             dock.raise_()
@@ -128,13 +130,17 @@ class ClassroomLayout(QObject):
         width, height = max(window.width(), 800), max(window.height(), 600)
         crowded = max(len(top), len(bottom)) >= CROWDED
         column = round(width * (CROWDED_COLUMN_SHARE if crowded else LESSON_COLUMN_SHARE))
-        window.resizeDocks([docks["lesson"], top[0]], [column, width - column], Qt.Horizontal)
+        window.resizeDocks(
+            [docks["lesson"], top[0]], [column, width - column], Qt.Orientation.Horizontal
+        )
         for row in (top, bottom):
             if len(row) > 1:
                 share = (width - column) // len(row)
-                window.resizeDocks(row, [share] * len(row), Qt.Horizontal)
+                window.resizeDocks(row, [share] * len(row), Qt.Orientation.Horizontal)
         if bottom:
-            window.resizeDocks([top[0], bottom[0]], [height // 2, height // 2], Qt.Vertical)
+            window.resizeDocks(
+                [top[0], bottom[0]], [height // 2, height // 2], Qt.Orientation.Vertical
+            )
 
 
 def _rows(charts: list[str]) -> tuple[list[str], list[str]]:

@@ -97,7 +97,7 @@ class CompareView(QDialog):
             self._add_curves(plot, index, run_id, timeline)
         self.table = QTableWidget()
         self._fill_table()
-        splitter = QSplitter(Qt.Vertical)
+        splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.plot_widget)
         splitter.addWidget(self.table)
         splitter.setSizes([420, 300])
@@ -112,7 +112,7 @@ class CompareView(QDialog):
         train = plot.plot(
             steps,
             loss,
-            pen=pg.mkPen(colour, width=self.theme.long_width, style=Qt.DashLine),
+            pen=pg.mkPen(colour, width=self.theme.long_width, style=Qt.PenStyle.DashLine),
             name=f"{name} (training)",
         )
         train.setOpacity(0.6)
@@ -159,7 +159,7 @@ class CompareView(QDialog):
                 if differs:
                     item.setFont(self.theme.font(bold=True))
                 self.table.setItem(row, column, item)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
     def cell_text(self, label: str, run_id: int) -> str:
         """What the table says for ``label`` and run ``run_id`` (tests, screenshots)."""

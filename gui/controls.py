@@ -108,8 +108,8 @@ class ControlsPanel(QWidget):
     def _build_settings(self) -> QGroupBox:
         box = QGroupBox("Settings — used from the next step")
         form = QFormLayout(box)
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         lr_ends = self._add_learning_rate_rows(form)
         dropout_ends = self._add_dropout_rows(form)
         self.range_labels = (*lr_ends, *dropout_ends)
@@ -148,7 +148,7 @@ class ControlsPanel(QWidget):
         return ends
 
     def _add_dropout_rows(self, form: QFormLayout) -> tuple[QLabel, QLabel]:
-        self.dropout_slider = QSlider(Qt.Horizontal)
+        self.dropout_slider = QSlider(Qt.Orientation.Horizontal)
         self.dropout_slider.setRange(0, DROPOUT_STEPS)
         self.dropout_slider.setPageStep(5)
         self.dropout_slider.setTracking(False)  # one command on release, not one per pixel

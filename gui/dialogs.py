@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 def confirm(parent: QWidget | None, title: str, question: str, action: str = "Continue") -> bool:
     """Ask a yes/no question; the safe answer (Cancel) is the default for Enter."""
     box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Question)
+    box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(title)
     box.setText(question)
-    accept = box.addButton(action, QMessageBox.AcceptRole)
-    cancel = box.addButton(QMessageBox.Cancel)
+    accept = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.exec()
     return box.clickedButton() is accept

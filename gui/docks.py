@@ -49,11 +49,11 @@ def make_dock(window: QMainWindow, name: str, title: str, widget: QWidget) -> QD
     dock.setObjectName(f"dock_{name}")
     dock.setWidget(widget)
     dock.setFeatures(
-        QDockWidget.DockWidgetMovable
-        | QDockWidget.DockWidgetClosable
-        | QDockWidget.DockWidgetFloatable
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
     )
-    dock.setAllowedAreas(Qt.AllDockWidgetAreas)
+    dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
     return dock
 
 
@@ -91,11 +91,11 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget], scale: f
     for dock in docks.values():
         dock.setFloating(False)
         window.removeDockWidget(dock)
-    window.addDockWidget(Qt.LeftDockWidgetArea, docks["controls"])
-    window.splitDockWidget(docks["controls"], docks["hints"], Qt.Vertical)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["controls"])
+    window.splitDockWidget(docks["controls"], docks["hints"], Qt.Orientation.Vertical)
     window.tabifyDockWidget(docks["controls"], docks["setup"])
     window.tabifyDockWidget(docks["controls"], docks["lesson"])
-    window.addDockWidget(Qt.RightDockWidgetArea, docks["loss"])
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["loss"])
     if tier in ("compact", "narrow"):
         _arrange_tabbed(window, docks, tier)
     else:
@@ -109,24 +109,24 @@ def arrange_default(window: QMainWindow, docks: dict[str, QDockWidget], scale: f
 
 
 def _arrange_rows(window: QMainWindow, docks: dict[str, QDockWidget], tier: str) -> None:
-    window.splitDockWidget(docks["loss"], docks["calibration"], Qt.Vertical)
-    window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Horizontal)
-    window.splitDockWidget(docks["accuracy"], docks["confusion"], Qt.Horizontal)
+    window.splitDockWidget(docks["loss"], docks["calibration"], Qt.Orientation.Vertical)
+    window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Orientation.Horizontal)
+    window.splitDockWidget(docks["accuracy"], docks["confusion"], Qt.Orientation.Horizontal)
     if tier == "wide":
-        window.splitDockWidget(docks["confusion"], docks["boundary"], Qt.Horizontal)
+        window.splitDockWidget(docks["confusion"], docks["boundary"], Qt.Orientation.Horizontal)
     else:
         window.tabifyDockWidget(docks["confusion"], docks["boundary"])
     for name in INSIGHT_TABS[1:]:
         window.tabifyDockWidget(docks["boundary"], docks[name])
-    window.splitDockWidget(docks["calibration"], docks["threshold"], Qt.Horizontal)
+    window.splitDockWidget(docks["calibration"], docks["threshold"], Qt.Orientation.Horizontal)
 
 
 def _arrange_tabbed(window: QMainWindow, docks: dict[str, QDockWidget], tier: str) -> None:
     """Compact: loss over accuracy | tabs. Narrow: loss | tabs, accuracy the first of them."""
     first = "accuracy" if tier == "narrow" else "confusion"
-    window.splitDockWidget(docks["loss"], docks[first], Qt.Horizontal)
+    window.splitDockWidget(docks["loss"], docks[first], Qt.Orientation.Horizontal)
     if tier == "compact":
-        window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Vertical)
+        window.splitDockWidget(docks["loss"], docks["accuracy"], Qt.Orientation.Vertical)
     tabs = ("confusion", "threshold", "calibration", *INSIGHT_TABS)
     for name in tabs:
         if name != first:
@@ -136,31 +136,41 @@ def _arrange_tabbed(window: QMainWindow, docks: dict[str, QDockWidget], tier: st
 def _share(window: QMainWindow, docks: dict[str, QDockWidget], tier: str, column: int) -> None:
     """Share the window between the docks: the column its minimum, the charts the rest."""
     charts = window.width() - column
-    window.resizeDocks([docks["controls"], docks["loss"]], [column, charts], Qt.Horizontal)
+    window.resizeDocks(
+        [docks["controls"], docks["loss"]], [column, charts], Qt.Orientation.Horizontal
+    )
     height = window.height()
     hints = round(height * HINTS_SHARE)
-    window.resizeDocks([docks["controls"], docks["hints"]], [height - hints, hints], Qt.Vertical)
+    window.resizeDocks(
+        [docks["controls"], docks["hints"]], [height - hints, hints], Qt.Orientation.Vertical
+    )
     if tier in ("compact", "narrow"):
         half = charts // 2
         beside = "accuracy" if tier == "narrow" else "confusion"
-        window.resizeDocks([docks["loss"], docks[beside]], [half, charts - half], Qt.Horizontal)
+        window.resizeDocks(
+            [docks["loss"], docks[beside]], [half, charts - half], Qt.Orientation.Horizontal
+        )
         if tier == "compact":  # the loss has a row of options over its plot: a little more
             loss = round(height * COMPACT_LOSS_SHARE)
             window.resizeDocks(
-                [docks["loss"], docks["accuracy"]], [loss, height - loss], Qt.Vertical
+                [docks["loss"], docks["accuracy"]], [loss, height - loss], Qt.Orientation.Vertical
             )
         return
     shares = TOP_ROW_SHARES if tier == "wide" else (1 / 3, 1 / 3, 1 / 3)
     top_names = ("loss", "accuracy", "confusion", "boundary")[: len(shares)]
     top = [round(charts * share) for share in shares]
-    window.resizeDocks([docks[name] for name in top_names], top, Qt.Horizontal)
+    window.resizeDocks([docks[name] for name in top_names], top, Qt.Orientation.Horizontal)
     third = charts // 3
     window.resizeDocks(
-        [docks["calibration"], docks["threshold"]], [third, charts - third], Qt.Horizontal
+        [docks["calibration"], docks["threshold"]],
+        [third, charts - third],
+        Qt.Orientation.Horizontal,
     )
     top_height = round(height * TOP_ROW_SHARES_OF_HEIGHT[tier])
     window.resizeDocks(
-        [docks["loss"], docks["calibration"]], [top_height, height - top_height], Qt.Vertical
+        [docks["loss"], docks["calibration"]],
+        [top_height, height - top_height],
+        Qt.Orientation.Vertical,
     )
 
 
@@ -175,8 +185,8 @@ class VerticalScroller(QScrollArea):
         super().__init__()
         self.setWidget(widget)
         self.setWidgetResizable(True)
-        self.setFrameShape(QScrollArea.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         content = self.widget().minimumSizeHint()

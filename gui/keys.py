@@ -26,14 +26,14 @@ from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QWid
 
 NAVIGATION_KEYS = frozenset(
     {
-        Qt.Key_Left,
-        Qt.Key_Right,
-        Qt.Key_Up,
-        Qt.Key_Down,
-        Qt.Key_PageUp,
-        Qt.Key_PageDown,
-        Qt.Key_Home,
-        Qt.Key_End,
+        Qt.Key.Key_Left,
+        Qt.Key.Key_Right,
+        Qt.Key.Key_Up,
+        Qt.Key.Key_Down,
+        Qt.Key.Key_PageUp,
+        Qt.Key.Key_PageDown,
+        Qt.Key.Key_Home,
+        Qt.Key.Key_End,
     }
 )
 EDITOR_TYPES = (QAbstractSlider, QAbstractSpinBox, QComboBox)
@@ -47,8 +47,11 @@ class FocusedControlKeepsArrows(QObject):
     """
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.ShortcutOverride and isinstance(event, QKeyEvent):
-            plain = event.modifiers() & ~Qt.KeypadModifier == Qt.NoModifier
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            plain = (
+                event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+                == Qt.KeyboardModifier.NoModifier
+            )
             if plain and event.key() in NAVIGATION_KEYS:
                 event.accept()
                 return True
@@ -65,4 +68,4 @@ def keep_arrows_in_editors(root: QWidget, key_filter: FocusedControlKeepsArrows)
             continue
         editor.installEventFilter(key_filter)
         if isinstance(editor, (QAbstractSlider, QComboBox)):
-            editor.setFocusPolicy(Qt.TabFocus)
+            editor.setFocusPolicy(Qt.FocusPolicy.TabFocus)

@@ -135,7 +135,7 @@ class LessonController(QObject):
         """Open the scenario browser (non-blocking); the choice arrives in ``ask_open``."""
         current = self.scenario.id if self.scenario is not None else None
         self.browser = ScenarioBrowser(self.window.theme, current, self.window)
-        self.browser.setAttribute(Qt.WA_DeleteOnClose)
+        self.browser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.browser.scenario_chosen.connect(self.ask_open)
         self.browser.open()
         return self.browser

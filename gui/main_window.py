@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.banner_bar.setFloatable(False)
         self.banner_bar.toggleViewAction().setVisible(False)
         self.banner_bar.addWidget(self.banner)
-        self.addToolBar(Qt.TopToolBarArea, self.banner_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner_bar)
 
     # --- the session ---------------------------------------------------------------------
     @Slot(object)
@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         # Settle pending plot layouts now: if the window is destroyed right after closing, a
         # pending re-layout would make pyqtgraph's anchored legends read their deleted ViewBox.
-        QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
 
 def _newest_publish_time(events: list[ev.Event]) -> float | None:

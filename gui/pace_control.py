@@ -46,7 +46,7 @@ class PaceControl(QWidget):
     def __init__(self, pace: float | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pace = pace
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, len(PACE_LADDER) - 1)
         self.slider.setPageStep(1)
         self.slider.setTracking(False)  # one command on release

@@ -47,12 +47,14 @@ def panel_image(
         area = area.united(rect)
     scale = max(min_scale, min_width / max(area.width(), 1))
     image = QImage(
-        math.ceil(area.width() * scale), math.ceil(area.height() * scale), QImage.Format_RGB32
+        math.ceil(area.width() * scale),
+        math.ceil(area.height() * scale),
+        QImage.Format.Format_RGB32,
     )
     image.fill(_background(views[0] if views else widget))
     painter = QPainter(image)
-    painter.setRenderHint(QPainter.Antialiasing)
-    painter.setRenderHint(QPainter.TextAntialiasing)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     painter.scale(scale, scale)
     try:
         for part, rect in parts:
@@ -80,25 +82,25 @@ def _drawn_at_scale(scene: QGraphicsScene) -> Iterator[None]:
     under a scaled painter both came out at screen size, a fraction of the image's. Both are
     put back afterwards.
     """
-    items = [item for item in scene.items() if item.cacheMode() != QGraphicsItem.NoCache]
+    items = [item for item in scene.items() if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
     modes = [item.cacheMode() for item in items]
     legends = [
         item
         for item in scene.items()
         if isinstance(item, pg.LegendItem)
-        and item.flags() & QGraphicsItem.ItemIgnoresTransformations
+        and item.flags() & QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
     ]
     for item in items:
-        item.setCacheMode(QGraphicsItem.NoCache)
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     for legend in legends:
-        legend.setFlag(QGraphicsItem.ItemIgnoresTransformations, False)
+        legend.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, False)
     try:
         yield
     finally:
         for item, mode in zip(items, modes, strict=True):
             item.setCacheMode(mode)
         for legend in legends:
-            legend.setFlag(QGraphicsItem.ItemIgnoresTransformations, True)
+            legend.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
 
 
 def save_panel_png(widget: QWidget, path: str | Path) -> str | None:

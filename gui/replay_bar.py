@@ -47,7 +47,7 @@ class ReplayBar(QWidget):
         self.speed = QComboBox()
         for speed in SPEEDS:
             self.speed.addItem(speed_label(speed), speed)
-        self.scrub = QSlider(Qt.Horizontal)
+        self.scrub = QSlider(Qt.Orientation.Horizontal)
         self.scrub.setMinimumWidth(300)
         self.position = QLabel("step 0")
         layout = QHBoxLayout(self)
@@ -107,7 +107,7 @@ class ReplayController(QObject):
         self.toolbar.setMovable(False)
         self.toolbar.addWidget(self.bar)
         self.toolbar.toggleViewAction().setVisible(False)
-        window.addToolBar(Qt.BottomToolBarArea, self.toolbar)
+        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.toolbar)
         self.toolbar.hide()
         self.session: ReplaySession | None = None
         self.timer = QTimer(self)

@@ -98,16 +98,16 @@ class RunBrowser(QDialog):
         self.compare_views: list[CompareView] = []
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(self.ask_replay)
         self.location = QLabel("")
-        self.location.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for name, text, slot in (
@@ -148,9 +148,11 @@ class RunBrowser(QDialog):
         for row, info in enumerate(self.runs):
             for column, text in enumerate(row_texts(info)):
                 item = QTableWidgetItem(text)
-                item.setData(Qt.UserRole, info.id)
+                item.setData(Qt.ItemDataRole.UserRole, info.id)
                 if column in NUMBER_COLUMNS:
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(row, column, item)
         self.select(*(run_id for run_id in selected if run_id in self.ids()))
 
@@ -164,7 +166,7 @@ class RunBrowser(QDialog):
     def select(self, *run_ids: int) -> None:
         self.table.clearSelection()
         mode = self.table.selectionMode()
-        self.table.setSelectionMode(QAbstractItemView.MultiSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
         for row, info in enumerate(self.runs):
             if info.id in run_ids:
                 self.table.selectRow(row)
@@ -283,5 +285,5 @@ class RunBrowser(QDialog):
         if (run_id := self._one_selected("fork")) is None:
             return
         dialog = self._guard("Cannot fork", lambda: ForkDialog(self.library, run_id, self))
-        if dialog is not None and dialog.exec() == QDialog.Accepted:
+        if dialog is not None and dialog.exec() == QDialog.DialogCode.Accepted:
             self.fork(run_id, dialog.step(), dialog.changes())

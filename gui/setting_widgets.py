@@ -32,14 +32,14 @@ class LogSlider(QSlider):
     """
 
     def __init__(self, low: float, high: float, parent: QWidget | None = None) -> None:
-        super().__init__(Qt.Horizontal, parent)
+        super().__init__(Qt.Orientation.Horizontal, parent)
         self.low_exponent = math.log10(low)
         self.high_exponent = math.log10(high)
         ticks = round((self.high_exponent - self.low_exponent) * TICKS_PER_DECADE)
         self.setRange(0, ticks)
         self.setSingleStep(1)
         self.setPageStep(TICKS_PER_DECADE // 10)
-        self.setTickPosition(QSlider.TicksBelow)
+        self.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.setTickInterval(TICKS_PER_DECADE)  # one tick per decade: 1e-5, 1e-4, … 10
         self.setTracking(False)
 

@@ -41,7 +41,7 @@ class StatusLine:
         self.message_label.setObjectName("statusMessage")
         # A long sentence is cut (its tooltip keeps it whole) rather than pushing the run's
         # vital signs off the right edge, which classroom-size type would otherwise do.
-        self.message_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         status_bar.addWidget(self.message_label, 1)
         self.fields = {name: QLabel() for name in FIELDS}
         for label in self.fields.values():
@@ -148,6 +148,6 @@ class _RefitOnResize(QObject):
         self.line = line
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Resize:
+        if event.type() == QEvent.Type.Resize:
             self.line.fit_fields()
         return False

@@ -155,7 +155,7 @@ class Theme:
 
     # --- pens ----------------------------------------------------------------------------
     def pen(
-        self, color: str, width: float | None = None, style: Qt.PenStyle = Qt.SolidLine
+        self, color: str, width: float | None = None, style: Qt.PenStyle = Qt.PenStyle.SolidLine
     ) -> QPen:
         """A cosmetic pen; ``width`` None means the width for short curves."""
         return pg.mkPen(color=color, width=self.px(width or self.curve_width), style=style)
@@ -166,11 +166,11 @@ class Theme:
 
     def reference_pen(self, color: str | None = None) -> QPen:
         """Dashed pen for baselines and reference lines (chance, zero-rule, the diagonal)."""
-        return self.pen(color or self.palette.baseline, self.reference_width, Qt.DashLine)
+        return self.pen(color or self.palette.baseline, self.reference_width, Qt.PenStyle.DashLine)
 
     def marker_pen(self, color: str | None = None) -> QPen:
         """Dotted pen for vertical event markers (setting changes, rewinds, the best step)."""
-        return self.pen(color or self.palette.marker, self.reference_width, Qt.DotLine)
+        return self.pen(color or self.palette.marker, self.reference_width, Qt.PenStyle.DotLine)
 
     def ghost_pen(self, color: str) -> QPen:
         """Faded, dashed pen for the curves a rewind cut off: the same colour, clearly "before".
@@ -181,7 +181,7 @@ class Theme:
         return pg.mkPen(
             color=self.brush(color, 150 if self.classroom else 110),
             width=self.long_width if self.classroom else 1.0,
-            style=Qt.DashLine,
+            style=Qt.PenStyle.DashLine,
         )
 
     def brush(self, color: str, alpha: int = 255) -> QColor:

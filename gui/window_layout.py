@@ -115,12 +115,12 @@ class WindowLayout(QObject):
         alone would give the new width to the controls column). One a person arranged keeps
         theirs: a moved or floated dock, or a dragged separator (the separators are the
         window's own, so a mouse release on the window itself is one)."""
-        if event.type() == QEvent.ChildPolished and isinstance(event.child(), QTabBar):
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QTabBar):
             _whole_titles(event.child())
-        elif event.type() == QEvent.Resize and event.oldSize().isValid():
+        elif event.type() == QEvent.Type.Resize and event.oldSize().isValid():
             if not self.customized:
                 self._rearrange.start()  # once the resizing stops
-        elif event.type() == QEvent.MouseButtonRelease:
+        elif event.type() == QEvent.Type.MouseButtonRelease:
             self.customized = True  # the window's own mouse events are its dock separators
         return False
 
@@ -159,11 +159,11 @@ class WindowLayout(QObject):
 
         def share() -> None:
             rest = max(1, self.window.width() - width)
-            self.window.resizeDocks([controls, loss], [width, rest], Qt.Horizontal)
+            self.window.resizeDocks([controls, loss], [width, rest], Qt.Orientation.Horizontal)
 
         QTimer.singleShot(0, share)
 
 
 def _whole_titles(bar: QTabBar) -> None:
-    bar.setElideMode(Qt.ElideNone)
+    bar.setElideMode(Qt.TextElideMode.ElideNone)
     bar.setUsesScrollButtons(True)

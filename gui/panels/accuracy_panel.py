@@ -90,7 +90,7 @@ class AccuracyPanel(Panel):
             curve.setSymbolSize(theme.px(theme.symbol_size))
         self.zero_rule_line.setPen(theme.reference_pen())
         self.random_line.setPen(
-            theme.pen(palette.baseline, theme.reference_width, style=Qt.DotLine)
+            theme.pen(palette.baseline, theme.reference_width, style=Qt.PenStyle.DotLine)
         )
         for line in (self.zero_rule_line, self.random_line):
             line.label.setFont(theme.font(theme.annotation_pt))

@@ -60,7 +60,7 @@ class Panel(QWidget):
         outer.addLayout(self.content_layout, 1)
         self.error_label = QLabel(self)
         self.error_label.setObjectName("panelError")
-        self.error_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
         outer.addWidget(self.error_label)
         self.last_error: str | None = None
@@ -170,7 +170,7 @@ class Panel(QWidget):
         plot = widget.getPlotItem()
         plot.setMenuEnabled(False, enableViewBoxMenu=True)
         for name in ("left", "bottom", "right", "top"):
-            plot.getAxis(name).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         _use_shrinkable_title(plot)
         self.theme.style_plot(plot, title)
         return widget
@@ -299,10 +299,10 @@ def cache_as_pixmap(*items: QGraphicsItem) -> None:
     part) come from the cache; the line itself is still drawn each time (~0.05 ms).
     """
     for item in items:
-        item.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         label = getattr(item, "label", None)
         if isinstance(label, QGraphicsItem):
-            label.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+            label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def horizontal_reference(

@@ -105,7 +105,7 @@ class BoundaryPanel(Panel):
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         for label in (self.legend_label, self.note_label, self.message_label):
-            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.content_layout.addWidget(label)
         self.preview: ev.DataView | None = None
         self.preview_error: str | None = None
@@ -177,7 +177,7 @@ class BoundaryPanel(Panel):
         )
         self.validation_points.setData(
             pos=view.validation_xy,
-            brush=QBrush(Qt.NoBrush),
+            brush=QBrush(Qt.BrushStyle.NoBrush),
             pen=[outlines[k % len(outlines)] for k in view.validation_y.tolist()]
             if outlines
             else None,

@@ -83,7 +83,7 @@ class CellLabels(pg.GraphicsObject):
                     cell.height(),
                 )
                 painter.setPen(self.DARK if self._dark[row, column] else self.LIGHT)
-                painter.drawText(box, Qt.AlignCenter, text)
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
 class ConfusionPanel(Panel):

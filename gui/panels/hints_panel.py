@@ -65,8 +65,8 @@ class HintsPanel(Panel):
         self.scroll = QScrollArea()
         self.scroll.setWidget(holder)
         self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.content_layout.addWidget(self.scroll, 1)
         self.cards: list[HintCard] = []
         self.apply_theme(theme)
@@ -120,5 +120,5 @@ def _wrapped(text: str, name: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName(name)
     label.setWordWrap(True)
-    label.setTextFormat(Qt.PlainText)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     return label

@@ -145,7 +145,7 @@ class LessonPanel(Panel):
         self.empty_browse_button = QPushButton("Browse scenarios…")
         self.empty_browse_button.clicked.connect(self.browse_requested)
         layout.addWidget(self.empty_label)
-        layout.addWidget(self.empty_browse_button, 0, Qt.AlignLeft)
+        layout.addWidget(self.empty_browse_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         return page
 
@@ -195,8 +195,8 @@ class LessonPanel(Panel):
         scroll = QScrollArea()
         scroll.setWidget(page)
         scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         return scroll
 
     # --- content -------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def _label(text: str, name: str, rich: bool = False) -> QLabel:
     label = QLabel(text)
     label.setObjectName(name)
     label.setWordWrap(True)
-    label.setTextFormat(Qt.RichText if rich else Qt.PlainText)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     return label
 
 

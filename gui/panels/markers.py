@@ -250,9 +250,11 @@ class MarkerLines:
     def _line(self, marker: Marker) -> MarkerLine:
         theme = self.theme
         color = self.color_for(marker.kind)
-        style = {"rewind": Qt.DashDotLine, "reset": Qt.DashDotLine, "hint": Qt.DashLine}.get(
-            marker.kind, Qt.DotLine
-        )
+        style = {
+            "rewind": Qt.PenStyle.DashDotLine,
+            "reset": Qt.PenStyle.DashDotLine,
+            "hint": Qt.PenStyle.DashLine,
+        }.get(marker.kind, Qt.PenStyle.DotLine)
         label = pg.TextItem(
             marker.label, color=color, fill=theme.brush(theme.palette.background, 210)
         )

@@ -38,7 +38,7 @@ from trainscope.gui.theme import Theme
 
 SHOWN_MISTAKES = 40
 IMAGE_PX = 48  # an 8 x 8 digit becomes 48 x 48 screen pixels, each pixel a 6 x 6 square
-NUMBER_ALIGNMENT = Qt.AlignRight | Qt.AlignVCenter
+NUMBER_ALIGNMENT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 MIN_REBUILD_INTERVAL_S = 0.5
 """A run evaluating many times a second refreshes the gallery at most this often (a moved
 threshold or a new run still shows at once)."""
@@ -52,7 +52,7 @@ def grayscale_icon(pixels: np.ndarray, darkest: float, size: int) -> QIcon:
     factor = max(1, size // max(rows, cols))
     big = np.ascontiguousarray(np.kron(gray, np.ones((factor, factor))).astype(np.uint8))
     height, width = big.shape
-    image = QImage(big.data, width, height, width, QImage.Format_Grayscale8).copy()
+    image = QImage(big.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
     return QIcon(QPixmap.fromImage(image))
 
 
@@ -67,18 +67,18 @@ class MistakesPanel(Panel):
         self.summary_label = QLabel("Waiting for the first validation evaluation.")
         self.summary_label.setWordWrap(True)
         self.gallery = QListWidget()
-        self.gallery.setViewMode(QListView.IconMode)
-        self.gallery.setResizeMode(QListView.Adjust)
-        self.gallery.setMovement(QListView.Static)
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
         self.gallery.setWordWrap(True)
         self.gallery.setUniformItemSizes(True)
-        self.gallery.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.gallery.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table = QTableWidget()
         self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.probability_widget = self.make_plot()
         self.probability_plot = self.probability_widget.getPlotItem()
         self.probability_plot.getViewBox().setMouseEnabled(x=False, y=False)
@@ -188,7 +188,7 @@ class MistakesPanel(Panel):
             for row, text in zip(self.mistakes.tolist(), captions, strict=True):
                 pixels = inputs.features[row].reshape(shape)
                 item = QListWidgetItem(grayscale_icon(pixels, darkest, icon_px), text)
-                item.setTextAlignment(Qt.AlignHCenter | Qt.AlignTop)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
                 item.setToolTip(f"validation row {row}")
                 self.gallery.addItem(item)
         self.table.hide()

@@ -96,7 +96,7 @@ class ThresholdCharts:
         ]
         for curve, colour in zip(curves, colours, strict=True):
             curve.setPen(theme.pen(colour))
-        self.cost_curve.setPen(theme.pen(palette.cost, style=Qt.DashLine))
+        self.cost_curve.setPen(theme.pen(palette.cost, style=Qt.PenStyle.DashLine))
         self.roc_diagonal.setPen(theme.reference_pen())
         self.pr_baseline.setPen(theme.reference_pen())
         for point in (self.roc_point, self.pr_point):

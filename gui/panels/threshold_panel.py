@@ -67,7 +67,7 @@ class ThresholdPanel(ThresholdCharts, Panel):
         super().__init__(theme, parent)
         self.stack = QStackedWidget()
         self.message = QLabel(NO_RUN_MESSAGE)
-        self.message.setAlignment(Qt.AlignCenter)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.stack.addWidget(self.message)
         self.stack.addWidget(self._build_analysis())
@@ -92,7 +92,7 @@ class ThresholdPanel(ThresholdCharts, Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._build_controls())
         self.readout = QLabel("waiting for the first evaluation")
-        self.readout.setTextFormat(Qt.RichText)
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setWordWrap(True)
         layout.addWidget(self.readout)
         plots = QHBoxLayout()
@@ -110,7 +110,7 @@ class ThresholdPanel(ThresholdCharts, Panel):
     def _build_controls(self) -> QVBoxLayout:
         """The threshold on the first row; the positive class, the two costs and the button
         after it, wrapping onto more lines where the panel is narrow (a laptop)."""
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
         self.slider.setValue(SLIDER_STEPS // 2)
         self.slider.setToolTip(
@@ -130,7 +130,7 @@ class ThresholdPanel(ThresholdCharts, Panel):
             "One-vs-rest: cases of this class are positive, all other classes negative. The "
             "threshold changes only this view; predictions elsewhere stay the most probable class."
         )
-        self.class_picker.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.class_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         threshold_row = QHBoxLayout()
         threshold_row.addWidget(self.control_labels[0])
         threshold_row.addWidget(self.slider, 1)
@@ -217,8 +217,8 @@ class ThresholdPanel(ThresholdCharts, Panel):
         has_run = state.run is not None
         self.stack.setCurrentIndex(1 if has_run else 0)
         # The hidden analysis page must not keep the dock 665 px wide around one sentence.
-        horizontal = QSizePolicy.Preferred if has_run else QSizePolicy.Ignored
-        self.stack.widget(1).setSizePolicy(horizontal, QSizePolicy.Preferred)
+        horizontal = QSizePolicy.Policy.Preferred if has_run else QSizePolicy.Policy.Ignored
+        self.stack.widget(1).setSizePolicy(horizontal, QSizePolicy.Policy.Preferred)
         if not has_run:
             return
         self._sync_class_picker(state)

@@ -24,14 +24,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from typing import TYPE_CHECKING
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from trainscope.engine.config import DatasetSpec, RunConfig  # noqa: E402
 from trainscope.engine.data import DATASET_NAMES  # noqa: E402
 from trainscope.engine.diagnosis import EXPLOSION_FACTOR, EXPLOSION_SPIKES, EXPLOSION_WINDOW  # noqa: E402
-from trainscope.engine.history import RunHistory  # noqa: E402
 from trainscope.engine.lesson_run import finished_run  # noqa: E402
+
+if TYPE_CHECKING:
+    from trainscope.engine.history import RunHistory
 
 BUNDLED = tuple(name for name in DATASET_NAMES if name != "csv")
 

@@ -241,7 +241,8 @@ def replay_speed(total_steps: int, folder: Path) -> None:
             fresh.apply(replay.drain())
             seeks[target] = time.perf_counter() - began
         replay.close()
-    assert played == count and len(state.train) == total_steps
+    assert played == count
+    assert len(state.train) == total_steps
     size_mb = path.stat().st_size / 1e6  # the WAL is folded back in once the store is closed
     print(
         f"replay: synthetic {total_steps:,}-step run, {count:,} events, database {size_mb:.1f} MB"

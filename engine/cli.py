@@ -9,7 +9,6 @@ import argparse
 import math
 import re
 import sys
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
@@ -36,6 +35,8 @@ WINDOW_EPOCHS = 40.0
 HEADLESS_EPOCHS = 20.0
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from trainscope.engine.scenario import Scenario
 
 #: Flags that describe the data or the model; a scenario already fixes both.

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trainscope.engine import data_variants as variants
-from trainscope.engine.config import DatasetSpec
 from trainscope.engine.csv_import import MIN_ROWS_PER_CLASS, read_csv_table
 from trainscope.engine.errors import DataError
 from trainscope.engine.generators import (
@@ -26,6 +26,9 @@ from trainscope.engine.generators import (
 )
 from trainscope.engine.playground_sets import MAX_NOISE as PLAYGROUND_MAX_NOISE
 from trainscope.engine.playground_sets import PLAYGROUND_SETS
+
+if TYPE_CHECKING:
+    from trainscope.engine.config import DatasetSpec
 
 DATASET_NAMES: tuple[str, ...] = (
     "digits",

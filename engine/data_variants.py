@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainscope.engine.config import DatasetSpec
 from trainscope.engine.errors import DataError
 from trainscope.engine.generators import wave_rows
 
 if TYPE_CHECKING:
+    from trainscope.engine.config import DatasetSpec
     from trainscope.engine.data import Dataset, PreparedData
 
 SLICE_NAMES = ("main group", "subgroup")

@@ -15,12 +15,13 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from trainscope.engine.errors import ConfigError
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import torch
 
 DEVICE_NAME = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")

@@ -12,12 +12,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainscope.engine import events as ev
 from trainscope.engine.history import EvaluationPoint, RunHistory
 from trainscope.engine.thresholds import ThresholdTable
+
+if TYPE_CHECKING:
+    from trainscope.engine import events as ev
 
 
 @dataclass(frozen=True)

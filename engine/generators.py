@@ -11,14 +11,18 @@ number of rows the student asked for. scikit-learn is imported on first use (see
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainscope.engine.config import DatasetSpec
 from trainscope.engine.csv_import import MIN_ROWS_PER_CLASS
 from trainscope.engine.errors import DataError
 from trainscope.engine.playground_sets import PLAYGROUND_SETS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from trainscope.engine.config import DatasetSpec
 
 GeneratedArrays = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 

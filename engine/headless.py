@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, TextIO
 
 from trainscope.engine import events as ev
 from trainscope.engine.commands import Stop
-from trainscope.engine.config import RunConfig
 from trainscope.engine.lesson_moment import MomentWatch
 from trainscope.engine.session import ThreadSession
 from trainscope.engine.summary import RunSummary
 
 if TYPE_CHECKING:
+    from trainscope.engine.config import RunConfig
     from trainscope.engine.runs.recorder import RunRecorder
     from trainscope.engine.scenario import Scenario
 

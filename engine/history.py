@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trainscope.engine import events as ev
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 #: An evaluation point (~400 bytes) costs ~50 step rows (24 bytes each): a bounded history keeps
 #: at most ``max_rows / 64`` points per split, thinning the older half 2:1 past that.

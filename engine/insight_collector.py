@@ -15,18 +15,23 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from trainscope.engine import events as ev
-from trainscope.engine.commands import SetInsights
-from trainscope.engine.data import PreparedData
 from trainscope.engine.insights import GRID_SIZE, decision_boundary, grid_inputs, layer_health
-from trainscope.engine.layers import LayerStep
 from trainscope.engine.projection import Plane, data_view
-from trainscope.engine.trainer import Trainer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import torch
+
+    from trainscope.engine.commands import SetInsights
+    from trainscope.engine.data import PreparedData
+    from trainscope.engine.layers import LayerStep
+    from trainscope.engine.trainer import Trainer
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from trainscope.engine import events as ev
-from trainscope.engine.layers import Layer, LayerStep
 from trainscope.engine.projection import Plane, grid_points
 
 if TYPE_CHECKING:
+    from trainscope.engine.layers import Layer, LayerStep
     from trainscope.engine.trainer import Trainer
 
 #: Cells per side of the decision-boundary grid: 100 x 100 = 10 000 points in one batch.

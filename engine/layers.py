@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Activations that output exactly 0 for every negative input: a unit behind one that never
 #: fires gets no gradient and cannot recover ("dead"). Leaky ReLU and GELU keep a gradient
@@ -47,7 +50,7 @@ class Layer:
 
     @property
     def parameters(self) -> list[nn.Parameter]:
-        return [parameter for parameter in self.module.parameters(recurse=False)]
+        return list(self.module.parameters(recurse=False))
 
 
 @dataclass(frozen=True)

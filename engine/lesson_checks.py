@@ -16,17 +16,21 @@ bound it must clear, so the margin can be read):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trainscope.engine import events as ev
 from trainscope.engine.expectations import check, measure
-from trainscope.engine.history import RunHistory
 from trainscope.engine.lesson_run import LessonRun, finished_run, lesson_run, validation_evaluations
-from trainscope.engine.scenario import Scenario
 from trainscope.engine.thresholds import ThresholdTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from trainscope.engine.history import RunHistory
+    from trainscope.engine.scenario import Scenario
 
 # --- what is checked --------------------------------------------------------------------------
 

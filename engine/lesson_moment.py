@@ -12,12 +12,16 @@ watched it long enough to read it, and the moment waits for that step. Torch-fre
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from trainscope.engine import events as ev
 from trainscope.engine.expectations import check
 from trainscope.engine.history import RunHistory
-from trainscope.engine.scenario import Scenario
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from trainscope.engine.scenario import Scenario
 
 #: Promises about the run's end, not about what the student is shown during it.
 END_ONLY = ("completed",)

@@ -9,14 +9,18 @@ with it; the tests drive sessions with its ``collect_until``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
-from trainscope.engine.config import RunConfig
 from trainscope.engine.history import RunHistory
 from trainscope.engine.session import ThreadSession
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from trainscope.engine.config import RunConfig
 
 #: Only a hang-catcher: on a shared, busy machine a lesson run may take many times its usual
 #: time, and ``collect_until`` fails at once on the run's own Error event anyway.

@@ -6,10 +6,13 @@ changing ``p`` in place (see ``set_dropout``) without rebuilding the network.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
 
-from trainscope.engine.config import ModelSpec
+if TYPE_CHECKING:
+    from trainscope.engine.config import ModelSpec
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,

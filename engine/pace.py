@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from trainscope.engine.errors import SettingError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MIN_PACE = 0.5  # steps per second: slow enough to follow one step at a time
 MAX_PACE = 100_000.0  # above this a pace is indistinguishable from "max"

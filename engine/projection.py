@@ -12,13 +12,16 @@ a data set before a run starts (a noise or sample-count change shows at once).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainscope.engine.config import DatasetSpec
 from trainscope.engine.data import PreparedData, prepare_data
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.events import DataPreview, DataView
+
+if TYPE_CHECKING:
+    from trainscope.engine.config import DatasetSpec
 
 MARGIN = 0.1  # the plane's ranges cover the points plus this share of their spread on each side
 

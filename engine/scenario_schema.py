@@ -12,8 +12,7 @@ import difflib
 import math
 import re
 from dataclasses import fields, replace
-from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from trainscope.engine.commands import LIVE_SETTINGS, SETTING_KINDS, SetParam, validate_setting
 from trainscope.engine.config import (
@@ -28,6 +27,9 @@ from trainscope.engine.diagnosis import HINT_KINDS
 from trainscope.engine.errors import DataError, ScenarioError, SettingError
 from trainscope.engine.expectations import FLAG_MEASURES, LIST_MEASURES, NUMBER_MEASURES
 from trainscope.engine.pace import MAX_PACE, MIN_PACE
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 PANELS = (

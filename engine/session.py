@@ -17,17 +17,21 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
-from trainscope.engine.config import RunConfig
 from trainscope.engine.diagnosis import Diagnostician
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.pace import Pacer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from trainscope.engine.config import RunConfig
 
 #: How often accumulated step metrics leave the training thread (seconds).
 PUBLISH_INTERVAL_S = 0.025

@@ -12,6 +12,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,11 +22,13 @@ from torch.nn.utils import clip_grads_with_norm_, get_total_norm
 
 from trainscope.engine import metrics
 from trainscope.engine.commands import DEFAULT_SETTINGS
-from trainscope.engine.config import RunConfig
-from trainscope.engine.data import PreparedData
 from trainscope.engine.events import Evaluation
 from trainscope.engine.layers import LayerStep, StepProbe, find_layers
 from trainscope.engine.models import build_model, set_dropout
+
+if TYPE_CHECKING:
+    from trainscope.engine.config import RunConfig
+    from trainscope.engine.data import PreparedData
 
 #: The training split is scored on at most this many fixed rows per evaluation, so evaluation
 #: stays a small fraction of training time even on large generated sets.

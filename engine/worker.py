@@ -25,12 +25,16 @@ import signal
 import sys
 import threading
 import time
-from multiprocessing.connection import Connection
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
-from trainscope.engine.config import RunConfig
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from pathlib import Path
+
+    from trainscope.engine.config import RunConfig
 
 #: How often the worker forwards its session's events to the parent (seconds).
 FORWARD_INTERVAL_S = 0.01

@@ -10,7 +10,6 @@ story in the lesson panel) and ``--present`` in classroom mode, both before the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import signal
@@ -18,12 +17,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog
 
-from trainscope.engine.config import RunConfig
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.scenario import load_scenario
 from trainscope.gui.app_icon import application_icon
@@ -32,6 +31,11 @@ from trainscope.gui.main_window import MainWindow
 from trainscope.gui.platform_check import window_problem
 from trainscope.gui.recording import RunLibrary
 from trainscope.gui.window_layout import size_for_screen
+
+if TYPE_CHECKING:
+    import argparse
+
+    from trainscope.engine.config import RunConfig
 
 log = logging.getLogger(__name__)
 

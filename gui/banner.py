@@ -7,10 +7,13 @@ the one useful action (Restart with the same configuration).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from trainscope.gui.theme import Theme
+if TYPE_CHECKING:
+    from trainscope.gui.theme import Theme
 
 
 class ProblemBanner(QFrame):

@@ -11,12 +11,16 @@ contrast) is ``Theme.for_scale(..., classroom=True)``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, QObject, Qt, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 
-from trainscope.engine.scenario import Scenario
 from trainscope.gui.docks import SCENARIO_PANEL_DOCKS
 from trainscope.gui.window_settings import LAYOUT_VERSION
+
+if TYPE_CHECKING:
+    from trainscope.engine.scenario import Scenario
 
 WITHOUT_LESSON = ("loss", "accuracy", "confusion")  # a class with no lesson open: how it learns
 #: Panels that need the whole width of the chart area at classroom sizes: a row of their own.

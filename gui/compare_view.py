@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 from trainscope.engine.runs.compare import Comparison, compare_runs
 from trainscope.engine.runs.timeline import Timeline
 from trainscope.gui.run_state import format_value
-from trainscope.gui.theme import Theme
 
 if TYPE_CHECKING:
     from trainscope.gui.recording import RunLibrary
+    from trainscope.gui.theme import Theme
 
 #: Okabe-Ito hues in an order that keeps neighbours apart.
 RUN_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")

@@ -10,6 +10,8 @@ signals blocked, so a scripted ``--at`` change moves the slider without sending 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,7 +37,9 @@ from trainscope.gui import dialogs
 from trainscope.gui.pace_control import PaceControl
 from trainscope.gui.run_state import format_value
 from trainscope.gui.setting_widgets import LadderSpinBox, LogSlider, round_significant
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.theme import Theme
 
 LR_RANGE = (1e-5, 10.0)
 """What the learning-rate slider spans, and so what the field beside it takes. The engine

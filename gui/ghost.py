@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trainscope.gui.decimation import means, thinned
-from trainscope.gui.series import GrowableSeries
+
+if TYPE_CHECKING:
+    from trainscope.gui.series import GrowableSeries
 
 MAX_GHOST_POINTS = 2000
 """Points per ghost curve, like the live smoothed loss: ~2 per pixel of a wide chart."""

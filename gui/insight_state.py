@@ -10,9 +10,12 @@ stream, so clearing on ``RunStarted`` never loses the ones that belong to the ne
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from trainscope.engine import events as ev
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class InsightState:

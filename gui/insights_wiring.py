@@ -23,17 +23,18 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QWidget
 
 from trainscope.engine.commands import PreviewData, SetInsights
-from trainscope.engine.config import DatasetSpec
-from trainscope.engine.events import DataPreview
 from trainscope.engine.projection import preview
 from trainscope.engine.resources import resident_mib
 from trainscope.engine.runs.replay import ReplaySession
 from trainscope.gui.resources_readout import resources_text
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from trainscope.engine.config import DatasetSpec
+    from trainscope.engine.events import DataPreview
     from trainscope.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QMenu
 
 from trainscope.engine import events as ev
-from trainscope.engine.config import RunConfig
 from trainscope.engine.errors import TrainScopeError
-from trainscope.engine.history import RunHistory
 from trainscope.engine.lesson_moment import MomentWatch
 from trainscope.engine.scenario import Scenario, TryThis, list_scenarios, load_scenario
 from trainscope.gui import dialogs
@@ -26,6 +23,10 @@ from trainscope.gui.panels.lesson_panel import MAX_KEYED_STEPS, LessonPanel, des
 from trainscope.gui.scenario_browser import ScenarioBrowser
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMenu
+
+    from trainscope.engine.config import RunConfig
+    from trainscope.engine.history import RunHistory
     from trainscope.gui.main_window import MainWindow
 
 RUNNING_STATES = ("running", "paused", "diverged")

@@ -13,13 +13,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
 
 from trainscope.engine import commands as cmd
@@ -38,7 +35,6 @@ from trainscope.gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editor
 from trainscope.gui.lesson_controller import LessonController
 from trainscope.gui.menus import build_menus
 from trainscope.gui.panels.accuracy_panel import AccuracyPanel
-from trainscope.gui.panels.base import Panel
 from trainscope.gui.panels.boundary_panel import BoundaryPanel
 from trainscope.gui.panels.confusion_panel import ConfusionPanel
 from trainscope.gui.panels.hints_panel import HintsPanel
@@ -56,6 +52,14 @@ from trainscope.gui.status_line import StatusLine
 from trainscope.gui.theme import Theme
 from trainscope.gui.window_layout import DEFAULT_SIZE, WindowLayout
 from trainscope.gui.window_settings import WindowSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from PySide6.QtGui import QCloseEvent
+
+    from trainscope.gui.panels.base import Panel
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,17 @@ a lesson, Ctrl+R restarts it, 1-9 do its try-this steps, F11 or Ctrl+P toggles c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu
 
 from trainscope.gui.panels.lesson_panel import MAX_KEYED_STEPS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from PySide6.QtWidgets import QMenu
+
     from trainscope.gui.main_window import MainWindow
 
 

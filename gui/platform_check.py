@@ -18,8 +18,11 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
 
 #: The system libraries Qt's xcb platform needs (its plugin and QtGui), with the Debian/Ubuntu
 #: package that holds each. The first ones are the libraries a minimal desktop tends to lack.

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trainscope.engine.config import RunConfig
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.runs.recorder import RunRecorder
 from trainscope.engine.runs.store import RunStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from trainscope.engine.config import RunConfig
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,10 @@ work is.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from trainscope.engine.events import Resources
+if TYPE_CHECKING:
+    from trainscope.engine.events import Resources
 
 
 def resources_text(resources: Resources, window_mib: float) -> str:

@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from trainscope.engine.errors import TrainScopeError
-from trainscope.engine.runs.store import RunInfo
 from trainscope.gui import dialogs
 from trainscope.gui.compare_view import CompareView
 from trainscope.gui.fork_dialog import ForkDialog, start_fork
 
 if TYPE_CHECKING:
+    from trainscope.engine.runs.store import RunInfo
     from trainscope.gui.main_window import MainWindow
     from trainscope.gui.recording import RunLibrary
     from trainscope.gui.replay_bar import ReplayController

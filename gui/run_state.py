@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -21,6 +20,9 @@ from trainscope.engine.runs.replay import ReplaySeeked  # torch-free
 from trainscope.gui.ghost import RewindGhost, cut_off
 from trainscope.gui.insight_state import InsightState
 from trainscope.gui.series import CompactingSeries, GrowableSeries
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 MarkerKind = Literal["param", "rewind", "diverged", "test_opened", "reset", "hint"]
 

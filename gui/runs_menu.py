@@ -8,7 +8,6 @@ failure is one sentence in a dialog.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
@@ -24,6 +23,8 @@ from trainscope.gui.recording import RunLibrary
 from trainscope.gui.replay_bar import ReplayController
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from trainscope.gui.main_window import MainWindow
     from trainscope.gui.run_browser import RunBrowser
 

@@ -9,6 +9,8 @@ lesson controller asks about the current run and starts the new one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.scenario import ScenarioInfo, list_scenarios
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.theme import Theme
 
 COLUMNS = ("Lesson", "Level", "What you will see")
 INTRO = "Each lesson is a ready-made run with a story, what to watch and what to try. Double-click one, or choose it and press Open."

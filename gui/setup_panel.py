@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -35,7 +36,9 @@ from trainscope.engine.csv_import import DELIMITERS
 from trainscope.engine.data import DATASET_NAMES, load_csv
 from trainscope.engine.errors import DataError, TrainScopeError
 from trainscope.gui import dialogs
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.theme import Theme
 
 RESTART_QUESTION = "This needs a new model and restarts training — continue?"
 PREVIEW_DELAY_MS = 200  # a spin box held down previews once it settles, not at every value

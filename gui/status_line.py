@@ -7,12 +7,16 @@ reads first; the run's vital signs sit on the right and change colour with the s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from trainscope.engine.pace import describe_pace
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 FIELDS = ("device", "state", "step", "epoch", "speed", "pace", "resources")
 #: On a narrow window these go first, in this order, so the rest are never cut and the

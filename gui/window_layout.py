@@ -8,7 +8,7 @@ window, the screen and the interface size change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -16,6 +16,9 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
 from trainscope.gui.docks import arrange_default, controls_width
 from trainscope.gui.window_settings import LAYOUT_VERSION, WindowSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: The window's size where no screen says otherwise (tests, benchmarks, ``--quit-after``).
 DEFAULT_SIZE = (1600, 1000)

@@ -6,8 +6,12 @@ old file must never stop the app from opening (it falls back to the defaults).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, QSettings, QSize
-from PySide6.QtWidgets import QMainWindow
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
 
 LAYOUT_VERSION = 3  # bump when the set of docks changes, so an old layout is ignored
 SCALE_KEY = "interface/scale"

@@ -118,9 +118,11 @@ def test_the_wheel_installs_one_top_level_name(installed):
 def test_the_installed_command_runs_outside_the_checkout(installed, tmp_path):
     _, venv = installed
     help_text = _run(venv, "trainscope", "--help", cwd=tmp_path)
-    assert help_text.returncode == 0 and "--scenario" in help_text.stdout, help_text.stderr
+    assert help_text.returncode == 0, help_text.stderr
+    assert "--scenario" in help_text.stdout, help_text.stderr
     as_module = _run(venv, "python", "-m", "trainscope", "--list-scenarios", cwd=tmp_path)
-    assert as_module.returncode == 0 and "overfitting" in as_module.stdout, as_module.stderr
+    assert as_module.returncode == 0, as_module.stderr
+    assert "overfitting" in as_module.stdout, as_module.stderr
     headless = _run(
         venv,
         "trainscope",

@@ -7,17 +7,21 @@ lets ``TrainScopeError`` carry its one sentence up to ``engine.cli.fail``.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from trainscope.engine.config import RunConfig
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.runs.export import FORMATS
 from trainscope.engine.runs.recorder import RunRecorder
 from trainscope.engine.runs.store import RunInfo, RunStore
+
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
+    from trainscope.engine.config import RunConfig
 
 logger = logging.getLogger(__name__)
 PathLike = str | os.PathLike[str] | None

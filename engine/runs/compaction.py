@@ -28,14 +28,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sqlite3
 from bisect import bisect_left
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainscope.engine import events as ev
 from trainscope.engine.runs import schema
 from trainscope.engine.runs.codec import decode_event, encode_event
 from trainscope.engine.runs.decimation import (
@@ -47,6 +45,12 @@ from trainscope.engine.runs.decimation import (
     join,
     regroup,
 )
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterator
+
+    from trainscope.engine import events as ev
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +210,8 @@ class RunCompactor:
                 logger.warning("run %s: steps out of order, not compacted", self.run_id)
                 return 0, 0
             buckets = regroup(buckets, self.width, cuts)
-        assert buckets is not None and newest is not None
+        assert buckets is not None
+        assert newest is not None
         self._write(connection, seqs[0], decimated_event(buckets, self.width, newest))
         for chunk in _chunks(seqs[1:]):
             connection.execute(

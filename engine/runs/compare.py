@@ -8,11 +8,13 @@ run, in the order asked for. Settings are flattened to dotted names ("settings.l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainscope.engine import events as ev
 from trainscope.engine.runs.errors import RunStoreError
-from trainscope.engine.runs.store import RunInfo, RunStore
+
+if TYPE_CHECKING:
+    from trainscope.engine.runs.store import RunInfo, RunStore
 
 FINAL_METRICS = ("steps", "val_loss", "val_accuracy", "train_loss", "train_accuracy", "ece")
 OPTIONAL_FINAL = ("test_loss", "test_accuracy", "deployment_loss", "deployment_accuracy")

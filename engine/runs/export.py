@@ -11,15 +11,13 @@ import csv
 import hashlib
 import io
 import json
-import os
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainscope.engine.runs.checkpoints import list_checkpoints, load_checkpoint
 from trainscope.engine.runs.errors import RunFileError, RunStoreError
-from trainscope.engine.runs.store import RunInfo, RunStore
 from trainscope.engine.runs.timeline import (
     BUCKET_COLUMNS,
     CHANGE_COLUMNS,
@@ -27,6 +25,11 @@ from trainscope.engine.runs.timeline import (
     TRAIN_COLUMNS,
     Timeline,
 )
+
+if TYPE_CHECKING:
+    import os
+
+    from trainscope.engine.runs.store import RunInfo, RunStore
 
 FORMATS = ("csv", "tensorboard", "archive", "weights")
 

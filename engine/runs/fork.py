@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainscope.engine.commands import LIVE_SETTINGS, validate_setting
-from trainscope.engine.config import RunConfig
 from trainscope.engine.runs.checkpoints import checkpoint_meta, list_checkpoints
 from trainscope.engine.runs.errors import RunStoreError
-from trainscope.engine.runs.store import RunStore
+
+if TYPE_CHECKING:
+    from trainscope.engine.config import RunConfig
+    from trainscope.engine.runs.store import RunStore
 
 
 def fork_config(

@@ -19,19 +19,22 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainscope.engine import events as ev
-from trainscope.engine.config import RunConfig
 from trainscope.engine.runs import schema
 from trainscope.engine.runs.codec import encode_event
 from trainscope.engine.runs.compaction import CompactionPolicy, RunCompactor
 from trainscope.engine.runs.errors import RunStoreError
 from trainscope.engine.runs.liveness import HEARTBEAT_S
 from trainscope.engine.runs.outcome import STATUSES, RunOutcome
-from trainscope.engine.runs.store import RunStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from trainscope.engine.config import RunConfig
+    from trainscope.engine.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
 

@@ -25,17 +25,20 @@ import queue
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
-from trainscope.engine.config import RunConfig
 from trainscope.engine.errors import SettingError
 from trainscope.engine.runs.codec import decode_event
 from trainscope.engine.runs.decimation import plain_steps
 from trainscope.engine.runs.errors import RunFileError
 from trainscope.engine.runs.store import EventRow, RunStore
+
+if TYPE_CHECKING:
+    from trainscope.engine.config import RunConfig
 
 SPEEDS: tuple[float | str, ...] = (1.0, 4.0, 16.0, "max")
 MAX_GAP_S = 1.0

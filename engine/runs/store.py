@@ -15,12 +15,10 @@ import shutil
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from trainscope.engine.config import RunConfig
 from trainscope.engine.runs import schema
 from trainscope.engine.runs.codec import decode_event
 from trainscope.engine.runs.compaction import CompactionPolicy, CompactionReport, RunCompactor
@@ -28,6 +26,11 @@ from trainscope.engine.runs.configs import config_from_dict, config_to_dict, lib
 from trainscope.engine.runs.errors import RunFileError, RunStoreError
 from trainscope.engine.runs.liveness import owner_gone, this_host
 from trainscope.engine.runs.paths import checkpoint_folder, database_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from trainscope.engine.config import RunConfig
 
 T = TypeVar("T")
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 import math
 import socket
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainscope.engine.runs.errors import RunFileError
-from trainscope.engine.runs.store import RunStore
 from trainscope.engine.runs.timeline import Timeline
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from trainscope.engine.runs.store import RunStore
 
 SPLIT_PREFIX = {"validation": "val", "test": "test", "deployment": "deployment"}
 TRAIN_TAGS = {

@@ -13,14 +13,16 @@ An exact step is a row of one (``first_step`` = ``step``, lowest = highest = the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from trainscope.engine import events as ev
 from trainscope.engine.runs.decimation import DecimatedSteps
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 TRAIN_COLUMNS = ("step", "loss", "batch_accuracy", "grad_norm", "lr")
 BUCKET_COLUMNS = (

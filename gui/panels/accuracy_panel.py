@@ -13,16 +13,20 @@ follows the training step in the same 25% jumps as the loss chart so the two sta
 from __future__ import annotations
 
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
 
 from trainscope.gui.panels.base import EvaluationThrottle, Panel, horizontal_reference
 from trainscope.gui.panels.ghost_curves import GhostCurves
 from trainscope.gui.panels.live_range import LiveRange
 from trainscope.gui.panels.markers import MarkerLines
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 MAX_SYMBOL_POINTS = 300
 CLOSE_BASELINES = 0.04  # closer than this, one label names both lines (they would overprint)

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import QSizeF, Qt, Slot
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 log = logging.getLogger(__name__)
 TITLE_MARGIN_PX = 4

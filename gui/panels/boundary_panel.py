@@ -19,6 +19,7 @@ labelled as a preview until a run on them starts.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,11 +27,13 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QWidget
 
-from trainscope.engine import events as ev
 from trainscope.gui.contour import contour_segments
 from trainscope.gui.panels.base import Panel
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.engine import events as ev
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 PREVIEW_TITLE = "preview — press Apply to train on these"
 WASH = 0.55  # the image's strongest colour is this share of the class colour over white

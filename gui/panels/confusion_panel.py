@@ -15,6 +15,8 @@ the cells are painted by one item rather than one text item per cell (100 text i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Slot
@@ -24,8 +26,10 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsRectItem, QHBoxLayout, QWidget
 from trainscope.engine.metrics import confusion_matrix
 from trainscope.engine.mistakes import predictions
 from trainscope.gui.panels.base import EvaluationThrottle, Panel
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 MAX_ANNOTATED_CLASSES = 12  # above this, numbers in cells get too small to read
 

@@ -10,13 +10,16 @@ curves are painted from a pixmap cache while the live curves repaint every frame
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 
 from trainscope.gui.ghost import RewindGhost
 from trainscope.gui.panels.base import cache_as_pixmap
 from trainscope.gui.theme import Palette, Theme
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 GHOST_NAME = "before rewind"
 

@@ -9,13 +9,17 @@ most once per run), so the cards are simply rebuilt when one arrives.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from trainscope.engine.events import Hint
 from trainscope.gui.panels.base import Panel
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.engine.events import Hint
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 EMPTY_TEXT = (
     "No hints yet. While the run trains, TrainScope watches for the classic problems: a loss "

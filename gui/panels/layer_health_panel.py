@@ -13,6 +13,7 @@ panel is on screen; the panel says so while it waits.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,10 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainscope.engine import events as ev
 from trainscope.gui.panels.base import Panel
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.engine import events as ev
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 HEALTHY_RATIO = (1e-4, 1e-2)
 """Update-to-weight ratios in this band are the usual healthy pace (about 1e-3, Karpathy's rule)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -25,12 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainscope.engine.scenario import Scenario, TryThis
 from trainscope.gui.docks import SCENARIO_PANEL_DOCKS
 from trainscope.gui.flow_layout import FlowLayout
 from trainscope.gui.panels.base import Panel
 from trainscope.gui.run_state import RunState, format_value
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.engine.scenario import Scenario, TryThis
+    from trainscope.gui.theme import Theme
 
 EMPTY_TEXT = (
     "No lesson is open. A lesson is a ready-made run with a short story, what to watch and "

@@ -14,11 +14,15 @@ which the chart follows the data again.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, Slot
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import pyqtgraph as pg
 
 X_GROWTH = 0.25
 """Headroom added on the right at each x jump, as a share of the data's span."""

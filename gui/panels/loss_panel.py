@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
@@ -25,8 +26,10 @@ from trainscope.gui.panels.base import Panel, cache_as_pixmap, horizontal_refere
 from trainscope.gui.panels.ghost_curves import GhostCurves
 from trainscope.gui.panels.live_range import LiveRange
 from trainscope.gui.panels.markers import MarkerLines
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 MAX_SMOOTHED_POINTS = 2000  # ~2 per pixel of a wide chart: a smooth curve needs no more
 MAX_WINDOW_POINTS = 20_000  # a zoomed window: every step up to this many, then peak bins

@@ -13,17 +13,22 @@ size change; markers are few, so that costs microseconds and nothing per frame.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem
 
 from trainscope.gui.panels.base import cache_as_pixmap
-from trainscope.gui.run_state import Marker
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from trainscope.gui.run_state import Marker
+    from trainscope.gui.theme import Theme
 
 LABEL_GAP_PX = 6.0
 """Free pixels kept between two labels in one row."""

@@ -14,6 +14,8 @@ threshold arrives.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Slot
@@ -30,11 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainscope.engine import events as ev
 from trainscope.engine.mistakes import predictions, worst_mistakes
 from trainscope.gui.panels.base import EvaluationThrottle, Panel
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.engine import events as ev
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 SHOWN_MISTAKES = 40
 IMAGE_PX = 48  # an 8 x 8 digit becomes 48 x 48 screen pixels, each pixel a 6 x 6 square

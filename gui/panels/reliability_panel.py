@@ -12,15 +12,19 @@ moved: axis names change with the task, the histogram's y range only in 1-2-5 st
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QWidget
 
-from trainscope.engine.events import Calibration
 from trainscope.gui.panels.base import EvaluationThrottle, Panel
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from trainscope.engine.events import Calibration
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 AXIS_WIDTH = 56  # both plots share the left axis width so their x axes line up
 

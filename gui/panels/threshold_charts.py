@@ -8,11 +8,15 @@ precision-recall charts with their operating points.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 
 from trainscope.gui.panels.base import horizontal_reference
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.theme import Theme
 
 
 class ThresholdCharts:

@@ -16,9 +16,9 @@ them to ``RunState``, whose ``threshold_version`` brings the new value back on t
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trainscope.engine.events import Evaluation
 from trainscope.engine.metrics import (
     ThresholdPoint,
     ThresholdSweep,
@@ -46,8 +45,13 @@ from trainscope.engine.metrics import (
 from trainscope.gui.flow_layout import FlowLayout
 from trainscope.gui.panels.base import EvaluationThrottle, Panel
 from trainscope.gui.panels.threshold_charts import ThresholdCharts
-from trainscope.gui.run_state import RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+
+    from trainscope.engine.events import Evaluation
+    from trainscope.gui.run_state import RunState
+    from trainscope.gui.theme import Theme
 
 SWEEP_THRESHOLDS = np.linspace(0.0, 1.0, 201)
 SLIDER_STEPS = 100  # the slider moves in 0.01 steps; the spin box takes exact values

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from trainscope.engine import events as ev
 from trainscope.engine import lesson_run
 from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def small_config(**overrides: object) -> RunConfig:

@@ -50,7 +50,8 @@ def test_digits_thirty_epochs_reaches_95_percent_and_says_so():
         assert key in summary
     assert {"train_loss", "val_loss", "val_accuracy"} <= summary["final"].keys()
     assert {"step", "val_loss"} <= summary["best"].keys()
-    assert summary["device"] == "cpu" and summary["diverged"] is False
+    assert summary["device"] == "cpu"
+    assert summary["diverged"] is False
     assert summary["baselines"]["zero_rule_accuracy"] < 0.2
     assert summary["steps_per_second"] > 0
 
@@ -83,7 +84,8 @@ def test_a_diverging_run_ends_cleanly_with_a_diverged_flag():
         "--dataset", "digits", "--set", "optimizer=sgd", "--set", "lr=50", "--epochs", "5", "--json"
     )
     summary = summary_of(result)
-    assert summary["diverged"] is True and summary["diverged_at"] >= 1
+    assert summary["diverged"] is True
+    assert summary["diverged_at"] >= 1
     assert "Traceback" not in result.stderr
     assert "diverged" in result.stderr
 
@@ -172,7 +174,8 @@ def test_every_bad_value_is_refused_before_anything_runs(tmp_path, flags, senten
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr  # one sentence, no progress line before it
-    assert lines[0].startswith("trainscope: error: ") and sentence in lines[0], lines[0]
+    assert lines[0].startswith("trainscope: error: "), lines[0]
+    assert sentence in lines[0], lines[0]
     assert result.stdout == ""
     assert not (tmp_path / "runs").exists()  # nothing recorded either
 

@@ -45,17 +45,18 @@ def test_list_scenarios_prints_id_difficulty_and_summary():
     lines = result.stdout.strip().splitlines()
     assert len(lines) == len(list_scenarios())
     first = lines[0].split(maxsplit=2)
-    assert first[:2] == ["healthy-baseline", "beginner"] and first[2].startswith("A small network")
+    assert first[:2] == ["healthy-baseline", "beginner"]
+    assert first[2].startswith("A small network")
 
 
 def test_a_headless_scenario_reports_its_promises_and_hints_in_the_json():
     result = run_main("--headless", "--scenario", "underfitting", "--seed", "4", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["scenario"] == "underfitting" and summary["seed"] == 4
-    assert summary["expectations"] and all(
-        set(e) == {"name", "held", "detail"} for e in summary["expectations"]
-    )
+    assert summary["scenario"] == "underfitting"
+    assert summary["seed"] == 4
+    assert summary["expectations"]
+    assert all(set(e) == {"name", "held", "detail"} for e in summary["expectations"])
     assert all(outcome["held"] for outcome in summary["expectations"]), summary["expectations"]
     assert {"step", "kind", "title", "evidence"} == set(summary["hints"][0])
     assert "stuck_at_chance" in [hint["kind"] for hint in summary["hints"]]
@@ -67,7 +68,9 @@ def test_a_plain_run_has_no_scenario_and_no_expectations_in_its_json():
         "--headless", "--dataset", "moons", "--hidden", "8", "--steps", "20", "--json"
     )
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["scenario"] is None and summary["expectations"] == [] and summary["hints"] == []
+    assert summary["scenario"] is None
+    assert summary["expectations"] == []
+    assert summary["hints"] == []
 
 
 @pytest.mark.parametrize(
@@ -84,8 +87,10 @@ def test_a_plain_run_has_no_scenario_and_no_expectations_in_its_json():
 )
 def test_bad_scenario_flags_exit_non_zero_with_one_sentence(flags, words):
     result = run_main("--headless", *flags)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_run_flags_override_the_scenario():
@@ -103,9 +108,11 @@ def test_run_flags_override_the_scenario():
         "--at",
         "30:lr=0.01",
     )
-    assert scenario.id == "overfitting" and config.scenario == "overfitting"
+    assert scenario.id == "overfitting"
+    assert config.scenario == "overfitting"
     assert (config.seed, config.steps, config.eval_every) == (9, 50, 5)
-    assert config.settings["dropout"] == 0.2 and config.dataset.train_subset == 100
+    assert config.settings["dropout"] == 0.2
+    assert config.dataset.train_subset == 100
     assert config.schedule[-1].change == SetParam("lr", 0.01)
 
 
@@ -129,7 +136,8 @@ def test_a_scenario_file_path_works_too(tmp_path):
     path = tmp_path / "underfitting.toml"
     path.write_text(source)
     config, scenario = configured("--scenario", str(path))
-    assert scenario.path == path and config.model.hidden == ()
+    assert scenario.path == path
+    assert config.model.hidden == ()
     with pytest.raises(TrainScopeError):
         configured("--scenario", str(tmp_path / "missing.toml"))
 
@@ -150,12 +158,14 @@ def test_window_runs_have_a_planned_end_and_endless_has_none():
     endless, _ = configure_run(
         parser, parser.parse_args(argv), argv, default_epochs(parser.parse_args(argv))
     )
-    assert endless.steps is None and endless.epochs is None
+    assert endless.steps is None
+    assert endless.epochs is None
     window_args = parser.parse_args([])
     assert default_epochs(window_args) == WINDOW_EPOCHS
     assert default_epochs(parser.parse_args(["--headless"])) == HEADLESS_EPOCHS
     lesson, _ = configured("--scenario", "overfitting", "--endless")
-    assert lesson.steps is None and lesson.epochs is None
+    assert lesson.steps is None
+    assert lesson.epochs is None
 
 
 def test_endless_with_a_length_and_a_bad_window_size_are_refused_in_one_sentence():
@@ -166,4 +176,5 @@ def test_endless_with_a_length_and_a_bad_window_size_are_refused_in_one_sentence
     ]:
         result = run_main(*flags)
         assert result.returncode == 2, flags
-        assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1, flags
+        assert words in result.stderr, flags
+        assert len(result.stderr.strip().splitlines()) == 1, flags

@@ -5,7 +5,7 @@ Driven through ``engine.data.load_csv``, the entry point the GUI and CLI use.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,6 +13,9 @@ import pytest
 from trainscope.engine.config import DatasetSpec
 from trainscope.engine.data import load_csv, load_dataset, prepare_data
 from trainscope.engine.errors import DataError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def write_csv(tmp_path: Path, text: str, name: str = "patients.csv") -> str:
@@ -33,11 +36,13 @@ def csv_rows(label_values: list[str], header: str = "age,weight,outcome") -> str
 def test_csv_with_text_labels_sorts_the_class_names(tmp_path: Path) -> None:
     path = write_csv(tmp_path, csv_rows(["sick", "well", "sick", "well", "sick", "well"]))
     dataset = load_csv(path, None)
-    assert dataset.class_names == ("sick", "well") and dataset.name == "patients"
+    assert dataset.class_names == ("sick", "well")
+    assert dataset.name == "patients"
     assert dataset.feature_names == ("age", "weight")
     assert dataset.labels.tolist() == [0, 1, 0, 1, 0, 1]
     np.testing.assert_allclose(dataset.features[1], [21, 61.5])
-    assert dataset.features.dtype == np.float32 and dataset.labels.dtype == np.int64
+    assert dataset.features.dtype == np.float32
+    assert dataset.labels.dtype == np.int64
 
 
 def test_csv_with_integer_labels_orders_them_numerically(tmp_path: Path) -> None:
@@ -50,7 +55,8 @@ def test_csv_with_integer_labels_orders_them_numerically(tmp_path: Path) -> None
 def test_csv_label_column_may_sit_in_the_middle(tmp_path: Path) -> None:
     text = "x,kind,y\n" + "".join(f"{i},{'ab'[i % 2]},{i * 2}\n" for i in range(8))
     dataset = load_csv(write_csv(tmp_path, text), "kind")
-    assert dataset.feature_names == ("x", "y") and dataset.class_names == ("a", "b")
+    assert dataset.feature_names == ("x", "y")
+    assert dataset.class_names == ("a", "b")
     np.testing.assert_allclose(dataset.features[3], [3, 6])
     assert dataset.labels[3] == 1
 
@@ -59,13 +65,15 @@ def test_csv_tolerates_semicolons_quotes_blank_lines_and_a_bom(tmp_path: Path) -
     text = '\ufeff"size";"label"\n1.5;a\n\n2;b\n3;"a"\n4;b\n5;a\n6;b\n'
     path = write_csv(tmp_path, text, name="parts.csv")
     dataset = load_csv(path, "label")
-    assert dataset.feature_names == ("size",) and dataset.labels.tolist() == [0, 1, 0, 1, 0, 1]
+    assert dataset.feature_names == ("size",)
+    assert dataset.labels.tolist() == [0, 1, 0, 1, 0, 1]
 
 
 def test_a_csv_dataset_goes_through_prepare_data(tmp_path: Path) -> None:
     path = write_csv(tmp_path, csv_rows(["low", "mid", "high"] * 20))
     prepared = prepare_data(DatasetSpec(name="csv", csv_path=path), seed=0)
-    assert prepared.class_names == ("high", "low", "mid") and prepared.name == "patients"
+    assert prepared.class_names == ("high", "low", "mid")
+    assert prepared.name == "patients"
     assert len(prepared.train_y) + len(prepared.validation_y) + len(prepared.test_y) == 60
 
 

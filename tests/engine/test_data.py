@@ -52,9 +52,12 @@ def assert_well_formed(dataset: Dataset | PreparedData, n_classes: int) -> None:
         ]
     )
     for features, labels in pairs:
-        assert features.dtype == np.float32 and labels.dtype == np.int64
-        assert features.ndim == 2 and features.shape[0] == labels.shape[0]
-        assert labels.min() >= 0 and labels.max() < n_classes
+        assert features.dtype == np.float32
+        assert labels.dtype == np.int64
+        assert features.ndim == 2
+        assert features.shape[0] == labels.shape[0]
+        assert labels.min() >= 0
+        assert labels.max() < n_classes
         assert np.isfinite(features).all()
 
 
@@ -78,7 +81,8 @@ def test_dataset_names_are_the_public_list() -> None:
         "spiral",
         "csv",
     )
-    assert expected == DATASET_NAMES and tuple(EXPECTED_SHAPES) == expected[:-1]
+    assert expected == DATASET_NAMES
+    assert tuple(EXPECTED_SHAPES) == expected[:-1]
 
 
 @pytest.mark.parametrize("name", list(EXPECTED_SHAPES))
@@ -86,9 +90,11 @@ def test_every_dataset_loads_with_its_shape_and_classes(name: str) -> None:
     rows, n_features, n_classes, image_shape = EXPECTED_SHAPES[name]
     dataset = load_dataset(DatasetSpec(name=name), seed=0)
     assert dataset.features.shape == (rows, n_features)
-    assert len(dataset.class_names) == n_classes and len(dataset.feature_names) == n_features
+    assert len(dataset.class_names) == n_classes
+    assert len(dataset.feature_names) == n_features
     assert set(np.unique(dataset.labels)) == set(range(n_classes))
-    assert dataset.name == name and dataset.image_shape == image_shape
+    assert dataset.name == name
+    assert dataset.image_shape == image_shape
     assert_well_formed(dataset, n_classes)
 
 
@@ -100,8 +106,10 @@ def test_every_dataset_prepares_into_three_splits(name: str) -> None:
     assert sum(sizes) == rows
     assert sizes[2] == pytest.approx(0.15 * rows, abs=1)
     assert sizes[1] == pytest.approx(0.15 * rows, abs=1.5)
-    assert prepared.n_classes == n_classes and prepared.n_features == n_features
-    assert prepared.image_shape == image_shape and prepared.flipped_label_count == 0
+    assert prepared.n_classes == n_classes
+    assert prepared.n_features == n_features
+    assert prepared.image_shape == image_shape
+    assert prepared.flipped_label_count == 0
     assert_well_formed(prepared, n_classes)
 
 
@@ -113,10 +121,12 @@ def test_breast_cancer_counts_malignant_as_the_positive_class() -> None:
 
 def test_generators_follow_their_size_knobs() -> None:
     blobs = load_dataset(DatasetSpec(name="blobs", n_samples=300, n_classes=4, n_features=5), 0)
-    assert blobs.features.shape == (300, 5) and len(blobs.class_names) == 4
+    assert blobs.features.shape == (300, 5)
+    assert len(blobs.class_names) == 4
     spec = DatasetSpec(name="classification", n_samples=500, n_classes=3, n_features=8)
     classification = load_dataset(spec, seed=0)
-    assert classification.features.shape == (500, 8) and len(classification.class_names) == 3
+    assert classification.features.shape == (500, 8)
+    assert len(classification.class_names) == 3
 
 
 def test_a_bundled_subsample_keeps_the_class_mix() -> None:
@@ -235,7 +245,8 @@ def test_validation_is_scaled_with_training_statistics_not_its_own() -> None:
 def test_a_constant_feature_gets_std_one_and_stays_at_zero() -> None:
     prepared = split_and_scale(indexed_dataset(), 0.15, 0.15, seed=0)
     assert prepared.feature_std[3] == 1.0
-    assert not prepared.train_x[:, 3].any() and not prepared.test_x[:, 3].any()
+    assert not prepared.train_x[:, 3].any()
+    assert not prepared.test_x[:, 3].any()
 
 
 def test_split_refuses_a_dataset_too_small_for_its_classes() -> None:

@@ -62,9 +62,8 @@ def test_the_leaked_column_is_the_label_in_development_and_noise_in_deployment()
 
 def test_slices_mark_a_mirrored_subgroup_in_every_split():
     prepared = prepare_data(DatasetSpec(name="moons", slice_fraction=0.1, deployment=True), seed=4)
-    assert (
-        prepared.slice_names == ("main group", "subgroup") and prepared.feature_names[-1] == "group"
-    )
+    assert prepared.slice_names == ("main group", "subgroup")
+    assert prepared.feature_names[-1] == "group"
     for slices in (
         prepared.train_slices,
         prepared.validation_slices,
@@ -85,7 +84,8 @@ def test_slices_mark_a_mirrored_subgroup_in_every_split():
 def test_a_training_subset_keeps_every_class_and_leaves_validation_alone():
     small = prepare_data(DatasetSpec(name="digits", train_subset=10), seed=5)
     full = prepare_data(DatasetSpec(name="digits"), seed=5)
-    assert len(small.train_y) == 10 and set(small.train_y) == set(range(10))
+    assert len(small.train_y) == 10
+    assert set(small.train_y) == set(range(10))
     np.testing.assert_array_equal(small.validation_x, full.validation_x)
     with pytest.raises(DataError, match="at least the number of classes"):
         prepare_data(DatasetSpec(name="digits", train_subset=5), seed=5)

@@ -60,15 +60,19 @@ def test_divergence_fires_once_with_the_step_and_rearms_after_a_rewind():
         ev.Diverged(step=13, loss=math.nan, message="nan"),
     ]
     hints = feed(events)
-    assert kinds(hints) == ["diverged"] and hints[0].step == 12 and "12" in hints[0].evidence
+    assert kinds(hints) == ["diverged"]
+    assert hints[0].step == 12
+    assert "12" in hints[0].evidence
     rearmed = feed([*events, ev.Rewound(from_step=13, to_step=0), ev.Diverged(20, math.inf, "inf")])
     assert kinds(rearmed) == ["diverged", "diverged"]
 
 
 def test_a_non_finite_batch_loss_is_diverged_at_once():
     hints = feed([run_started(lr=0.1), step_metrics(1, [0.7, 0.69, math.inf, 0.5])])
-    assert kinds(hints) == ["diverged"] and hints[0].step == 3
-    assert hints[0].title == "Training diverged" and "inf" in hints[0].evidence
+    assert kinds(hints) == ["diverged"]
+    assert hints[0].step == 3
+    assert hints[0].title == "Training diverged"
+    assert "inf" in hints[0].evidence
 
 
 def test_one_spike_in_a_long_healthy_run_is_not_a_blow_up():
@@ -101,10 +105,13 @@ def test_spikes_again_and_again_are_a_blow_up_named_with_their_size():
         step_metrics(6, [0.6] * 50 + [6.0]),  # and at step 56
     ]
     hints = feed(events)
-    assert kinds(hints) == ["diverged"] and hints[0].step == 56, "dated where it became a pattern"
+    assert kinds(hints) == ["diverged"], "dated where it became a pattern"
+    assert hints[0].step == 56, "dated where it became a pattern"
     evidence = hints[0].evidence
-    assert "From step 3" in evidence and f"{EXPLOSION_SPIKES} times in 54 steps" in evidence
-    assert "up to 9 (13x) at step 3" in evidence and "0.1" in evidence
+    assert "From step 3" in evidence
+    assert f"{EXPLOSION_SPIKES} times in 54 steps" in evidence
+    assert "up to 9 (13x) at step 3" in evidence
+    assert "0.1" in evidence
     assert "median 0.6" in evidence, "the typical batch, up too"
     assert hints[0].title == "The loss is blowing up"
 
@@ -126,8 +133,10 @@ def test_loss_stuck_at_chance_needs_warmup_and_two_evaluations_in_a_row():
     ]
     hints = feed([run_started(), *at_chance])
     stuck = [hint for hint in hints if hint.kind == "stuck_at_chance"]
-    assert len(stuck) == 1 and stuck[0].step == WARMUP_STEPS + 50
-    assert "0.693" in stuck[0].evidence and "equally common" in stuck[0].evidence
+    assert len(stuck) == 1
+    assert stuck[0].step == WARMUP_STEPS + 50
+    assert "0.693" in stuck[0].evidence
+    assert "equally common" in stuck[0].evidence
     assert "ROC AUC 0.50" in stuck[0].evidence
     assert not [h for h in feed([run_started(), *at_chance[:3]]) if h.kind == "stuck_at_chance"]
 
@@ -151,7 +160,8 @@ def test_on_imbalanced_data_chance_is_the_loss_of_knowing_the_class_shares():
         [run_started(class_counts=(900, 100)), *later_evaluations(base_rate, labels)]
     )
     assert len(hints) == 1
-    assert "0.325" in hints[0].evidence and "90% are 'class 0'" in hints[0].evidence
+    assert "0.325" in hints[0].evidence
+    assert "90% are 'class 0'" in hints[0].evidence
 
 
 def test_a_model_that_ranks_well_is_not_stuck_however_high_its_loss():
@@ -167,7 +177,9 @@ def test_a_model_that_ranks_well_is_not_stuck_however_high_its_loss():
 def test_a_recording_without_class_counts_falls_back_to_ln_k():
     at_chance = later_evaluations(np.full((100, 2), 0.5), BALANCED)
     hints = stuck_hints([run_started(class_counts=()), *at_chance])
-    assert len(hints) == 1 and "ln 2" in hints[0].evidence and "0.693" in hints[0].evidence
+    assert len(hints) == 1
+    assert "ln 2" in hints[0].evidence
+    assert "0.693" in hints[0].evidence
 
 
 def test_one_noisy_evaluation_is_not_overfitting():
@@ -186,8 +198,10 @@ def test_overfitting_fires_when_validation_turns_up_while_training_falls():
         for step, loss, train in points
     ]
     hints = [hint for hint in feed(events) if hint.kind == "overfitting"]
-    assert len(hints) == 1 and hints[0].step == 200, "two evaluations in a row, then once"
-    assert "0.400 at step 100" in hints[0].evidence and "+50%" in hints[0].evidence
+    assert len(hints) == 1, "two evaluations in a row, then once"
+    assert hints[0].step == 200, "two evaluations in a row, then once"
+    assert "0.400 at step 100" in hints[0].evidence
+    assert "+50%" in hints[0].evidence
     assert "step 100" in hints[0].suggestion
 
 
@@ -234,7 +248,8 @@ def test_overconfidence_compares_confidence_with_accuracy():
         evaluation(step, overconfident, BALANCED, train_loss=0.01) for step in (200, 250, 300)
     ]
     hints = [hint for hint in feed(events) if hint.kind == "overconfident"]
-    assert len(hints) == 1 and "99% sure but right 70%" in hints[0].evidence
+    assert len(hints) == 1
+    assert "99% sure but right 70%" in hints[0].evidence
     calibrated = confident(BALANCED, 0.7, 0.7)
     events = [run_started()] + [evaluation(s, calibrated, BALANCED) for s in (200, 250, 300)]
     assert "overconfident" not in kinds(feed(events))

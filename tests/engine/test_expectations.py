@@ -106,7 +106,8 @@ def test_deployment_slices_and_missing_splits():
     assert measure("slice_accuracy_gap", history) == pytest.approx(0.38)
     assert measure("worst_slice_accuracy", history) == pytest.approx(0.6)
     [outcome] = check([Expectation("final_deployment_accuracy", at_most=0.6)], events[:2])
-    assert not outcome.held and "no deployment evaluation" in outcome.detail
+    assert not outcome.held
+    assert "no deployment evaluation" in outcome.detail
 
 
 def test_cost_measures_find_the_cheap_threshold():
@@ -144,7 +145,8 @@ def test_jitter_and_gradient_growth():
 def test_the_vocabulary_is_documented_and_complete():
     assert len(MEASURES) == len(set(MEASURES))
     for name, (_, sentence) in {**NUMBER_MEASURES, **FLAG_MEASURES}.items():
-        assert sentence and not sentence.endswith("."), name
+        assert sentence, name
+        assert not sentence.endswith("."), name
     readme = (
         __import__("pathlib").Path(__file__).resolve().parents[2] / "scenarios" / "README.md"
     ).read_text()
@@ -174,11 +176,13 @@ def test_a_bounded_history_thins_old_steps_but_keeps_a_spike_and_the_newest_exac
             loss[37] = old_value
         history.update(ev.StepMetrics(steps, loss, loss, loss, loss, 0.0, 0.0))
     steps, losses = np.asarray(history.steps), np.asarray(history.losses)
-    assert len(steps) <= 1000 and len(steps) == len(losses) == len(history.grad_norms)
+    assert len(steps) <= 1000
+    assert len(steps) == len(losses) == len(history.grad_norms)
     assert np.all(np.diff(steps) > 0)
     assert np.array_equal(steps[-400:], np.arange(4601, 5001))  # the newest, every step
     kept = losses[steps == 738]
-    assert len(kept) == 1 and (kept[0] == 40.0 or math.isnan(old_value) and math.isnan(kept[0]))
+    assert len(kept) == 1
+    assert kept[0] == 40.0 or math.isnan(old_value) and math.isnan(kept[0])
 
 
 def test_a_bounded_history_keeps_a_bounded_number_of_evaluation_points():

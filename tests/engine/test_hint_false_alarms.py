@@ -45,7 +45,8 @@ def healthy_config(name: str, seed: int = 1) -> RunConfig:
 
 
 def test_every_bundled_dataset_is_covered():
-    assert len(BUNDLED) >= 13 and {"digits", "classification", "spiral", "wave"} <= set(BUNDLED)
+    assert len(BUNDLED) >= 13
+    assert {"digits", "classification", "spiral", "wave"} <= set(BUNDLED)
 
 
 @pytest.mark.parametrize("name", BUNDLED)

@@ -57,7 +57,8 @@ def test_boundary_grid_agrees_with_the_models_predictions_at_the_training_points
     size = 100
     boundary = decision_boundary(trainer, grid_inputs(view, plane, CPU, size), step=400, size=size)
     assert boundary.predicted_class.shape == (size, size)
-    assert boundary.predicted_class.dtype == np.int16 and boundary.confidence.dtype == np.float32
+    assert boundary.predicted_class.dtype == np.int16
+    assert boundary.confidence.dtype == np.float32
     # The nearest grid cell of every training point (row = y, column = x, from the low end).
     xy = view.train_xy
     column = np.rint((xy[:, 0] - view.x_range[0]) / np.ptp(view.x_range) * (size - 1)).astype(int)
@@ -82,7 +83,8 @@ def test_boundary_respects_temperature_and_multiclass_has_no_positive_probabilit
     plain = decision_boundary(trainer, inputs, step=20, size=20)
     trainer.temperature = 3.0
     cooled = decision_boundary(trainer, inputs, step=20, size=20)
-    assert plain.positive_probability is None and plain.confidence.shape == (20, 20)
+    assert plain.positive_probability is None
+    assert plain.confidence.shape == (20, 20)
     np.testing.assert_array_equal(plain.predicted_class, cooled.predicted_class)
     assert cooled.confidence.mean() < plain.confidence.mean()
 
@@ -108,15 +110,18 @@ def test_layers_are_named_input_side_first_with_the_activation_after_them():
 
 def test_a_layer_with_a_very_negative_bias_is_all_dead_a_trained_one_is_not(trained_moons):
     healthy, _, _ = activation_statistics(trained_moons, trained_moons.layers)
-    assert healthy[0] < 0.5 and math.isnan(healthy[1])  # the output layer has no ReLU
+    assert healthy[0] < 0.5
+    assert math.isnan(healthy[1])
     killed = make_trainer(small_config(settings={"lr": 0.01}), steps=50)
     with torch.no_grad():
         killed.layers[0].module.bias.fill_(-100.0)
     dead, edges, counts = activation_statistics(killed, killed.layers)
     assert dead[0] == 1.0
     n_validation = len(killed.data.validation_y)
-    assert counts[0].sum() == n_validation * 16 and counts[1].sum() == n_validation * 2
-    assert edges.shape == (2, counts.shape[1] + 1) and (np.diff(edges, axis=1) > 0).all()
+    assert counts[0].sum() == n_validation * 16
+    assert counts[1].sum() == n_validation * 2
+    assert edges.shape == (2, counts.shape[1] + 1)
+    assert (np.diff(edges, axis=1) > 0).all()
 
 
 def test_conv_layers_count_dead_channels_and_their_histograms_cover_every_value():
@@ -185,7 +190,8 @@ def test_an_insight_waits_its_cost_over_the_budget_share_unless_the_student_asks
     assert len(of_type(events, ev.DecisionBoundary)) == 2  # not quite yet
     clock.now += last_cost_s * (1 / BUDGET_SHARE - 1) * 0.02
     collector.after_evaluation(20, refresh=False)
-    assert len(of_type(events, ev.DecisionBoundary)) == 3 and cost_s > 0
+    assert len(of_type(events, ev.DecisionBoundary)) == 3
+    assert cost_s > 0
 
 
 def test_a_slow_boundary_is_drawn_on_a_coarser_grid_from_then_on():
@@ -213,8 +219,11 @@ def test_resources_report_cpu_and_memory():
     monitor = ResourceMonitor(CPU, interval_s=0.0)
     sum(range(200_000))
     sample = monitor.maybe_sample(step=5)
-    assert sample is not None and sample.step == 5
-    assert sample.cpu_percent >= 0 and sample.rss_mib > 10 and sample.gpu_memory_mib is None
+    assert sample is not None
+    assert sample.step == 5
+    assert sample.cpu_percent >= 0
+    assert sample.rss_mib > 10
+    assert sample.gpu_memory_mib is None
     assert ResourceMonitor(CPU, interval_s=60.0).maybe_sample(step=5) is None
 
 
@@ -234,14 +243,17 @@ def test_session_sends_the_plane_and_validation_rows_and_nothing_costly_by_defau
     names = [type(event).__name__ for event in events]
     started = names.index("RunStarted")
     assert names[started + 1 : started + 3] == ["DataView", "ValidationInputs"]
-    assert not of_type(events, ev.DecisionBoundary) and not of_type(events, ev.LayerHealth)
+    assert not of_type(events, ev.DecisionBoundary)
+    assert not of_type(events, ev.LayerHealth)
     rows = of_type(events, ev.ValidationInputs)[0]
     data = prepare_data(small_config().dataset, small_config().seed)
     unscaled = data.validation_x * data.feature_std + data.feature_mean
     np.testing.assert_allclose(rows.features, unscaled, rtol=1e-6)
-    assert rows.features.dtype == np.float32 and rows.image_shape is None
+    assert rows.features.dtype == np.float32
+    assert rows.image_shape is None
     view = of_type(events, ev.DataView)[0]
-    assert view.train_xy.shape == (len(data.train_y), 2) and view.note == ""
+    assert view.train_xy.shape == (len(data.train_y), 2)
+    assert view.note == ""
 
 
 def test_session_sends_insights_when_asked_and_refreshes_them_on_a_single_step(session):
@@ -255,11 +267,14 @@ def test_session_sends_insights_when_asked_and_refreshes_them_on_a_single_step(s
     )
     boundary = of_type(events, ev.DecisionBoundary)[-1]
     before = events[next(i for i, event in enumerate(events) if event is boundary) - 1]
-    assert isinstance(before, ev.Evaluation) and before.split == "validation"
-    assert before.step == boundary.step and boundary.predicted_class.shape == (100, 100)
+    assert isinstance(before, ev.Evaluation)
+    assert before.split == "validation"
+    assert before.step == boundary.step
+    assert boundary.predicted_class.shape == (100, 100)
     health = of_type(events, ev.LayerHealth)[-1]
     assert health.layer_names == ("dense 1 (2→16)", "output (16→2)")
-    assert health.activation_counts.shape == (2, 30) and health.duration_ms > 0
+    assert health.activation_counts.shape == (2, 30)
+    assert health.duration_ms > 0
     session.send(cmd.Pause())
     collect_until(session, events, lambda e: last_state(e) == "paused")
     paused_at = step_count(events)
@@ -295,9 +310,11 @@ def test_the_training_process_previews_pending_data_settings() -> None:
         session.send(cmd.PreviewData(DatasetSpec(name="moons", n_samples=10), 3))
         collect_until(session, events, lambda got: len(of_type(got, ev.DataPreview)) == 2)
         good, bad = of_type(events, ev.DataPreview)
-        assert good.dataset == noisy and good.error is None
+        assert good.dataset == noisy
+        assert good.error is None
         assert len(good.view.train_xy) + len(good.view.validation_xy) == 400 - round(400 * 0.15)
         assert good.class_names == ("arm A", "arm B")
-        assert bad.view is None and "n_samples" in bad.error
+        assert bad.view is None
+        assert "n_samples" in bad.error
     finally:
         session.close()

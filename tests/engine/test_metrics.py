@@ -119,7 +119,8 @@ def test_confusion_and_per_class_scores_match_sklearn(seed: int) -> None:
     predictions = logits.argmax(axis=1)
     confusion = confusion_matrix(labels, predictions, k)
     expected = skm.confusion_matrix(labels, predictions, labels=range(k))
-    assert confusion.dtype == np.int64 and confusion.shape == (k, k)
+    assert confusion.dtype == np.int64
+    assert confusion.shape == (k, k)
     np.testing.assert_array_equal(confusion, expected)
 
     precision, recall, f1 = precision_recall_f1(confusion)
@@ -257,7 +258,9 @@ def test_empty_ranking_inputs_are_undefined_not_errors() -> None:
     assert math.isnan(roc_auc(empty, empty))
     assert math.isnan(average_precision(empty, empty))
     precision, recall, thresholds = precision_recall_curve(empty, empty)
-    assert precision.tolist() == [1.0] and recall.tolist() == [0.0] and thresholds.size == 0
+    assert precision.tolist() == [1.0]
+    assert recall.tolist() == [0.0]
+    assert thresholds.size == 0
 
 
 # --- calibration --------------------------------------------------------------------------------
@@ -324,10 +327,12 @@ def test_probabilities_of_exactly_zero_and_one_sit_in_the_end_bins() -> None:
     outcome = np.array([0, 1, 1, 1, 0, 1])
     bins = reliability_bins(confidence, outcome, n_bins=10)
     assert bins.counts.tolist() == [2, 0, 0, 0, 0, 0, 0, 0, 0, 4]
-    assert bins.mean_confidence[0] == 0.0 and bins.observed_frequency[0] == 0.5
+    assert bins.mean_confidence[0] == 0.0
+    assert bins.observed_frequency[0] == 0.5
     assert bins.mean_confidence[9] == pytest.approx(0.9875)
     assert bins.observed_frequency[9] == pytest.approx(0.75)
-    assert bins.ece == pytest.approx(0.325) and bins.mce == pytest.approx(0.5)
+    assert bins.ece == pytest.approx(0.325)
+    assert bins.mce == pytest.approx(0.5)
     ref_observed, ref_confidence = calibration_curve(outcome, confidence, n_bins=10)
     np.testing.assert_allclose(bins.observed_frequency[[0, 9]], ref_observed, atol=TOLERANCE)
     np.testing.assert_allclose(bins.mean_confidence[[0, 9]], ref_confidence, atol=TOLERANCE)
@@ -349,7 +354,8 @@ def test_binary_bins_p_class_1_so_a_sure_negative_sits_in_the_first_bin() -> Non
     labels = np.array([0, 1, 1])
     bins = calibration_from_probabilities(probabilities, labels)
     assert bins.counts.tolist() == [2, 0, 0, 0, 0, 0, 0, 0, 0, 1]
-    assert bins.observed_frequency[0] == 0.5 and bins.observed_frequency[9] == 1.0
+    assert bins.observed_frequency[0] == 0.5
+    assert bins.observed_frequency[9] == 1.0
     assert bins.mce == 0.5
     # Top-label binning would put all three at confidence 1.0 (two right): one bin, gap 1/3.
     top_label = reliability_bins(probabilities.max(axis=1), probabilities.argmax(axis=1) == labels)
@@ -375,7 +381,8 @@ def test_mce_differs_from_torchmetrics_where_probabilities_reach_exactly_one() -
     confidence = np.r_[np.ones(5), np.full(5, 0.92)]
     outcome = np.r_[np.ones(5), 1.0, np.zeros(4)]
     bins = reliability_bins(confidence, outcome)
-    assert bins.counts[9] == 10 and bins.mce == pytest.approx(0.36)
+    assert bins.counts[9] == 10
+    assert bins.mce == pytest.approx(0.36)
     assert left_closed_with_a_bin_for_one(confidence, outcome) == pytest.approx(0.72)
     below_one = confidence < 1.0  # without exact 1.0 the two conventions agree off the edges
     assert reliability_bins(confidence[below_one], outcome[below_one]).mce == pytest.approx(
@@ -385,9 +392,12 @@ def test_mce_differs_from_torchmetrics_where_probabilities_reach_exactly_one() -
 
 def test_reliability_bins_with_no_cases_are_empty_with_zero_error() -> None:
     bins = reliability_bins(np.zeros(0), np.zeros(0), n_bins=10)
-    assert bins.counts.tolist() == [0] * 10 and bins.counts.dtype == np.int64
-    assert np.all(np.isnan(bins.mean_confidence)) and np.all(np.isnan(bins.observed_frequency))
-    assert bins.ece == 0.0 and bins.mce == 0.0
+    assert bins.counts.tolist() == [0] * 10
+    assert bins.counts.dtype == np.int64
+    assert np.all(np.isnan(bins.mean_confidence))
+    assert np.all(np.isnan(bins.observed_frequency))
+    assert bins.ece == 0.0
+    assert bins.mce == 0.0
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -552,7 +562,9 @@ def test_precision_with_nothing_flagged_is_zero_not_one() -> None:
     table = ThresholdTable.from_scores(np.array([0.2, 0.7]), np.array([0, 1]))
     point = table.at(0.9)
     assert (point.tp, point.fp, point.fn, point.tn) == (0, 0, 1, 1)
-    assert point.precision == 0.0 and point.recall == 0.0 and point.f1 == 0.0
+    assert point.precision == 0.0
+    assert point.recall == 0.0
+    assert point.f1 == 0.0
     assert table.at(0.5).precision == 1.0
 
 
@@ -580,7 +592,8 @@ def test_curriculum_accuracy_hides_a_three_percent_recall() -> None:
 def test_curriculum_f1_is_not_the_arithmetic_mean() -> None:
     scores, labels = cases_with_counts(tp=1, fp=0, fn=99, tn=900)
     point = ThresholdTable.from_scores(scores, labels).at(0.5)
-    assert point.precision == 1.0 and point.recall == pytest.approx(0.01)
+    assert point.precision == 1.0
+    assert point.recall == pytest.approx(0.01)
     assert point.f1 == pytest.approx(0.0198, abs=1e-4)
 
 

@@ -22,16 +22,16 @@ class FakeClock:
 
 
 def test_pace_values_are_checked_in_one_sentence() -> None:
-    assert (
-        validate_pace(None) is None
-        and validate_pace("max") is None
-        and validate_pace(" MAX ") is None
-    )
-    assert validate_pace("60") == 60.0 and validate_pace(0.5) == 0.5
+    assert validate_pace(None) is None
+    assert validate_pace("max") is None
+    assert validate_pace(" MAX ") is None
+    assert validate_pace("60") == 60.0
+    assert validate_pace(0.5) == 0.5
     for bad in ("0", "-5", "nan", "inf", "fast", 1e9):
         with pytest.raises(SettingError, match="pace"):
             validate_pace(bad)
-    assert describe_pace(None) == "max" and describe_pace(60.0) == "60 steps/s"
+    assert describe_pace(None) == "max"
+    assert describe_pace(60.0) == "60 steps/s"
 
 
 def test_steps_fall_due_on_a_grid_so_step_time_is_not_added_to_the_wait() -> None:

@@ -62,7 +62,8 @@ def test_each_set_gives_the_rows_asked_for_in_balanced_classes(
     dataset = playground(name, n_samples=n_samples)
     assert dataset.features.shape == (sum(per_class), 2)
     assert tuple(np.bincount(dataset.labels)) == per_class
-    assert len(dataset.class_names) == 2 and dataset.feature_names == ("x1", "x2")
+    assert len(dataset.class_names) == 2
+    assert dataset.feature_names == ("x1", "x2")
 
 
 @pytest.mark.parametrize("name", PLAYGROUND_NAMES)
@@ -76,7 +77,8 @@ def test_each_set_is_the_same_for_a_seed_and_different_for_another(name: str) ->
 @pytest.mark.parametrize("name", ["spiral", "xor"])
 def test_imbalance_makes_class_one_the_minority(name: str) -> None:
     labels = playground(name, imbalance=0.2).labels
-    assert len(labels) == 1000 and labels.mean() == pytest.approx(0.2)
+    assert len(labels) == 1000
+    assert labels.mean() == pytest.approx(0.2)
 
 
 # --- Playground's geometry -----------------------------------------------------------------------
@@ -86,13 +88,15 @@ def test_circle_is_a_disk_inside_a_ring_with_a_gap() -> None:
     dataset = playground("circle")
     radius = np.hypot(*dataset.features.T)
     inside = dataset.labels == dataset.class_names.index("inside")
-    assert radius[inside].max() < 2.5 and radius[~inside].min() >= 3.5
+    assert radius[inside].max() < 2.5
+    assert radius[~inside].min() >= 3.5
     assert radius.max() <= 5.0
 
 
 def test_xor_keeps_a_gap_around_the_axes_and_labels_by_quadrant() -> None:
     dataset = playground("xor")
-    assert np.abs(dataset.features).min() >= 0.3 and np.abs(dataset.features).max() <= 5.3
+    assert np.abs(dataset.features).min() >= 0.3
+    assert np.abs(dataset.features).max() <= 5.3
     same_sign = dataset.features[:, 0] * dataset.features[:, 1] > 0
     np.testing.assert_array_equal(dataset.labels, same_sign.astype(np.int64))
 
@@ -132,7 +136,9 @@ def test_noise_on_circle_and_xor_blurs_the_boundary_without_moving_points(name, 
         noisy = playground(name, noise=noise)
         np.testing.assert_array_equal(noisy.features, clean.features)
         mismatch.append(float((noisy.labels != rule(noisy.features)).mean()))
-    assert mismatch[0] == 0 and mismatch == sorted(mismatch) and mismatch[-1] > 0.15
+    assert mismatch[0] == 0
+    assert mismatch == sorted(mismatch)
+    assert mismatch[-1] > 0.15
 
 
 def test_noise_on_gaussians_widens_the_clusters_as_playground_does() -> None:
@@ -147,7 +153,8 @@ def test_noise_on_gaussians_widens_the_clusters_as_playground_does() -> None:
 def test_noise_on_spiral_moves_points_off_their_arm_by_at_most_the_noise() -> None:
     clean = playground("spiral")
     offsets = [np.abs(playground("spiral", noise=n).features - clean.features) for n in (0.2, 0.5)]
-    assert offsets[0].max() <= 0.2 + 1e-6 and offsets[1].max() <= 0.5 + 1e-6
+    assert offsets[0].max() <= 0.2 + 1e-6
+    assert offsets[1].max() <= 0.5 + 1e-6
     assert offsets[0].mean() < offsets[1].mean()
 
 

@@ -70,7 +70,8 @@ def refusal(tmp_path: Path, text: str) -> str:
         load_scenario(path)
     message = str(caught.value)
     assert message.startswith(f"{path}: "), message
-    assert "\n" not in message and len(message) < 500
+    assert "\n" not in message
+    assert len(message) < 500
     return message
 
 
@@ -84,16 +85,19 @@ def test_the_bundled_scenarios_are_the_curriculum_table():
     for info in infos:
         assert info.path.parent == scenarios_directory()
         assert info.difficulty in ("beginner", "intermediate", "advanced")
-        assert len(info.summary) <= 100 and "\n" not in info.summary
+        assert len(info.summary) <= 100
+        assert "\n" not in info.summary
 
 
 def test_every_scenario_builds_a_valid_run_with_watch_and_try_entries():
     for info in list_scenarios():
         scenario = load_scenario(info.id)
         config = scenario.run_config(seed=5)
-        assert config.seed == 5 and config.scenario == info.id
+        assert config.seed == 5
+        assert config.scenario == info.id
         assert config.steps or config.epochs, f"{info.id} needs a planned length"
-        assert scenario.watch_for and all(entry.panel in PANELS for entry in scenario.watch_for)
+        assert scenario.watch_for
+        assert all(entry.panel in PANELS for entry in scenario.watch_for)
         assert scenario.expect, info.id
         for suggestion in scenario.try_this:
             commands = suggestion.commands()
@@ -106,7 +110,8 @@ def test_load_by_id_and_by_path_agree():
     by_id = load_scenario("lr-too-high")
     by_path = load_scenario(scenarios_directory() / "lr-too-high.toml")
     assert by_id == by_path
-    assert by_id.settings["lr"] == 0.1 and by_id.run_config().settings["lr"] == 0.1
+    assert by_id.settings["lr"] == 0.1
+    assert by_id.run_config().settings["lr"] == 0.1
 
 
 def test_scripted_changes_become_the_run_schedule(tmp_path):
@@ -134,12 +139,14 @@ def test_scripted_changes_become_the_run_schedule(tmp_path):
 
 def test_try_this_actions_turn_into_commands_or_a_new_run():
     calibration = load_scenario("calibration").try_this[0]
-    assert calibration.commands() == [cmd.FitTemperature()] and not calibration.needs_restart
+    assert calibration.commands() == [cmd.FitTemperature()]
+    assert not calibration.needs_restart
     rewind = load_scenario("lr-too-high").try_this[0]
     assert rewind.commands() == [cmd.Rewind(), cmd.SetParam("lr", 0.01)]
     leak = load_scenario("data-leakage")
     config = leak.try_this[0].restart_config(leak.run_config())
-    assert leak.try_this[0].needs_restart and config.dataset.leak_feature is False
+    assert leak.try_this[0].needs_restart
+    assert config.dataset.leak_feature is False
     assert set(TRY_COMMANDS) >= {"open_test_set", "fit_temperature", "rewind"}
 
 
@@ -310,7 +317,9 @@ def test_missing_required_key_and_bad_toml_and_wrong_id(tmp_path):
 
 def test_a_valid_minimal_file_loads(tmp_path):
     scenario = load_scenario(write(tmp_path, MINIMAL))
-    assert scenario.id == "tiny" and scenario.steps == 20 and scenario.try_this == ()
+    assert scenario.id == "tiny"
+    assert scenario.steps == 20
+    assert scenario.try_this == ()
     assert scenario.run_config().settings["optimizer"] == "adam"
 
 
@@ -319,7 +328,8 @@ def test_a_valid_minimal_file_loads(tmp_path):
 
 def test_a_change_after_the_last_step_is_refused_naming_the_file_and_key(tmp_path):
     message = refusal(tmp_path, MINIMAL + '\n[[changes]]\nstep = 21\nkey = "lr"\nvalue = 0.1\n')
-    assert ": changes[0].step: " in message and "never happen" in message, message
+    assert ": changes[0].step: " in message, message
+    assert "never happen" in message, message
     assert "20 steps" in message
 
 

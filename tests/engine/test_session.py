@@ -39,12 +39,14 @@ def test_run_completes_planned_steps_and_learns(session_factory):
     session = session_factory(steps=300)
     events = collect_until(session, [], lambda e: any(isinstance(x, ev.Finished) for x in e))
     started = of_type(events, ev.RunStarted)[0]
-    assert started.max_steps == 300 and started.parameter_count > 0
+    assert started.max_steps == 300
+    assert started.parameter_count > 0
     assert len(started.train_class_counts) == len(started.class_names) == 2
     assert sum(started.train_class_counts) == started.n_train
     assert step_count(events) == 300
     evaluations = [e for e in of_type(events, ev.Evaluation) if e.split == "validation"]
-    assert evaluations[0].step == 0 and evaluations[-1].step == 300
+    assert evaluations[0].step == 0
+    assert evaluations[-1].step == 300
     assert evaluations[-1].loss < evaluations[0].loss
     assert evaluations[-1].accuracy > 0.8
     assert last_state(events) == "finished"
@@ -78,7 +80,9 @@ def test_learning_rate_change_reaches_the_very_next_step(session_factory):
     change = of_type(events, ev.ParamChanged)[0]
     collect_until(session, events, lambda e: step_count(e) >= change.step + 5)
     lrs = step_values(events, "lr")
-    assert change.key == "lr" and change.old == pytest.approx(1e-3) and change.new == 0.05
+    assert change.key == "lr"
+    assert change.old == pytest.approx(1e-3)
+    assert change.new == 0.05
     assert lrs[change.step - 1] == pytest.approx(1e-3)
     assert lrs[change.step] == pytest.approx(0.05)
 
@@ -90,7 +94,8 @@ def test_scheduled_change_takes_effect_at_its_step_exactly(session_factory):
     change = of_type(events, ev.ParamChanged)[0]
     lrs = step_values(events, "lr")
     assert change.step == 37
-    assert lrs[36] == pytest.approx(1e-3) and lrs[37] == pytest.approx(0.2)
+    assert lrs[36] == pytest.approx(1e-3)
+    assert lrs[37] == pytest.approx(0.2)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +114,8 @@ def test_invalid_settings_are_refused_in_one_sentence(key, value):
     with pytest.raises(SettingError) as caught:
         cmd.SetParam(key, value)
     message = str(caught.value)
-    assert message and "\n" not in message
+    assert message
+    assert "\n" not in message
 
 
 def test_every_live_setting_applies(session_factory):
@@ -148,7 +154,8 @@ def test_rewind_restores_the_earlier_weights(session_factory):
     )
     validations = [e for e in of_type(events, ev.Evaluation) if e.split == "validation"]
     at_checkpoint = [e for e in validations if e.step == rewound.to_step]
-    assert rewound.to_step % 10 == 0 and rewound.to_step < rewound.from_step
+    assert rewound.to_step % 10 == 0
+    assert rewound.to_step < rewound.from_step
     assert len(at_checkpoint) == 2, "expected the original evaluation and the one after rewind"
     assert at_checkpoint[1].loss == at_checkpoint[0].loss
     np.testing.assert_array_equal(at_checkpoint[1].probabilities, at_checkpoint[0].probabilities)

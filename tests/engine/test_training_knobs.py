@@ -42,7 +42,8 @@ def test_new_settings_normalize(key, raw, value):
 def test_new_settings_refuse_bad_values_in_one_sentence(key, raw):
     with pytest.raises(SettingError) as caught:
         cmd.SetParam(key, raw)
-    assert key in str(caught.value) and "\n" not in str(caught.value)
+    assert key in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 # --- what each switch does to the loop ---------------------------------------------------------
@@ -109,10 +110,13 @@ def test_fit_temperature_recalibrates_without_changing_predictions_and_clears():
         after = run.history.latest["validation"]
         run.apply([cmd.ClearTemperature()])
         cleared = run.history.latest["validation"]
-    assert fitted.temperature != 1.0 and after.temperature == fitted.temperature
-    assert fitted.ece_after < fitted.ece_before and after.calibration.ece < before.calibration.ece
+    assert fitted.temperature != 1.0
+    assert after.temperature == fitted.temperature
+    assert fitted.ece_after < fitted.ece_before
+    assert after.calibration.ece < before.calibration.ece
     np.testing.assert_array_equal(after.probabilities.argmax(1), before.probabilities.argmax(1))
-    assert cleared.temperature == 1.0 and cleared.loss == pytest.approx(before.loss)
+    assert cleared.temperature == 1.0
+    assert cleared.loss == pytest.approx(before.loss)
 
 
 def test_deployment_and_slices_are_scored_at_every_evaluation():
@@ -121,7 +125,8 @@ def test_deployment_and_slices_are_scored_at_every_evaluation():
         run.to_end()
         events = run.events
     started = of_type(events, ev.RunStarted)[0]
-    assert started.n_deployment > 0 and started.slice_names == ("main group", "subgroup")
+    assert started.n_deployment > 0
+    assert started.slice_names == ("main group", "subgroup")
     evaluations = of_type(events, ev.Evaluation)
     steps = {
         split: [e.step for e in evaluations if e.split == split]

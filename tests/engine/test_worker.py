@@ -66,7 +66,8 @@ def test_killed_worker_is_reported_not_raised():
             events.extend(session.drain())
             time.sleep(0.02)
         errors = of_type(events, ev.Error)
-        assert errors and "killed by signal 9" in errors[0].message
+        assert errors
+        assert "killed by signal 9" in errors[0].message
         assert session.drain() == []  # reported once, and drain keeps working
     finally:
         session.close()
@@ -128,5 +129,6 @@ def test_worker_relays_insights_when_asked():
         )
     finally:
         session.close()
-    assert of_type(events, ev.DataView) and of_type(events, ev.ValidationInputs)
+    assert of_type(events, ev.DataView)
+    assert of_type(events, ev.ValidationInputs)
     assert of_type(events, ev.DecisionBoundary)[0].predicted_class.shape == (100, 100)

@@ -8,10 +8,13 @@ so a failing test says which panel and by how much.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyqtgraph as pg
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QTabBar, QWidget
 
-from trainscope.gui.main_window import MainWindow
+if TYPE_CHECKING:
+    from trainscope.gui.main_window import MainWindow
 
 MIN_PLOT = (200, 150)  # width, height in pixels of plot area
 SLACK_PX = 1  # rounding between a text's advance and the widget's width

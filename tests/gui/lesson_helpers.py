@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.gui.window_helpers import open_window
 from trainscope.engine.scenario import load_scenario
-from trainscope.gui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from trainscope.gui.main_window import MainWindow
 
 
 def open_lesson(

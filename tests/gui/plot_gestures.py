@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 
 def _centre(widget: pg.PlotWidget) -> QPointF:

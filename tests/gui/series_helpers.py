@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from trainscope.gui.series import GrowableSeries
+if TYPE_CHECKING:
+    from trainscope.gui.series import GrowableSeries
 
 COLUMNS = ("step", "loss", "smoothed_loss", "batch_accuracy", "grad_norm", "lr")
 

@@ -29,7 +29,8 @@ def test_curves_follow_the_evaluations(panel: AccuracyPanel, ten_class_state) ->
     _, y = panel.validation_curve.getOriginalDataset()
     np.testing.assert_array_equal(y, evaluations["val_accuracy"])
     low, high = panel.plot.getViewBox().viewRange()[1]
-    assert low <= 0.0 and 1.0 <= high < 1.1
+    assert low <= 0.0
+    assert 1.0 <= high < 1.1
     assert panel.plot_title(panel.plot) == f"validation {evaluations.last('val_accuracy'):.3f}"
     assert panel.markers.labels() == ["lr 0.001 → 0.0003"]
 
@@ -74,7 +75,8 @@ def test_steps_without_an_evaluation_redraw_nothing_but_the_x_range_follows(
         assert view.viewRange()[0][1] >= steps[-1]  # the x range keeps up with training
     assert calls == []
     low, high = view.viewRange()[1]
-    assert low <= 0.0 and 1.0 <= high < 1.1  # y stays on [0, 1]
+    assert low <= 0.0
+    assert 1.0 <= high < 1.1
     evaluation = fake_events.evaluation(
         4000,
         ten_class_state.latest_validation.probabilities,
@@ -111,7 +113,9 @@ def test_zooming_the_steps_keeps_y_on_zero_to_one_and_a_resets(
     panel.plot.autoBtnClicked()  # pyqtgraph's auto-range looks at the curves, y included...
     panel.safe_refresh(ten_class_state)
     low, high = view.viewRange()[1]
-    assert panel.live_range.following and low <= 0.0 and 1.0 <= high < 1.1  # ...we restore y
+    assert panel.live_range.following
+    assert low <= 0.0
+    assert 1.0 <= high < 1.1
     assert view.viewRange()[0][1] >= ten_class_state.step
 
 
@@ -127,7 +131,8 @@ def test_a_rewind_leaves_both_accuracies_as_a_ghost_until_a_reset(
     x, y = validation_ghost.getOriginalDataset()
     np.testing.assert_array_equal(x, before["step"][kept])
     np.testing.assert_array_equal(y, before["val_accuracy"][kept])
-    assert train_ghost.isVisible() and len(train_ghost.getOriginalDataset()[0]) == kept.sum()
+    assert train_ghost.isVisible()
+    assert len(train_ghost.getOriginalDataset()[0]) == kept.sum()
     assert panel.validation_curve.getOriginalDataset()[0][-1] == 700
     assert [label.text for _, label in panel.plot.legend.items][-1] == "before rewind"
     assert panel.plot.getViewBox().viewRange()[0][1] >= 2000

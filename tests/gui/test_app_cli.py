@@ -9,17 +9,20 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.engine.session_helpers import small_config
 from tests.gui.window_helpers import RecordingThreadSession, open_window
-from trainscope.engine.config import RunConfig
 from trainscope.engine.runs.paths import database_path
 from trainscope.engine.runs.store import RunStore
 from trainscope.gui import replay_bar
 from trainscope.gui.app import SessionStarter
 from trainscope.gui.recording import RunLibrary
+
+if TYPE_CHECKING:
+    from trainscope.engine.config import RunConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,9 +81,11 @@ def test_window_run_saves_a_screenshot_prints_the_summary_and_never_imports_torc
     assert "GUI_PROCESS_IMPORTED_SKLEARN=False" in result.stderr  # data is built in the worker
     assert _png_size(screenshot) == (1024, 640)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["dataset"] == "moons" and summary["steps"] > 0
+    assert summary["dataset"] == "moons"
+    assert summary["steps"] > 0
     assert summary["steps_per_second"] > 0
-    assert summary["errors"] == [] and summary["finished"] == "stopped"
+    assert summary["errors"] == []
+    assert summary["finished"] == "stopped"
     assert "Traceback" not in result.stderr
 
 
@@ -98,7 +103,8 @@ def test_every_gui_module_imports_without_torch():
 def test_a_bad_flag_is_one_sentence_and_no_window(tmp_path):
     result = _run(tmp_path, "main.py", "--hidden", "12,abc", timeout=30)
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "--hidden" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "--hidden" in result.stderr
 
 
 # --- a failed --replay leaves the window idle ------------------------------------------------
@@ -128,8 +134,10 @@ def idle_window(qtbot, tmp_path, monkeypatch):
 def test_replaying_an_unknown_run_shows_why_and_starts_nothing(idle_window, tmp_path):
     window, started, dialogs_shown = idle_window
     SessionStarter(window, window.config, replay=42).start()
-    assert len(dialogs_shown) == 1 and "42" in dialogs_shown[0]
-    assert started == [] and window.session is None
+    assert len(dialogs_shown) == 1
+    assert "42" in dialogs_shown[0]
+    assert started == []
+    assert window.session is None
     assert "could not be replayed" in window.status.message()
     with RunStore.open_dir(tmp_path / "runs") as store:
         assert store.list_runs() == []  # nothing was recorded
@@ -142,14 +150,16 @@ def test_replaying_from_a_damaged_store_shows_why_and_starts_nothing(idle_window
     damaged.write_bytes(b"this is not a database" * 100)
     SessionStarter(window, window.config, replay=1).start()
     assert len(dialogs_shown) == 1
-    assert started == [] and window.session is None
+    assert started == []
+    assert window.session is None
     assert damaged.read_bytes() == b"this is not a database" * 100  # nothing written into it
 
 
 def test_without_replay_the_starter_starts_the_run(idle_window):
     window, started, _dialogs = idle_window
     SessionStarter(window, window.config).start()
-    assert len(started) == 1 and window.session is not None
+    assert len(started) == 1
+    assert window.session is not None
 
 
 def test_a_lesson_in_the_window_goes_at_its_pace_and_is_still_under_way_after_8_seconds(tmp_path):
@@ -159,4 +169,5 @@ def test_a_lesson_in_the_window_goes_at_its_pace_and_is_still_under_way_after_8_
     result = _run(tmp_path, "main.py", *lesson, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["finished"] != "completed" and 0 < summary["steps"] < 600
+    assert summary["finished"] != "completed"
+    assert 0 < summary["steps"] < 600

@@ -28,17 +28,20 @@ def test_the_window_carries_the_shipped_icon_at_every_size(qtbot, tmp_path):
 def test_the_menu_entry_and_its_icons_are_written_and_valid(tmp_path):
     written = install_desktop_entry(home=tmp_path)
     entry = tmp_path / "applications" / "trainscope.desktop"
-    assert written[0] == entry and all(path.is_file() for path in written)
+    assert written[0] == entry
+    assert all(path.is_file() for path in written)
     for size in ICON_SIZES:
         assert (tmp_path / f"icons/hicolor/{size}x{size}/apps/trainscope.png").stat().st_size > 0
     text = entry.read_text(encoding="utf-8")
-    assert f'Exec="{sys.executable}" "-m" "trainscope"' in text and "Icon=trainscope" in text
+    assert f'Exec="{sys.executable}" "-m" "trainscope"' in text
+    assert "Icon=trainscope" in text
     if not sys.platform.startswith("linux"):
         pytest.skip("desktop entries are a Linux desktop's")
     validator = shutil.which("desktop-file-validate")
     assert validator, "desktop-file-validate is missing: `make test` installs desktop-file-utils"
     result = subprocess.run([validator, str(entry)], capture_output=True, text=True)
-    assert result.returncode == 0 and not result.stdout.strip(), result.stdout
+    assert result.returncode == 0, result.stdout
+    assert not result.stdout.strip(), result.stdout
 
 
 def test_exec_arguments_are_quoted_as_the_specification_asks():
@@ -49,7 +52,8 @@ def test_exec_arguments_are_quoted_as_the_specification_asks():
 def test_the_good_sample_imports_and_the_bad_one_is_refused_in_one_sentence():
     table = read_csv_table(sample_path("exam-results.csv"), None)
     assert table.feature_names == ("hours_studied", "hours_slept", "practice_tests")
-    assert table.class_names == ("0", "1") and len(table.labels) == 240
+    assert table.class_names == ("0", "1")
+    assert len(table.labels) == 240
     with pytest.raises(DataError, match="column 'student' has a non-numeric value"):
         read_csv_table(sample_path("exam-results-with-names.csv"), None)
     result = subprocess.run(
@@ -61,4 +65,5 @@ def test_the_good_sample_imports_and_the_bad_one_is_refused_in_one_sentence():
         timeout=60,
     )
     assert result.returncode == 2  # refused before anything starts
-    assert result.stderr.strip().count("\n") == 0 and "non-numeric" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "non-numeric" in result.stderr

@@ -60,7 +60,8 @@ def test_before_the_first_boundary_the_points_show_alone(panel: BoundaryPanel) -
     assert not panel.image.isVisible()
     assert "boundary comes at the next evaluation" in panel.plot_title(panel.plot)
     x_range, y_range = panel.plot.getViewBox().viewRange()
-    assert x_range == pytest.approx(view.x_range) and y_range == pytest.approx(view.y_range)
+    assert x_range == pytest.approx(view.x_range)
+    assert y_range == pytest.approx(view.y_range)
     assert panel.plot.getAxis("bottom").labelText == "x1"
 
 
@@ -69,7 +70,8 @@ def test_the_boundary_is_drawn_over_the_data_ranges_with_the_contour_at_the_thre
 ) -> None:
     state, view = _moons_state()
     panel.safe_refresh(state)
-    assert panel.image.isVisible() and panel.image.image is not None
+    assert panel.image.isVisible()
+    assert panel.image.image is not None
     assert panel.image.image.shape == (100, 100)
     rect = panel.image.mapRectToParent(panel.image.boundingRect())
     half_x = (view.x_range[1] - view.x_range[0]) / 99 / 2
@@ -137,7 +139,8 @@ def test_a_preview_shows_new_points_until_a_new_run_brings_its_own(panel: Bounda
     panel.safe_refresh(state)
     assert len(panel.train_points.data) == 350
     assert panel.plot_title(panel.plot) == PREVIEW_TITLE
-    assert not panel.image.isVisible() and len(_contour_points(panel)) == 0
+    assert not panel.image.isVisible()
+    assert len(_contour_points(panel)) == 0
     assert "upper moon" in panel.legend_label.text()
     state.apply([fake_events.run_started(2), noisier])  # Apply: the run on the new data
     panel.safe_refresh(state)
@@ -172,4 +175,5 @@ def test_classroom_theme_restyles_and_redraws(panel: BoundaryPanel) -> None:
     panel.safe_refresh(state)
     panel.apply_theme(Theme.for_scale(1.2, classroom=True))
     panel.safe_refresh(state)
-    assert panel.last_error is None and panel.image.isVisible()
+    assert panel.last_error is None
+    assert panel.image.isVisible()

@@ -49,15 +49,19 @@ def test_classroom_mode_enlarges_type_and_shows_only_the_lessons_panels(qtbot, t
     geometry = _geometry(window)
     qtbot.keyClick(window, Qt.Key_F11)
     theme = window.theme
-    assert theme.classroom and window.actions_by_name["classroom"].isChecked()
+    assert theme.classroom
+    assert window.actions_by_name["classroom"].isChecked()
     assert theme.pt(theme.base_font_pt) > normal_theme.pt(normal_theme.base_font_pt)
     assert theme.pt(theme.tick_font_pt) > normal_theme.pt(normal_theme.tick_font_pt)
     assert theme.curve_width > normal_theme.curve_width
-    assert window.panels["loss"].theme is theme and window.panels["lesson"].theme is theme
+    assert window.panels["loss"].theme is theme
+    assert window.panels["lesson"].theme is theme
     assert _visible(window) == OVERFITTING_DOCKS
-    assert _pt(story) > normal_story_pt and _pt(hints) > normal_hints_pt
+    assert _pt(story) > normal_story_pt
+    assert _pt(hints) > normal_hints_pt
     qtbot.keyClick(window, Qt.Key_P, Qt.ControlModifier)  # the other key, back again
-    assert not window.theme.classroom and not window.classroom.active
+    assert not window.theme.classroom
+    assert not window.classroom.active
     assert _visible(window) == normal_docks
     restored = _geometry(window)
     assert restored.keys() == geometry.keys()
@@ -82,14 +86,16 @@ def test_present_flag_opens_the_lesson_in_classroom_mode_without_remembering_it(
     prepare_window(window, window.config, args)
     assert window.lessons.scenario.id == "overfitting"
     assert window.panels["lesson"].title_label.text() == "Overfitting"
-    assert window.theme.classroom and _visible(window) == OVERFITTING_DOCKS
+    assert window.theme.classroom
+    assert _visible(window) == OVERFITTING_DOCKS
     window.close()
     again = MainWindow(
         window.config, session_factory=RecordingThreadSession, settings=temp_settings(tmp_path)
     )
     show_active(qtbot, again)
     assert not again.theme.classroom  # --present was for that launch only
-    assert "setup" in again.docks and again.docks["loss"].isVisible()
+    assert "setup" in again.docks
+    assert again.docks["loss"].isVisible()
     assert again.docks["controls"].isVisible() or again.docks["lesson"].isVisible()
     prepare_window(again, again.config, argparse.Namespace())  # no flags: nothing changes
     assert again.lessons.scenario is None

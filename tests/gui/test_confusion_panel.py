@@ -72,7 +72,8 @@ def test_no_evaluation_yet_draws_nothing(panel: ConfusionPanel) -> None:
     state = RunState()
     state.apply([fake_events.run_started(10)])
     assert panel.safe_refresh(state)
-    assert panel.confusion is None and panel.cell_strings() == []
+    assert panel.confusion is None
+    assert panel.cell_strings() == []
 
 
 def test_evaluations_faster_than_four_a_second_are_drawn_late_but_drags_at_once(
@@ -134,5 +135,6 @@ def test_multiclass_outlines_the_positive_class_and_keeps_the_arg_max_counts(
 
 def test_binary_has_no_outline(panel: ConfusionPanel, binary_state) -> None:
     panel.safe_refresh(binary_state)
-    assert panel.marked_class is None and outlined_cells(panel) == []
+    assert panel.marked_class is None
+    assert outlined_cells(panel) == []
     assert "outlined" not in panel.plot_title(panel.plot)

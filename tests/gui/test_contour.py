@@ -27,7 +27,8 @@ def test_every_contour_point_sits_on_the_level(level: float) -> None:
     ys, xs = np.mgrid[0:60, 0:80]
     grid = 1.0 / (1.0 + np.exp(-((xs - 40) ** 2 + (ys - 30) ** 2 - 400) / 80.0))  # a soft disk
     points = contour_segments(grid, level)
-    assert len(points) > 0 and len(points) % 2 == 0
+    assert len(points) > 0
+    assert len(points) % 2 == 0
     np.testing.assert_allclose(_bilinear(grid, points), level, atol=1e-9)
     # a closed curve around the disk's centre, at the right radius
     radius = np.hypot(points[:, 0] - 40, points[:, 1] - 30)

@@ -41,10 +41,12 @@ def test_an_invalid_learning_rate_is_explained_inline_and_not_sent(qtbot, contro
     assert sent == []
     assert controls.error_label.isVisible()
     sentence = controls.error_label.text()
-    assert sentence.count(".") <= 1 and "\n" not in sentence
+    assert sentence.count(".") <= 1
+    assert "\n" not in sentence
     assert "learning rate" in sentence or "lr" in sentence
     type_lr(qtbot, controls, "0.01")  # fixing it clears the message
-    assert sent == [cmd.SetParam("lr", 0.01)] and not controls.error_label.isVisible()
+    assert sent == [cmd.SetParam("lr", 0.01)]
+    assert not controls.error_label.isVisible()
 
 
 @pytest.mark.parametrize("typed", ["50", "1e-7", "10.5"])
@@ -52,12 +54,16 @@ def test_a_learning_rate_beyond_the_slider_is_refused_in_one_sentence(qtbot, con
     type_lr(qtbot, controls, typed)
     assert sent == []
     sentence = controls.error_label.text()
-    assert controls.error_label.isVisible() and "\n" not in sentence
-    assert "1e-5" in sentence and "10" in sentence and typed in sentence
+    assert controls.error_label.isVisible()
+    assert "\n" not in sentence
+    assert "1e-5" in sentence
+    assert "10" in sentence
+    assert typed in sentence
     assert controls.lr_field.toolTip() == sentence  # also where the pointer is
     assert controls.lr_slider.value() == controls.lr_slider.position_of(1e-3)  # unmoved
     type_lr(qtbot, controls, "10")  # the slider's end is in range
-    assert sent == [cmd.SetParam("lr", 10.0)] and not controls.error_label.isVisible()
+    assert sent == [cmd.SetParam("lr", 10.0)]
+    assert not controls.error_label.isVisible()
     assert controls.lr_slider.value() == controls.lr_slider.maximum()
     assert "e.g." in controls.lr_field.toolTip()  # the field's own help is back
 
@@ -65,7 +71,8 @@ def test_a_learning_rate_beyond_the_slider_is_refused_in_one_sentence(qtbot, con
 def test_the_field_and_the_slider_span_the_same_range(controls):
     slider = controls.lr_slider
     low, high = slider.value_at(slider.minimum()), slider.value_at(slider.maximum())
-    assert controls.request_setting("lr", low) and controls.request_setting("lr", high)
+    assert controls.request_setting("lr", low)
+    assert controls.request_setting("lr", high)
     assert not controls.request_setting("lr", high * 1.01)
     assert not controls.request_setting("lr", low * 0.99)
 
@@ -73,7 +80,8 @@ def test_the_field_and_the_slider_span_the_same_range(controls):
 def test_up_at_the_top_of_the_range_is_refused_not_sent(controls, sent):
     controls.follow([ev.ParamChanged(step=5, key="lr", old=1e-3, new=8.0)], "running")
     controls.scale_lr(2.0)
-    assert sent == [] and controls.error_label.isVisible()
+    assert sent == []
+    assert controls.error_label.isVisible()
 
 
 def test_typed_learning_rate_moves_the_slider_without_a_second_command(qtbot, controls, sent):
@@ -103,7 +111,8 @@ def test_a_change_reported_by_the_run_updates_widgets_without_echo(controls, sen
     assert sent == []
     assert controls.lr_field.text() == "0.5"
     assert controls.lr_slider.value() == controls.lr_slider.position_of(0.5)
-    assert controls.dropout_slider.value() == 30 and controls.dropout_value.text() == "0.3"
+    assert controls.dropout_slider.value() == 30
+    assert controls.dropout_value.text() == "0.3"
     assert controls.optimizer_combo.currentText() == "sgd"
     assert controls.batch_size_spin.value() == 64
 
@@ -172,10 +181,12 @@ def test_run_started_fills_every_control_and_the_run_description(controls, sent)
 def test_log_slider_covers_six_decades_and_lands_on_round_values(qtbot):
     slider = LogSlider(1e-5, 10.0)
     qtbot.addWidget(slider)
-    assert slider.value_at(slider.minimum()) == 1e-5 and slider.value_at(slider.maximum()) == 10.0
+    assert slider.value_at(slider.minimum()) == 1e-5
+    assert slider.value_at(slider.maximum()) == 10.0
     for value in (1e-4, 0.003, 0.05, 1.0):
         assert slider.value_at(slider.position_of(value)) == pytest.approx(value, rel=0.02)
-    assert slider.position_of(100.0) == slider.maximum() and slider.position_of(-1) == 0
+    assert slider.position_of(100.0) == slider.maximum()
+    assert slider.position_of(-1) == 0
 
 
 def test_ladder_spin_box_steps_one_two_five(qtbot):

@@ -30,7 +30,8 @@ def test_decimator_is_exact_while_short_and_bounded_when_long() -> None:
     low, high = _envelope(series["loss"], decimator.bucket)
     np.testing.assert_allclose(y[0::2], low)
     np.testing.assert_allclose(y[1::2], high)
-    assert y.max() == series["loss"].max() and y.min() == series["loss"].min()  # spikes survive
+    assert y.max() == series["loss"].max()
+    assert y.min() == series["loss"].min()
 
 
 def test_decimator_rebuilds_after_truncation_and_keeps_nan_gaps() -> None:
@@ -43,7 +44,8 @@ def test_decimator_rebuilds_after_truncation_and_keeps_nan_gaps() -> None:
     assert np.isnan(y).any()
     series.truncate_after(299)
     x, y = decimator.data()
-    assert x.max() <= 299 and np.nanmax(y) == 299.0
+    assert x.max() <= 299
+    assert np.nanmax(y) == 299.0
     assert not np.isnan(y).any()
 
 
@@ -52,11 +54,15 @@ def test_strided_means_cover_the_whole_run_in_bounded_points() -> None:
     steps = np.arange(1, 200_001)
     fill(series, steps, steps * 0.001)
     x, y = strided_means(series, "smoothed_loss", 4000)
-    assert len(x) <= 4002 and x[0] < 100 and x[-1] == 200_000 and y[-1] == 200.0
+    assert len(x) <= 4002
+    assert x[0] < 100
+    assert x[-1] == 200_000
+    assert y[-1] == 200.0
     assert np.all(np.diff(x) > 0)
     np.testing.assert_allclose(y, x * 0.001)  # a bucket's mean sits mid-bucket
     x, y = means(series, "smoothed_loss", 150_000, 160_000)
-    assert x[0] >= 150_000 and x[-1] < 160_000
+    assert x[0] >= 150_000
+    assert x[-1] < 160_000
 
 
 def test_decimator_over_compacted_history_matches_brute_force() -> None:
@@ -84,8 +90,10 @@ def test_peak_bins_bound_a_wide_window_and_keep_its_peaks() -> None:
     values[123_456] = 9.0
     fill(series, steps, values)
     x, y = peak_bins(series.envelope("loss", 10_000, 190_000), 20_000)
-    assert len(x) <= 20_002 and np.all(np.diff(x) >= 0)
-    assert y.max() == 9.0 and y.min() == values[9_999:189_999].min()
+    assert len(x) <= 20_002
+    assert np.all(np.diff(x) >= 0)
+    assert y.max() == 9.0
+    assert y.min() == values[9_999:189_999].min()
     x, y = peak_bins(series.envelope("loss", 180_000, 181_000), 20_000)
     np.testing.assert_array_equal(x, np.arange(180_000, 181_000))  # narrow: every step
     x, y = thinned(np.arange(10.0), np.arange(10.0), 4)

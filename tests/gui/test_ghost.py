@@ -24,7 +24,8 @@ def test_rewind_keeps_the_cut_off_curves_as_the_ghost() -> None:
     version = state.ghost_version
     state.apply([fake_events.rewound(from_step=2000, to_step=700)])
     ghost = state.ghost
-    assert ghost is not None and state.ghost_version == version + 1
+    assert ghost is not None
+    assert state.ghost_version == version + 1
     assert (ghost.from_step, ghost.to_step) == (2000, 700)
     np.testing.assert_array_equal(ghost.train_steps, np.arange(700, 2001))  # from the branch point
     np.testing.assert_array_equal(ghost.train_smoothed_loss, smoothed_before[699:])
@@ -44,7 +45,8 @@ def test_the_ghost_does_not_change_as_the_run_goes_on() -> None:
     state.apply([fake_events.rewound(from_step=2000, to_step=700)])
     ghost, version = state.ghost, state.ghost_version
     state.apply([fake_events.step_metrics(np.arange(701, 1701), np.full(1000, 0.2))])
-    assert state.ghost is ghost and state.ghost_version == version
+    assert state.ghost is ghost
+    assert state.ghost_version == version
     assert ghost.train_smoothed_loss[-1] != pytest.approx(0.2)  # the old run, not the new one
 
 
@@ -53,11 +55,13 @@ def test_the_latest_rewind_replaces_the_ghost_and_an_empty_cut_keeps_it() -> Non
     state.apply([fake_events.rewound(from_step=2000, to_step=700)])
     state.apply([fake_events.step_metrics(np.arange(701, 1001), np.full(300, 0.2))])
     state.apply([fake_events.rewound(from_step=1000, to_step=800)])
-    assert state.ghost.from_step == 1000 and state.ghost.train_steps[-1] == 1000
+    assert state.ghost.from_step == 1000
+    assert state.ghost.train_steps[-1] == 1000
     assert state.ghost.train_smoothed_loss[-1] == pytest.approx(0.2, abs=1e-3)  # the new try
     version = state.ghost_version
     state.apply([fake_events.rewound(from_step=800, to_step=800)])  # nothing to cut
-    assert state.ghost.from_step == 1000 and state.ghost_version == version
+    assert state.ghost.from_step == 1000
+    assert state.ghost_version == version
 
 
 def test_a_reset_or_a_new_run_clears_the_ghost() -> None:
@@ -66,10 +70,12 @@ def test_a_reset_or_a_new_run_clears_the_ghost() -> None:
     assert state.ghost is not None
     version = state.ghost_version
     state.apply([fake_events.run_started(10)])  # what a reset sends
-    assert state.ghost is None and state.ghost_version == version + 1
+    assert state.ghost is None
+    assert state.ghost_version == version + 1
     fresh = RunState()
     fresh.apply([fake_events.run_started(10)])
-    assert fresh.ghost is None and fresh.ghost_version == 0  # nothing to clear, nothing moved
+    assert fresh.ghost is None
+    assert fresh.ghost_version == 0
 
 
 def test_a_long_cut_off_stretch_is_thinned_and_ends_at_the_last_step() -> None:
@@ -81,6 +87,7 @@ def test_a_long_cut_off_stretch_is_thinned_and_ends_at_the_last_step() -> None:
     ghost = cut_off(train, state.evaluations, from_step=100_000, to_step=10_000)
     assert ghost is not None
     assert len(ghost.train_steps) <= MAX_GHOST_POINTS + 1
-    assert ghost.train_steps[0] >= 10_000 and ghost.train_steps[-1] == 100_000
+    assert ghost.train_steps[0] >= 10_000
+    assert ghost.train_steps[-1] == 100_000
     assert ghost.train_smoothed_loss[-1] == pytest.approx(0.1)
     assert np.all(np.diff(ghost.train_steps) > 0)

@@ -23,9 +23,11 @@ def test_run_state_keeps_hints_marks_them_and_forgets_them_on_a_new_run():
     state.apply([_hint(140, "overfitting", "Overfitting")])
     assert [hint.title for hint in state.hints] == ["Overfitting"]
     assert state.hints_version == before + 1
-    assert state.markers[-1].kind == "hint" and state.markers[-1].label == "overfitting"
+    assert state.markers[-1].kind == "hint"
+    assert state.markers[-1].label == "overfitting"
     state.apply([fake_events.run_started(10)])  # a reset: the diagnosis starts over too
-    assert state.hints == [] and state.hints_version == before + 2
+    assert state.hints == []
+    assert state.hints_version == before + 2
 
 
 def test_the_panel_lists_hints_newest_first_and_says_what_it_watches_for(qtbot, theme):
@@ -35,14 +37,17 @@ def test_the_panel_lists_hints_newest_first_and_says_what_it_watches_for(qtbot, 
     state = RunState()
     state.apply([fake_events.run_started(2)])
     panel.refresh(state)
-    assert panel.placeholder.isVisible() and panel.cards == []
+    assert panel.placeholder.isVisible()
+    assert panel.cards == []
     state.apply([_hint(200, "no_better_than_baseline", "No better than guessing")])
     state.apply([_hint(225, "minority_recall_collapse", "The rare class is missed")])
     panel.refresh(state)
     assert panel.titles() == ["The rare class is missed", "No better than guessing"]
     assert not panel.placeholder.isVisible()
     newest = panel.cards[0].text()
-    assert "step 225" in newest and "evidence 225" in newest and "Try: try this" in newest
+    assert "step 225" in newest
+    assert "evidence 225" in newest
+    assert "Try: try this" in newest
     assert panel.cards[0].objectName() == "newestHintCard"
 
 

@@ -19,9 +19,11 @@ def test_the_newest_of_each_insight_is_kept_with_its_version() -> None:
     version = state.insights.boundary_version
     state.apply([newer, fake_events.layer_health(), fake_events.resources()])
     insights = state.insights
-    assert insights.data_view is view and insights.boundary is newer
+    assert insights.data_view is view
+    assert insights.boundary is newer
     assert insights.boundary_version == version + 1
-    assert insights.layer_health is not None and insights.resources is not None
+    assert insights.layer_health is not None
+    assert insights.resources is not None
 
 
 def test_a_new_run_forgets_the_old_models_views_but_keeps_what_follows_it() -> None:
@@ -41,8 +43,10 @@ def test_a_new_run_forgets_the_old_models_views_but_keeps_what_follows_it() -> N
     new_view = fake_events.moons_view(seed=4)
     state.apply([fake_events.run_started(2), new_view, inputs])  # one drain: reset, then its data
     insights = state.insights
-    assert insights.data_view is new_view and insights.validation_inputs is inputs
-    assert insights.boundary is None and insights.layer_health is None
+    assert insights.data_view is new_view
+    assert insights.validation_inputs is inputs
+    assert insights.boundary is None
+    assert insights.layer_health is None
     assert insights.resources is not None  # the same worker process
 
 

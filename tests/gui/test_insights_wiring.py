@@ -4,6 +4,7 @@ the Setup panel's data preview, and the resource readout; then the same with a r
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -15,7 +16,9 @@ from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
 from trainscope.engine.config import DatasetSpec, RunConfig
 from trainscope.engine.projection import preview
-from trainscope.gui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from trainscope.gui.main_window import MainWindow
 
 
 class ScriptedSession:
@@ -102,7 +105,8 @@ def test_a_new_session_is_told_again_once_its_run_started(window: MainWindow) ->
     window.start_session(window.config)
     feed(window)
     second = ScriptedSession.made[-1]
-    assert second is window.session and second is not ScriptedSession.made[0]
+    assert second is window.session
+    assert second is not ScriptedSession.made[0]
     assert second.insights() == []  # not before its data is known: the raised tab may change
     feed(window, two_feature_run(), fake_events.moons_view())
     assert second.insights() == [cmd.SetInsights(boundary=True, layer_health=False)]
@@ -112,7 +116,8 @@ def test_the_useful_tab_is_raised_once_per_kind_of_data(window: MainWindow) -> N
     boundary, mistakes = window.panels["boundary"], window.panels["mistakes"]
     feed(window, fake_events.run_started(10))  # digits-like: 8 features
     feed(window)
-    assert not mistakes.visibleRegion().isEmpty() and boundary.visibleRegion().isEmpty()
+    assert not mistakes.visibleRegion().isEmpty()
+    assert boundary.visibleRegion().isEmpty()
     window.docks["boundary"].raise_()  # the student's choice…
     feed(window, fake_events.run_started(10))  # …survives a reset on the same data
     feed(window)
@@ -120,7 +125,8 @@ def test_the_useful_tab_is_raised_once_per_kind_of_data(window: MainWindow) -> N
     window.docks["mistakes"].raise_()
     feed(window, two_feature_run(), fake_events.moons_view())  # two features: the boundary
     feed(window)
-    assert not boundary.visibleRegion().isEmpty() and mistakes.visibleRegion().isEmpty()
+    assert not boundary.visibleRegion().isEmpty()
+    assert mistakes.visibleRegion().isEmpty()
 
 
 def test_a_data_knob_previews_its_points_and_going_back_clears_it(
@@ -198,9 +204,11 @@ def test_a_positive_class_pick_moves_only_the_one_vs_rest_views(window: MainWind
     feed(window, fake_events.run_started(3), evaluation)
     threshold, confusion = window.panels["threshold"], window.panels["confusion"]
     mistakes = window.panels["mistakes"]
-    assert window.state.positive_class == 2 and confusion.marked_class == 2
+    assert window.state.positive_class == 2
+    assert confusion.marked_class == 2
     threshold.class_picker.setCurrentIndex(0)  # the user's pick; no frame in between
-    assert window.state.positive_class == 0 and confusion.marked_class == 0
+    assert window.state.positive_class == 0
+    assert confusion.marked_class == 0
     assert "positive: class 0 vs rest" in threshold.readout.text()
     threshold.slider.setValue(90)  # the one-vs-rest threshold, far from any arg-max
     assert threshold.point.threshold == 0.9

@@ -34,14 +34,17 @@ def _column(panel: LayerHealthPanel, column: int) -> list[str]:
 
 def test_before_the_first_event_it_says_when_it_is_collected(panel: LayerHealthPanel) -> None:
     panel.safe_refresh(RunState())
-    assert panel.waiting_label.isVisible() and panel.waiting_label.text() == WAITING
-    assert not panel.table.isVisible() and not panel.histogram_widget.isVisible()
+    assert panel.waiting_label.isVisible()
+    assert panel.waiting_label.text() == WAITING
+    assert not panel.table.isVisible()
+    assert not panel.histogram_widget.isVisible()
     assert "1e-4" in panel.explanation_label.text()
 
 
 def test_one_row_per_layer_with_its_numbers(panel: LayerHealthPanel, state: RunState) -> None:
     panel.safe_refresh(state)
-    assert not panel.waiting_label.isVisible() and panel.table.isVisible()
+    assert not panel.waiting_label.isVisible()
+    assert panel.table.isVisible()
     assert _column(panel, 0) == ["dense 1", "dense 2", "output"]
     assert panel.table.item(0, 0).toolTip() == "dense 1 (64→128)"
     assert _column(panel, 1) == ["0.031", "0.052", "0.21"]
@@ -62,7 +65,8 @@ def test_update_ratios_sit_on_a_log_axis_beside_the_healthy_band(
     assert panel.healthy_band.getRegion() == pytest.approx((-4.0, -2.0))
     ticks = dict(panel.ratio_plot.getAxis("bottom")._tickLevels[0])
     assert ticks[-3] == "1e-3"
-    assert ratio_position(0.0) < -6 and ratio_position(float("inf")) > 0
+    assert ratio_position(0.0) < -6
+    assert ratio_position(float("inf")) > 0
 
 
 def test_the_histogram_follows_the_chosen_layer(
@@ -88,4 +92,5 @@ def test_a_new_run_waits_again(panel: LayerHealthPanel, state: RunState) -> None
     panel.safe_refresh(state)
     state.apply([fake_events.run_started(10)])
     panel.safe_refresh(state)
-    assert panel.waiting_label.isVisible() and not panel.table.isVisible()
+    assert panel.waiting_label.isVisible()
+    assert not panel.table.isVisible()

@@ -16,8 +16,10 @@ def test_without_a_lesson_it_says_how_to_pick_one(qtbot, theme):
     panel = LessonPanel(theme)
     qtbot.addWidget(panel)
     panel.show()
-    assert panel.empty_label.isVisible() and panel.empty_label.text() == EMPTY_TEXT
-    assert "Ctrl+O" in EMPTY_TEXT and "--scenario" in EMPTY_TEXT
+    assert panel.empty_label.isVisible()
+    assert panel.empty_label.text() == EMPTY_TEXT
+    assert "Ctrl+O" in EMPTY_TEXT
+    assert "--scenario" in EMPTY_TEXT
 
 
 def test_a_lesson_shows_title_story_watch_notes_and_numbered_steps(qtbot, theme):
@@ -27,11 +29,11 @@ def test_a_lesson_shows_title_story_watch_notes_and_numbered_steps(qtbot, theme)
     scenario = load_scenario("accuracy-lies")
     panel.show_scenario(scenario)
     assert panel.title_label.text() == "When accuracy lies"
-    assert (
-        panel.story_label.text() == reflow(scenario.story) and "\n" not in panel.story_label.text()
-    )
+    assert panel.story_label.text() == reflow(scenario.story)
+    assert "\n" not in panel.story_label.text()
     watch = [panel.watch_box.itemAt(i).widget().text() for i in range(panel.watch_box.count())]
-    assert len(watch) == 3 and '<a href="confusion">Confusion matrix</a>' in watch[1]
+    assert len(watch) == 3
+    assert '<a href="confusion">Confusion matrix</a>' in watch[1]
     assert panel.step_texts() == ["Do it  [1]", "Do it  [2]"]
     assert describe_action(scenario.try_this[0]) == "threshold 0.05"
     assert describe_action(scenario.try_this[1]) == "class weighting balanced"
@@ -71,7 +73,8 @@ def test_restart_scenario_starts_the_lessons_run_again_with_its_threshold(qtbot,
     window.lessons.try_step(0)
     assert window.state.threshold == 0.05
     qtbot.mouseClick(window.panels["lesson"].restart_button, Qt.LeftButton)
-    assert window.session is not first_session and not first_session.is_alive()
+    assert window.session is not first_session
+    assert not first_session.is_alive()
     wait_for_run(qtbot, window, lambda: window.state.run is not first_run)
     assert window.state.run.scenario == "accuracy-lies"
     log = window.session.log
@@ -90,11 +93,13 @@ def test_a_step_that_needs_a_new_model_asks_then_restarts_with_it(qtbot, tmp_pat
     lesson = window.panels["lesson"]
     assert lesson.step_texts() == ["New run…  [1]"]
     qtbot.mouseClick(lesson.step_buttons[0], Qt.LeftButton)
-    assert answers.titles == ["Try this 1"] and window.session is first_session
+    assert answers.titles == ["Try this 1"]
+    assert window.session is first_session
     answers.answer = True
     qtbot.mouseClick(lesson.step_buttons[0], Qt.LeftButton)
     assert window.session is not first_session
-    assert window.config.model.hidden == (32,) and window.config.scenario == "underfitting"
+    assert window.config.model.hidden == (32,)
+    assert window.config.scenario == "underfitting"
     wait_for_run(
         qtbot,
         window,
@@ -120,7 +125,8 @@ def test_the_panel_says_now_when_the_lessons_moment_comes_and_again_after_a_rest
     assert controller.moment.step >= 150  # never before the file's moment_step
     assert lesson.moment_label.isVisibleTo(lesson)
     text = lesson.moment_label.text()
-    assert "Look at Loss" in text and "press 1" in text
+    assert "Look at Loss" in text
+    assert "press 1" in text
     assert "now is the moment" in window.status.message()
     controller.restart()
     wait_for_run(qtbot, window, lambda: window.state.step > 0 and window.state.step < 150)

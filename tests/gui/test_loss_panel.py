@@ -82,7 +82,8 @@ def test_nan_and_inf_losses_do_not_crash_and_refresh_goes_on(panel: LossPanel) -
     state.apply([fake_events.step_metrics(np.arange(301, 326), np.full(25, 0.5))])
     assert panel.safe_refresh(state)
     x, _ = panel.smoothed_curve.getOriginalDataset()
-    assert x[-1] == 325 and panel.last_error is None
+    assert x[-1] == 325
+    assert panel.last_error is None
 
 
 def test_refresh_returns_early_when_nothing_changed(
@@ -148,7 +149,8 @@ def test_zoom_into_compacted_history_shows_buckets_there_and_every_recent_step(
     panel: LossPanel,
 ) -> None:
     state, loss = _long_state(100_000, recent_rows=20_000)
-    assert state.train.total_rows == 100_000 and len(state.train) < 30_000
+    assert state.train.total_rows == 100_000
+    assert len(state.train) < 30_000
     panel.raw_checkbox.setChecked(True)
     panel.safe_refresh(state)
     assert panel.raw_curve.getOriginalDataset()[1].max() == loss.max()
@@ -163,7 +165,8 @@ def test_zoom_into_compacted_history_shows_buckets_there_and_every_recent_step(
     np.testing.assert_array_equal(raw_x[recent], np.arange(exact_from, stop))
     np.testing.assert_array_equal(raw_y[recent], loss[exact_from - 1 : stop - 1])
     old = raw_x[~recent]
-    assert old.min() >= start and 0 < len(old) < (exact_from - start) / 8  # buckets
+    assert old.min() >= start
+    assert 0 < len(old) < (exact_from - start) / 8
     assert raw_y[~recent].max() == loss[int(old.min()) - 1 : exact_from - 1].max()
 
 
@@ -179,7 +182,8 @@ def test_view_follows_the_run_in_jumps_not_every_frame(panel: LossPanel) -> None
         state.apply([fake_events.step_metrics(steps, 0.3 + 0.01 * rng.random(25))])
         panel.safe_refresh(state)
         x_low, x_high = view.viewRange()[0]
-        assert x_low <= 1 and x_high >= steps[-1]  # the newest step is always in view
+        assert x_low <= 1
+        assert x_high >= steps[-1]
         if (x_low, x_high) != ranges[-1]:
             ranges.append((x_low, x_high))
     assert 2 <= len(ranges) <= 7  # 25% jumps: a handful of range changes, not 80
@@ -187,7 +191,8 @@ def test_view_follows_the_run_in_jumps_not_every_frame(panel: LossPanel) -> None
     state.apply([fake_events.step_metrics(np.arange(3001, 3011), np.full(10, 50.0))])
     panel.safe_refresh(state)
     spike = state.train.last("smoothed_loss")
-    assert spike > y_high and view.viewRange()[1][1] >= spike  # y refits at once
+    assert spike > y_high
+    assert view.viewRange()[1][1] >= spike
 
 
 def test_user_zoom_is_kept_until_a_double_click_or_the_a_button(
@@ -205,12 +210,15 @@ def test_user_zoom_is_kept_until_a_double_click_or_the_a_button(
     panel.safe_refresh(ten_class_state)
     assert panel.live_range.following
     (x_low, x_high), (_, y_high) = view.viewRange()
-    assert x_low <= 1 and x_high >= 4000 and y_high >= 5.0
+    assert x_low <= 1
+    assert x_high >= 4000
+    assert y_high >= 5.0
     wheel_zoom(panel.plot_widget)
     assert not panel.live_range.following
     panel.plot.autoBtnClicked()  # pyqtgraph's "A" button
     panel.safe_refresh(ten_class_state)
-    assert panel.live_range.following and view.viewRange()[0][1] >= 4000
+    assert panel.live_range.following
+    assert view.viewRange()[0][1] >= 4000
 
 
 def test_new_steps_outside_a_zoomed_window_cost_no_redraw(
@@ -240,7 +248,8 @@ def test_log_scale_refits_y_in_log_space(panel: LossPanel, ten_class_state) -> N
     panel.safe_refresh(ten_class_state)
     low, high = panel.plot.getViewBox().viewRange()[1]
     smoothed = ten_class_state.train["smoothed_loss"]
-    assert low <= math.log10(smoothed.min()) and math.log10(smoothed.max()) <= high
+    assert low <= math.log10(smoothed.min())
+    assert math.log10(smoothed.max()) <= high
     assert high - low < 3  # log10 units, not the linear range of a loss
 
 
@@ -296,13 +305,15 @@ def test_a_rewind_leaves_the_cut_off_curves_as_a_faded_ghost(
     np.testing.assert_array_equal(
         validation_ghost.getOriginalDataset()[0], np.arange(700, 2001, 100)
     )
-    assert train_ghost.isVisible() and validation_ghost.isVisible()
+    assert train_ghost.isVisible()
+    assert validation_ghost.isVisible()
     assert panel.smoothed_curve.getOriginalDataset()[0][-1] == 1200  # the live run, cut and regrown
     assert panel.legend_names()[-1] == "before rewind"
     assert panel.plot.getViewBox().viewRange()[0][1] >= 2000  # the "before" stays in sight
     pen, live = train_ghost.opts["pen"], panel.smoothed_curve.opts["pen"]
     assert pen.color().rgb() == live.color().rgb()  # the same colour...
-    assert pen.color().alpha() < 255 and pen.style() != live.style()  # ...faded and dashed
+    assert pen.color().alpha() < 255
+    assert pen.style() != live.style()
 
 
 def test_the_ghost_is_set_once_per_rewind_not_every_frame(
@@ -320,7 +331,8 @@ def test_the_ghost_is_set_once_per_rewind_not_every_frame(
     assert calls == []
     state.apply([fake_events.rewound(from_step=1300, to_step=1000)])
     panel.safe_refresh(state)
-    assert calls == [1] and curve.getOriginalDataset()[0][-1] == 1300  # the latest rewind's
+    assert calls == [1]
+    assert curve.getOriginalDataset()[0][-1] == 1300
 
 
 def test_a_reset_clears_the_ghost(panel: LossPanel, ten_class_state) -> None:
@@ -351,7 +363,8 @@ def test_a_narrow_chart_wraps_its_legend_instead_of_cutting_an_entry_off(
     panel.safe_refresh(_rewound_and_retrained(ten_class_state))
     panel.plot_widget.grab()  # lay out and paint
     legend = panel.plot.legend
-    assert len(legend.items) == 4 and legend.columnCount < 4
+    assert len(legend.items) == 4
+    assert legend.columnCount < 4
     chart = panel.plot_widget.sceneRect()
     for _sample, label in legend.items:
         assert chart.contains(label.sceneBoundingRect()), label.text

@@ -95,7 +95,9 @@ def test_threshold_drag_while_paused_changes_counts_and_readout_without_a_step(q
     threshold.slider.setValue(95)  # no frame in between: the window redraws these two at once
     high_cells, high_readout = confusion.cell_strings(), threshold.readout.text()
     assert low_cells != high_cells
-    assert "0.05" in low_readout and "0.95" in high_readout and low_readout != high_readout
+    assert "0.05" in low_readout
+    assert "0.95" in high_readout
+    assert low_readout != high_readout
     assert window.state.threshold == 0.95
     assert window.state.step == paused_at
     assert len(of_type(window.session.log, ev.StepMetrics)) == metrics_before
@@ -114,7 +116,8 @@ def test_pause_stops_the_step_count_and_step_advances_it_by_exactly_one(qtbot, w
         qtbot, window, lambda: any(e.step == paused_at + 1 for e in of_type(log, ev.Evaluation))
     )
     published = [int(step) for m in of_type(log, ev.StepMetrics) for step in m.steps]
-    assert published[-1] == paused_at + 1 and published.count(paused_at + 1) == 1
+    assert published[-1] == paused_at + 1
+    assert published.count(paused_at + 1) == 1
     assert window.state.step == paused_at + 1
 
 
@@ -154,7 +157,8 @@ def test_a_panel_that_raises_shows_its_error_and_the_others_keep_drawing(
     assert "simulated drawing bug" in accuracy.error_label.text()
     drawn = len(loss.smoothed_curve.xData)
     wait_for_run(qtbot, window, lambda: len(loss.smoothed_curve.xData) > drawn)
-    assert window.isVisible() and loss.last_error is None
+    assert window.isVisible()
+    assert loss.last_error is None
 
 
 def test_closed_panels_are_not_redrawn_and_catch_up_when_shown(qtbot, window, monkeypatch):
@@ -206,9 +210,11 @@ def test_a_focused_spin_box_keeps_its_arrows_and_a_text_field_passes_up_on(
     field = window.controls.lr_field
     field.setFocus()
     qtbot.keyClick(field, Qt.Key_Up)
-    assert sent[-1] == cmd.SetParam("lr", 0.002) and field.text() == "0.002"
+    assert sent[-1] == cmd.SetParam("lr", 0.002)
+    assert field.text() == "0.002"
     qtbot.keyClick(field, Qt.Key_R)  # typed, not a reset
-    assert field.text() == "0.002r" and questions == []
+    assert field.text() == "0.002r"
+    assert questions == []
 
 
 def test_reset_key_asks_first(qtbot, window, monkeypatch):
@@ -261,7 +267,8 @@ def test_setup_applies_a_new_model_only_after_confirmation(qtbot, window, monkey
     window.setup.apply_button.click()
     assert window.session is first_session
     window.setup.apply_button.click()
-    assert window.session is not first_session and not first_session.is_alive()
+    assert window.session is not first_session
+    assert not first_session.is_alive()
     wait_for_run(
         qtbot,
         window,
@@ -280,9 +287,11 @@ def test_killed_worker_shows_banner_keeps_the_charts_and_restarts(qtbot, tmp_pat
     wait_for_run(qtbot, window, lambda: len(loss.smoothed_curve.xData) > 0)
     os.kill(first_pid, signal.SIGKILL)
     qtbot.waitUntil(window.banner.isVisible, timeout=HANG_TIMEOUT_MS)
-    assert "killed" in window.banner.message() and "kept" in window.banner.message()
+    assert "killed" in window.banner.message()
+    assert "kept" in window.banner.message()
     drawn, first_run = len(loss.smoothed_curve.xData), window.state.run
-    assert drawn > 0 and window.state.step >= 20
+    assert drawn > 0
+    assert window.state.step >= 20
     qtbot.mouseClick(window.banner.restart_button, Qt.LeftButton)
     assert window.session.pid != first_pid
     assert not window.banner.isVisible()
@@ -308,4 +317,5 @@ def test_before_the_run_starts_the_controls_show_its_settings_not_widget_default
     window = open_window(qtbot, tmp_path, config, start=False)
     controls = window.controls
     assert controls.optimizer_combo.currentText() == "adam"
-    assert controls.lr_field.text() == "0.003" and controls.batch_size_spin.value() == 32
+    assert controls.lr_field.text() == "0.003"
+    assert controls.batch_size_spin.value() == 32

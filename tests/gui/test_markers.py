@@ -141,16 +141,20 @@ def test_stack_labels_never_overlaps_whatever_the_crowd() -> None:
 def test_stack_labels_shortens_then_hides_and_steps_around_obstacles() -> None:
     rows = [(0.0, 18.0)]
     placed = stack_labels([100.0, 110.0], [(80.0, 20.0), (80.0, 20.0)], (0.0, 400.0), rows)
-    assert placed[0] is not None and not placed[0].short and placed[0].right
+    assert placed[0] is not None
+    assert not placed[0].short
+    assert placed[0].right
     assert placed[1] is None  # one row, and both sides of its line are taken, even when short
     placed = stack_labels([100.0, 200.0], [(80.0, 40.0), (120.0, 60.0)], (0.0, 270.0), rows)
-    assert placed[1] is not None and placed[1].short  # the full text would run off the chart
+    assert placed[1] is not None
+    assert placed[1].short
     blocked = stack_labels([100.0], [(80.0, 40.0)], (0.0, 400.0), rows, [(0.0, 0.0, 400.0, 9.0)])
     assert blocked == [None]
     free_row = stack_labels(
         [100.0], [(80.0, 40.0)], (0.0, 400.0), [(0.0, 18.0), (20.0, 38.0)], [(0.0, 0.0, 400.0, 9.0)]
     )
-    assert free_row[0] is not None and free_row[0].row == 1
+    assert free_row[0] is not None
+    assert free_row[0].row == 1
 
 
 def test_short_labels_keep_what_matters() -> None:

@@ -54,7 +54,8 @@ def test_the_gallery_shows_the_most_confident_mistakes_as_captioned_images(
     evaluation = state.latest_validation
     expected = _misclassified_by_confidence(evaluation.probabilities, evaluation.labels)
     assert len(expected) > SHOWN_MISTAKES
-    assert panel.gallery.isVisible() and not panel.table.isVisible()
+    assert panel.gallery.isVisible()
+    assert not panel.table.isVisible()
     assert panel.gallery.count() == SHOWN_MISTAKES
     assert panel.mistakes.tolist() == expected[:SHOWN_MISTAKES]
     assert panel.total_mistakes == len(expected)
@@ -109,7 +110,8 @@ def test_tabular_data_shows_a_table_that_follows_the_threshold(panel: MistakesPa
         ]
     )
     panel.safe_refresh(state)
-    assert panel.table.isVisible() and not panel.gallery.isVisible()
+    assert panel.table.isVisible()
+    assert not panel.gallery.isVisible()
     headers = [panel.table.horizontalHeaderItem(i).text() for i in range(panel.table.columnCount())]
     assert headers == ["predicted", "true", "confidence", *(f"feature {i}" for i in range(4))]
     for threshold in (0.5, 0.25):
@@ -143,7 +145,8 @@ def test_refreshes_only_when_a_new_validation_evaluation_arrives(
     assert rebuilt == []  # evaluations come fast: at most one rebuild per interval
     clock[0] += MIN_REBUILD_INTERVAL_S
     panel.safe_refresh(state)
-    assert rebuilt == [1] and panel.evaluation is state.latest_validation
+    assert rebuilt == [1]
+    assert panel.evaluation is state.latest_validation
 
 
 def test_waiting_and_a_perfect_model(panel: MistakesPanel) -> None:
@@ -155,4 +158,5 @@ def test_waiting_and_a_perfect_model(panel: MistakesPanel) -> None:
     state.apply([fake_events.run_started(10), fake_events.evaluation(100, perfect, labels)])
     panel.safe_refresh(state)
     assert panel.summary_label.text() == "No mistakes on the validation set at step 100."
-    assert not panel.gallery.isVisible() and not panel.table.isVisible()
+    assert not panel.gallery.isVisible()
+    assert not panel.table.isVisible()

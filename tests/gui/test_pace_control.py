@@ -18,7 +18,8 @@ def test_slower_and_faster_climb_the_ladder_from_any_pace(qtbot) -> None:
     control.slower()
     control.faster()
     control.faster()
-    assert chosen == [30.0, 60.0, 120.0] and control.value_label.text() == "pace: 120 steps/s"
+    assert chosen == [30.0, 60.0, 120.0]
+    assert control.value_label.text() == "pace: 120 steps/s"
     control.show_pace(75.0)  # a --pace between two rungs
     control.slower()
     control.show_pace(75.0)
@@ -27,9 +28,9 @@ def test_slower_and_faster_climb_the_ladder_from_any_pace(qtbot) -> None:
     control.show_pace(PACE_LADDER[-2])
     control.faster()
     control.faster()  # already at max: nothing more to send
-    assert (
-        chosen[-1] is None and chosen.count(None) == 1 and control.value_label.text() == "pace: max"
-    )
+    assert chosen[-1] is None
+    assert chosen.count(None) == 1
+    assert control.value_label.text() == "pace: max"
     control.show_pace(1.0)
     control.slower()
     assert chosen[-1] is None  # the slowest rung stays put
@@ -49,4 +50,5 @@ def test_bracket_keys_pace_the_run_and_the_next_run_keeps_the_pace(qtbot, tmp_pa
     qtbot.keyClick(window, Qt.Key_BracketRight)
     assert sent[-1] == cmd.SetPace(120.0)
     window.start_session(small_config(pace=None))  # e.g. a lesson opened from the browser
-    assert window.config.pace == 120.0 and window.controls.pace_control.pace == 120.0
+    assert window.config.pace == 120.0
+    assert window.controls.pace_control.pace == 120.0

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 
 from trainscope.gui.panels.base import EvaluationThrottle, Panel
 from trainscope.gui.panels.markers import MarkerLines
 from trainscope.gui.run_state import Marker, RunState
-from trainscope.gui.theme import Theme
+
+if TYPE_CHECKING:
+    from trainscope.gui.theme import Theme
 
 
 class FlakyPanel(Panel):
@@ -32,14 +35,16 @@ def test_safe_refresh_logs_shows_one_red_line_and_recovers(qtbot, theme, caplog)
     panel.show()
     with caplog.at_level(logging.ERROR):
         assert panel.safe_refresh(RunState()) is False
-    assert "Flaky" in caplog.text and "ZeroDivisionError" in caplog.text
+    assert "Flaky" in caplog.text
+    assert "ZeroDivisionError" in caplog.text
     assert panel.error_label.isVisible()
     assert panel.error_label.text() == "Flaky: ZeroDivisionError: bins went empty"
     assert panel.safe_refresh(RunState()) is False  # still failing: still shown, still no raise
     assert caplog.text.count("failed to refresh") == 1  # logged once, not every frame
     panel.fail = False
     assert panel.safe_refresh(RunState()) is True
-    assert not panel.error_label.isVisible() and panel.last_error is None
+    assert not panel.error_label.isVisible()
+    assert panel.last_error is None
     assert panel.calls == 3
 
 
@@ -75,5 +80,6 @@ def test_marker_lines_add_new_markers_without_rebuilding_the_old_ones(qtbot, the
     assert markers.lines[0].label is label  # kept, not rebuilt
     assert markers.labels() == ["lr 0.1 → 0.2", "rewind from 300"]
     markers.update([Marker(50, "reset", "reset")])  # history cut: everything redrawn
-    assert markers.labels() == ["reset"] and [line.value() for line in markers.lines] == [50]
+    assert markers.labels() == ["reset"]
+    assert [line.value() for line in markers.lines] == [50]
     assert label.scene() is None  # the old label left the plot

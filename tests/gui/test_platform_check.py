@@ -96,12 +96,14 @@ def test_the_message_is_one_sentence_naming_packages_and_the_apt_line():
     assert "libxcb-icccm.so.4 (libxcb-icccm4)" in message
     assert "libxcb-keysyms.so.1 (libxcb-keysyms1)" in message
     assert message.endswith(APT_LINE)
-    assert "\n" not in message and message.count(". ") == 0
+    assert "\n" not in message
+    assert message.count(". ") == 0
 
 
 def test_without_apt_the_message_names_the_libraries_only():
     message = missing_libraries_message(["libxcb-icccm.so.4"], apt=False)
-    assert "libxcb-icccm.so.4" in message and "apt-get" not in message
+    assert "libxcb-icccm.so.4" in message
+    assert "apt-get" not in message
 
 
 def test_window_problem_is_none_when_all_is_well_and_a_sentence_otherwise():
@@ -109,9 +111,11 @@ def test_window_problem_is_none_when_all_is_well_and_a_sentence_otherwise():
     all_there = fake_loader(set())
     assert window_problem(env, "linux", all_there, display=lambda _env: None) is None
     problem = window_problem(env, "linux", fake_loader({"libxcb-icccm.so.4"}), lambda _env: None)
-    assert problem is not None and "libxcb-icccm.so.4" in problem
+    assert problem is not None
+    assert "libxcb-icccm.so.4" in problem
     no_display = window_problem(env, "linux", all_there, lambda _env: "no X display is set")
-    assert no_display is not None and "--headless" in no_display
+    assert no_display is not None
+    assert "--headless" in no_display
     offscreen = {"QT_QPA_PLATFORM": "offscreen"}
     assert window_problem(offscreen, "linux", fake_loader(set(XCB_LIBRARIES))) is None
 
@@ -162,7 +166,8 @@ def test_a_missing_library_is_one_sentence_and_exit_2_not_a_qt_abort():
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("trainscope: error: the window cannot open")
     assert "libtrainscope-absent.so.9" in lines[0]
-    assert "qt.qpa" not in result.stderr and "Traceback" not in result.stderr
+    assert "qt.qpa" not in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_no_display_is_one_sentence_and_exit_2_not_a_qt_abort():
@@ -190,7 +195,8 @@ def test_make_runs_check_stops_with_the_line_only_when_a_window_would_fail(monke
     monkeypatch.setattr(platform_check.shutil, "which", lambda name: f"/usr/bin/{name}")
     assert tool.main([]) == 1
     printed = capsys.readouterr().err.strip().splitlines()
-    assert len(printed) == 1 and printed[0].endswith(APT_LINE)
+    assert len(printed) == 1
+    assert printed[0].endswith(APT_LINE)
     assert "libxcb-keysyms.so.1 (libxcb-keysyms1)" in printed[0]
     assert tool.main(["--headless", "--epochs", "3"]) == 0  # no window, no check
     monkeypatch.setattr(tool, "missing_libraries", lambda: [])
@@ -209,4 +215,5 @@ def test_make_runs_check_is_silent_offscreen():
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""

@@ -50,14 +50,16 @@ def test_a_window_run_is_recorded_and_replays_into_the_same_state(qtbot, recorde
     window, run_id, live = recorded_window
     with window.runs.library.open_store() as store:
         info = store.get_run(run_id)
-        assert info.status == "completed" and info.steps == STEPS
+        assert info.status == "completed"
+        assert info.steps == STEPS
         assert any(isinstance(event, ev.RunStarted) for event in store.load_events(run_id))
     browser = window.runs.open_browser()
     assert browser.ids() == [run_id]
     assert browser.table.item(0, 3).text() == "completed"
     assert browser.replay(run_id, "max")
     replays = window.runs.replays
-    assert replays.active and replays.toolbar.isVisible()
+    assert replays.active
+    assert replays.toolbar.isVisible()
     wait_for_run(qtbot, window, lambda: replays.session.at_end and window.state.step == STEPS)
     replayed = _series(window.state)
     assert live.keys() == replayed.keys()
@@ -81,7 +83,8 @@ def test_rename_note_and_delete_from_the_browser(qtbot, recorded_window, monkeyp
     monkeypatch.setattr(dialogs, "confirm", lambda *args: asked.append(args) or False)
     browser.select(run_id)
     browser.ask_delete()
-    assert asked and browser.ids() == [run_id]  # "Cancel" keeps it
+    assert asked
+    assert browser.ids() == [run_id]
     monkeypatch.setattr(dialogs, "confirm", lambda *args: True)
     browser.ask_delete()
     assert browser.ids() == []
@@ -128,7 +131,8 @@ def test_compare_and_fork_from_the_browser(qtbot, recorded_window):
     for run_id in (first, fork):
         for kind in ("training", "validation"):
             x, y = view.curves[(run_id, kind)].getData()
-            assert len(x) > 0 and np.isfinite(y).any()
+            assert len(x) > 0
+            assert np.isfinite(y).any()
     assert "settings.dropout" in view.comparison.differing
     assert view.cell_text("settings.dropout", fork) == "0.25"
     view.close()

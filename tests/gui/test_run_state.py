@@ -31,12 +31,16 @@ def fold(events: list) -> RunState:
 
 def test_healthy_stream_fills_series_evaluations_and_status(ten_class_state: RunState) -> None:
     state = ten_class_state
-    assert len(state.train) == 2000 and len(state.evaluations) == 21  # steps 0, 100, ..., 2000
+    assert len(state.train) == 2000
+    assert len(state.evaluations) == 21
     np.testing.assert_array_equal(state.train["step"], np.arange(1, 2001))
-    assert state.step == 2000 and state.state == "running"
-    assert state.latest_validation is not None and state.latest_validation.step == 2000
+    assert state.step == 2000
+    assert state.state == "running"
+    assert state.latest_validation is not None
+    assert state.latest_validation.step == 2000
     assert state.latest_test is None
-    assert state.n_classes == 10 and not state.is_binary
+    assert state.n_classes == 10
+    assert not state.is_binary
     assert state.settings["lr"] == 3e-4  # the ParamChanged in the stream
     assert state.markers == [Marker(801, "param", "lr 0.001 → 0.0003")]
 
@@ -53,7 +57,8 @@ def test_smoothed_loss_is_an_ema_of_about_fifty_steps() -> None:
     loss = np.where(steps <= 200, 2.0, 0.0)
     state = fold([fake_events.run_started(), fake_events.step_metrics(steps, loss)])
     smoothed = state.train["smoothed_loss"]
-    assert smoothed[0] == 2.0 and smoothed[199] == pytest.approx(2.0)
+    assert smoothed[0] == 2.0
+    assert smoothed[199] == pytest.approx(2.0)
     alpha = 2.0 / (SMOOTHING_STEPS + 1)
     assert smoothed[200] == pytest.approx(2.0 * (1 - alpha))
     assert smoothed[200 + SMOOTHING_STEPS] < 0.3  # most of the drop followed within ~50 steps
@@ -63,7 +68,8 @@ def test_non_finite_loss_leaves_a_gap_but_does_not_poison_the_ema() -> None:
     loss = np.array([1.0, np.nan, np.inf, 1.0])
     state = fold([fake_events.run_started(), fake_events.step_metrics(np.arange(1, 5), loss)])
     smoothed = state.train["smoothed_loss"]
-    assert np.isnan(smoothed[1]) and np.isnan(smoothed[2])
+    assert np.isnan(smoothed[1])
+    assert np.isnan(smoothed[2])
     assert smoothed[3] == pytest.approx(1.0)
 
 
@@ -81,15 +87,19 @@ def test_rewind_truncates_history_recomputes_best_and_restores_the_evaluation() 
     state = fold(fake_events.training_stream(10))
     version = state.series_version
     state.apply([fake_events.rewound(from_step=2000, to_step=700)])
-    assert state.train["step"][-1] == 700 and len(state.train) == 700
+    assert state.train["step"][-1] == 700
+    assert len(state.train) == 700
     assert state.evaluations["step"][-1] == 700
     losses = state.evaluations["val_loss"]
     assert state.best_val_loss == pytest.approx(float(np.min(losses)))
     assert state.best_step <= 700
-    assert state.latest_validation is not None and state.latest_validation.step == 700
+    assert state.latest_validation is not None
+    assert state.latest_validation.step == 700
     assert [marker.kind for marker in state.markers] == ["rewind"]  # the lr change at 801 is gone
-    assert state.markers[0].label == "rewind from 2000" and state.markers[0].step == 700
-    assert state.series_version > version and state.step == 700
+    assert state.markers[0].label == "rewind from 2000"
+    assert state.markers[0].step == 700
+    assert state.series_version > version
+    assert state.step == 700
 
 
 def test_re_evaluation_after_rewind_replaces_the_point_at_that_step() -> None:
@@ -108,10 +118,13 @@ def test_a_second_run_started_is_a_reset() -> None:
     state = fold(fake_events.training_stream(10, total_steps=300))
     run_version = state.run_version
     state.apply([fake_events.run_started(10)])
-    assert len(state.train) == 0 and len(state.evaluations) == 0
-    assert state.latest_validation is None and state.best_step is None
+    assert len(state.train) == 0
+    assert len(state.evaluations) == 0
+    assert state.latest_validation is None
+    assert state.best_step is None
     assert state.markers == [Marker(0, "reset", "reset")]
-    assert state.run_version == run_version + 1 and state.step == 0
+    assert state.run_version == run_version + 1
+    assert state.step == 0
 
 
 def test_notices_are_kept_and_capped() -> None:
@@ -119,9 +132,11 @@ def test_notices_are_kept_and_capped() -> None:
     state.apply(
         [CommandRefused(step=1, message=f"no {index}") for index in range(MAX_MESSAGES + 7)]
     )
-    assert len(state.messages) == MAX_MESSAGES and state.messages[-1] == f"no {MAX_MESSAGES + 6}"
+    assert len(state.messages) == MAX_MESSAGES
+    assert state.messages[-1] == f"no {MAX_MESSAGES + 6}"
     state.apply([Error(message="boom", detail="trace")])
-    assert state.state == "error" and state.messages[-1] == "boom"
+    assert state.state == "error"
+    assert state.messages[-1] == "boom"
 
 
 def test_finished_test_opened_and_state_changes() -> None:
@@ -140,10 +155,11 @@ def test_threshold_and_costs_bump_their_version_only_on_change() -> None:
     state.set_threshold(0.5)
     assert state.threshold_version == 0
     state.set_threshold(1.7)
-    assert state.threshold == 1.0 and state.threshold_version == 1
+    assert state.threshold == 1.0
+    assert state.threshold_version == 1
     state.set_costs(10.0, 1.0)
     assert state.threshold_version == 2
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="costs must be finite and 0 or more"):
         state.set_costs(-1.0, 1.0)
 
 
@@ -200,7 +216,8 @@ def test_marker_labels_are_compact(key: str, old: object, new: object, label: st
 
 
 def test_format_value_handles_non_finite() -> None:
-    assert format_value(math.inf) == "inf" and format_value(math.nan) == "nan"
+    assert format_value(math.inf) == "inf"
+    assert format_value(math.nan) == "nan"
 
 
 def test_gui_modules_never_import_torch_or_need_qt_for_the_state() -> None:

@@ -41,19 +41,23 @@ def test_picking_a_scenario_asks_then_starts_its_run_and_tells_its_story(
     monkeypatch.setattr(dialogs, "confirm", answers)
     window.actions_by_name["browse_scenarios"].trigger()
     browser = window.lessons.browser
-    assert browser is not None and browser.isVisible()
+    assert browser is not None
+    assert browser.isVisible()
     browser.select("accuracy-lies")
     qtbot.mouseClick(browser.open_button, Qt.LeftButton)
     assert answers.titles == ["Open a lesson"]  # a run was going: asked, and told no
-    assert window.session is first_session and window.lessons.scenario is None
+    assert window.session is first_session
+    assert window.lessons.scenario is None
     answers.answer = True
     window.lessons.browse().select("accuracy-lies")
     qtbot.mouseClick(window.lessons.browser.open_button, Qt.LeftButton)
-    assert window.session is not first_session and not first_session.is_alive()
+    assert window.session is not first_session
+    assert not first_session.is_alive()
     wait_for_run(qtbot, window, lambda: bool(of_type(window.session.log, ev.RunStarted)))
     started = of_type(window.session.log, ev.RunStarted)[0]
     scenario = window.lessons.scenario
-    assert scenario.id == "accuracy-lies" and started.scenario == "accuracy-lies"
+    assert scenario.id == "accuracy-lies"
+    assert started.scenario == "accuracy-lies"
     assert started.dataset == scenario.dataset.name == "classification"
     assert started.max_steps == scenario.steps
     lesson = window.panels["lesson"]

@@ -39,14 +39,15 @@ def test_truncate_after_drops_later_rows_and_bumps_generation() -> None:
     assert series.generation == generation + 1
     assert series.truncate_after(100) == 0
     series.clear()
-    assert len(series) == 0 and series.last("loss") is None
+    assert len(series) == 0
+    assert series.last("loss") is None
 
 
 def test_append_refuses_ragged_columns() -> None:
     series = GrowableSeries(("step", "loss"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be 1-D and the same length"):
         series.append([1, 2], [1.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"expected 2 columns \(step, loss\), got 1"):
         series.append([1, 2])
 
 
@@ -70,7 +71,8 @@ def test_compaction_keeps_recent_steps_exact_and_old_peaks_and_means() -> None:
     np.testing.assert_allclose(history.high("loss"), high)
     np.testing.assert_allclose(history.mean("loss"), mean)
     x, y = drawable(series.envelope("loss"))
-    assert np.nanmax(y) == 40.0 and np.nanmin(y) == np.nanmin(values)  # peaks survive
+    assert np.nanmax(y) == 40.0
+    assert np.nanmin(y) == np.nanmin(values)
     assert np.all(np.diff(x) >= 0)
 
 
@@ -92,7 +94,8 @@ def test_buckets_merge_when_there_are_too_many() -> None:
     steps = np.arange(1, 100_001)
     fill(series, steps, steps * 1.0)
     history = series.history
-    assert len(history) <= 64 and history.width > 4
+    assert len(history) <= 64
+    assert history.width > 4
     exact_from = len(steps) - len(series)
     low, high, mean = buckets_by_step(steps[:exact_from], steps[:exact_from] * 1.0, history.width)
     np.testing.assert_allclose(history.low("loss"), low)
@@ -107,13 +110,17 @@ def test_rewind_into_compacted_history_drops_later_buckets_and_training_goes_on(
     generation = series.generation
     exact_from = series["step"][0]
     series.truncate_after(20_000)  # older than every exact row
-    assert len(series) == 0 and series.generation > generation
+    assert len(series) == 0
+    assert series.generation > generation
     assert series.history.last_step <= 20_000
-    assert series.last("step") <= 20_000 and series.last("loss") <= 20_000
+    assert series.last("step") <= 20_000
+    assert series.last("loss") <= 20_000
     assert series.total_rows == series.history.rows <= 20_000
     series.append(np.arange(20_001, 20_101), np.arange(20_001, 20_101) * 1.0)
     x, y = drawable(series.envelope("loss"))
-    assert np.all(np.diff(x) >= 0) and x[-1] == 20_100 and y.max() == 20_100
+    assert np.all(np.diff(x) >= 0)
+    assert x[-1] == 20_100
+    assert y.max() == 20_100
     assert exact_from > 20_000
 
 
@@ -123,5 +130,6 @@ def test_rewind_into_recent_steps_keeps_the_buckets() -> None:
     fill(series, steps, steps * 1.0)
     buckets = len(series.history)
     series.truncate_after(45_000)
-    assert len(series.history) == buckets and series.last("step") == 45_000
+    assert len(series.history) == buckets
+    assert series.last("step") == 45_000
     assert series.total_rows == 45_000

@@ -50,8 +50,10 @@ def test_a_confirmed_change_builds_on_the_current_configuration(setup, applied, 
     assert applied == []
     setup.apply_button.click()
     (config,) = applied
-    assert config.model.hidden == (32, 32) and config.dataset.label_noise == pytest.approx(0.1)
-    assert config.eval_every == small_config().eval_every and config.dataset.name == "moons"
+    assert config.model.hidden == (32, 32)
+    assert config.dataset.label_noise == pytest.approx(0.1)
+    assert config.eval_every == small_config().eval_every
+    assert config.dataset.name == "moons"
 
 
 @pytest.mark.parametrize(
@@ -69,7 +71,8 @@ def test_an_invalid_choice_is_one_sentence_and_nothing_restarts(
     change(setup)
     setup.apply_button.click()
     assert applied == []
-    assert setup.error_label.isVisible() and words in setup.error_label.text()
+    assert setup.error_label.isVisible()
+    assert words in setup.error_label.text()
     assert "\n" not in setup.error_label.text()
 
 
@@ -88,7 +91,8 @@ def test_csv_import_fills_the_label_columns_and_runs_on_the_file(
     assert setup.label_column_combo.currentText() == "sepal"  # the last column by default
     setup.label_column_combo.setCurrentText("kind")
     assert not setup.error_label.isVisible()
-    assert "60 rows" in setup.csv_label.text() and "2 classes" in setup.csv_label.text()
+    assert "60 rows" in setup.csv_label.text()
+    assert "2 classes" in setup.csv_label.text()
     answer(monkeypatch, True)
     setup.apply_button.click()
     (config,) = applied
@@ -105,7 +109,9 @@ def test_a_csv_with_text_in_a_number_column_is_refused_in_one_sentence(
     choose_file(monkeypatch, path)
     setup.import_button.click()
     sentence = setup.error_label.text()
-    assert setup.error_label.isVisible() and "oops" in sentence and "\n" not in sentence
+    assert setup.error_label.isVisible()
+    assert "oops" in sentence
+    assert "\n" not in sentence
     answer(monkeypatch, True)
     setup.apply_button.click()
     assert applied == []

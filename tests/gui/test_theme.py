@@ -11,11 +11,11 @@ from trainscope.gui.theme import MAX_SCALE, MIN_SCALE, Theme
 
 
 def test_scale_is_clamped_and_classroom_is_bigger() -> None:
-    assert Theme.for_scale(100).scale == MAX_SCALE and Theme.for_scale(0.01).scale == MIN_SCALE
+    assert Theme.for_scale(100).scale == MAX_SCALE
+    assert Theme.for_scale(0.01).scale == MIN_SCALE
     normal, classroom = Theme.for_scale(1.0), Theme.for_scale(1.0, classroom=True)
-    assert classroom.classroom and classroom.pt(classroom.tick_font_pt) > normal.pt(
-        normal.tick_font_pt
-    )
+    assert classroom.classroom
+    assert classroom.pt(classroom.tick_font_pt) > normal.pt(normal.tick_font_pt)
     assert classroom.curve_width > normal.curve_width
     bigger = normal.scaled(1.25)
     assert bigger.pt(normal.base_font_pt) > normal.pt(normal.base_font_pt)
@@ -37,7 +37,8 @@ def test_every_panel_restyles_live(qtbot, binary_state) -> None:
         panel.apply_theme(classroom)
         assert panel.safe_refresh(binary_state)
         panel.grab()
-        assert panel.theme is classroom and panel.last_error is None
+        assert panel.theme is classroom
+        assert panel.last_error is None
         assert panel.font().pointSizeF() == classroom.pt(classroom.base_font_pt)
 
 

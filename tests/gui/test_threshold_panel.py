@@ -62,8 +62,10 @@ def test_no_run_shows_a_sentence_and_ten_classes_show_the_analysis(
     panel.safe_refresh(ten_class_state)
     assert panel.stack.currentWidget() is not panel.message
     positive = ten_class_state.positive_class
-    assert positive is not None and panel.table is not None
-    assert panel.class_picker.isVisible() and panel.class_picker.count() == 10
+    assert positive is not None
+    assert panel.table is not None
+    assert panel.class_picker.isVisible()
+    assert panel.class_picker.count() == 10
     assert panel.class_picker.currentText() == ten_class_state.class_names[positive]
     assert f"positive: {ten_class_state.class_names[positive]} vs rest" in panel.readout.text()
     panel.grab()
@@ -73,7 +75,8 @@ def test_no_run_shows_a_sentence_and_ten_classes_show_the_analysis(
 def test_two_classes_keep_class_1_positive_with_no_picker(panel, binary_state) -> None:
     panel.safe_refresh(binary_state)
     assert binary_state.positive_class == 1
-    assert not panel.class_picker.isVisible() and panel.class_picker.count() == 0
+    assert not panel.class_picker.isVisible()
+    assert panel.class_picker.count() == 0
     assert "vs rest" not in panel.readout.text()
     assert panel.plot_title(panel.sweep_plot) == "Metrics vs threshold"
     assert panel.table.n_positive == int(np.sum(binary_state.latest_validation.labels == 1))
@@ -85,14 +88,16 @@ def test_default_positive_is_the_first_evaluations_lowest_recall_class_and_stays
     state = three_class_state(weak_class=2)
     assert int(np.argmin(state.latest_validation.recall)) == 2
     panel.safe_refresh(state)
-    assert state.positive_class == 2 and panel.class_picker.currentText() == "class 2"
+    assert state.positive_class == 2
+    assert panel.class_picker.currentText() == "class 2"
     assert "positive: class 2 vs rest" in panel.readout.text()
     assert "positive: class 2 vs rest" in panel.plot_title(panel.sweep_plot)
     later = fake_events.weak_class_evaluation(200, weak_class=0, seed=1)
     assert int(np.argmin(later.recall)) == 0
     state.apply([later])
     panel.safe_refresh(state)
-    assert state.positive_class == 2 and panel.class_picker.currentText() == "class 2"
+    assert state.positive_class == 2
+    assert panel.class_picker.currentText() == "class 2"
     assert panel.table.n_positive == int(np.sum(later.labels == 2))  # the new evaluation's
 
 
@@ -102,20 +107,24 @@ def test_the_users_pick_sticks_until_a_new_run(panel: ThresholdPanel, qtbot) -> 
     panel.safe_refresh(state)
     with qtbot.waitSignal(panel.positive_class_changed) as blocker:
         panel.class_picker.setCurrentIndex(0)
-    assert blocker.args == [0] and state.positive_class == 0
+    assert blocker.args == [0]
+    assert state.positive_class == 0
     panel.safe_refresh(state)
     assert "positive: class 0 vs rest" in panel.readout.text()
     state.apply([fake_events.weak_class_evaluation(200, weak_class=1, seed=1)])
     panel.safe_refresh(state)
-    assert state.positive_class == 0 and panel.class_picker.currentText() == "class 0"
+    assert state.positive_class == 0
+    assert panel.class_picker.currentText() == "class 0"
     emitted: list[int] = []
     panel.positive_class_changed.connect(emitted.append)
     state.apply([fake_events.run_started(3)])  # a new run: its first evaluation chooses again
     panel.safe_refresh(state)
-    assert state.positive_class is None and panel.class_picker.currentIndex() == -1
+    assert state.positive_class is None
+    assert panel.class_picker.currentIndex() == -1
     state.apply([fake_events.weak_class_evaluation(100, weak_class=1, seed=1)])
     panel.safe_refresh(state)
-    assert state.positive_class == 1 and panel.class_picker.currentText() == "class 1"
+    assert state.positive_class == 1
+    assert panel.class_picker.currentText() == "class 1"
     assert emitted == []  # showing the state's choice is not a pick
 
 
@@ -156,7 +165,8 @@ def test_lowest_cost_on_separable_saturated_scores_is_mid_gap_not_one(panel, qtb
         panel.min_cost_button.click()
     assert 0.4 < state.threshold < 0.6  # (highest negative + 1.0) / 2, not the edge at 1.0
     panel.safe_refresh(state)
-    assert panel.point.expected_cost == 0.0 and panel.min_cost == 0.0
+    assert panel.point.expected_cost == 0.0
+    assert panel.min_cost == 0.0
     assert f"lowest cost 0.000 at threshold {state.threshold:.2f}" in panel.readout.text()
 
 
@@ -170,7 +180,8 @@ def test_readout_matches_the_threshold_table(panel: ThresholdPanel, binary_state
     text = panel.readout.text()
     for part in (f"precision {expected.precision:.3f}", f"recall {expected.recall:.3f}"):
         assert part in text
-    assert f"F1 {expected.f1:.3f}" in text and f"expected cost {expected.expected_cost:.3f}" in text
+    assert f"F1 {expected.f1:.3f}" in text
+    assert f"expected cost {expected.expected_cost:.3f}" in text
     best = table.central_cost_threshold(1.0, 5.0)
     assert panel.min_cost_threshold == pytest.approx(best)
     assert f"at threshold {best:.2f}" in text
@@ -193,15 +204,18 @@ def test_slider_spinbox_and_line_stay_in_sync_without_echo(panel, binary_state, 
     panel.threshold_changed.connect(emitted.append)
     with qtbot.waitSignal(panel.threshold_changed):
         panel.slider.setValue(30)
-    assert emitted == [pytest.approx(0.3)] and binary_state.threshold == pytest.approx(0.3)
+    assert emitted == [pytest.approx(0.3)]
+    assert binary_state.threshold == pytest.approx(0.3)
     assert panel.threshold_spin.value() == pytest.approx(0.3)
     panel.safe_refresh(binary_state)
     assert panel.threshold_line.value() == pytest.approx(0.3)
     assert emitted == [pytest.approx(0.3)]  # refreshing the widgets did not emit again
     panel.threshold_spin.setValue(0.655)
-    assert emitted[-1] == pytest.approx(0.655) and panel.slider.value() == 66
+    assert emitted[-1] == pytest.approx(0.655)
+    assert panel.slider.value() == 66
     panel.threshold_line.setValue(0.42)  # what a drag of the line does
-    assert emitted[-1] == pytest.approx(0.42) and panel.slider.value() == 42
+    assert emitted[-1] == pytest.approx(0.42)
+    assert panel.slider.value() == 42
     assert len(emitted) == 3
 
 
@@ -239,7 +253,8 @@ def test_dragging_does_not_rebuild_the_table_or_the_sweep(panel, binary_state, m
     for value in np.linspace(0.05, 0.95, 30):
         binary_state.set_threshold(float(value))
         panel.safe_refresh(binary_state)
-    assert builds == [] and sweeps == []
+    assert builds == []
+    assert sweeps == []
     assert panel.point.threshold == pytest.approx(0.95)
 
 

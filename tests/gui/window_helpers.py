@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 
 from tests.engine.session_helpers import small_config
-from trainscope.engine import events as ev
-from trainscope.engine.config import RunConfig
 from trainscope.engine.session import ThreadSession
 from trainscope.gui.main_window import MainWindow
-from trainscope.gui.recording import RunLibrary
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from trainscope.engine import events as ev
+    from trainscope.engine.config import RunConfig
+    from trainscope.gui.recording import RunLibrary
 
 #: Only a hang-catcher. On a shared, busy machine a worker can take far longer than usual to
 #: import torch or to reach a step, so the waits below do not guess how long that takes: they

@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +17,10 @@ from trainscope.engine.runs.recorder import RunRecorder
 from trainscope.engine.runs.replay import split_step_metrics
 from trainscope.engine.runs.store import RunStore
 from trainscope.gui.run_state import RunState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
 
 
 def lesson_config() -> RunConfig:
@@ -78,8 +81,10 @@ def _evaluated_after_rewind(events: list) -> bool:
 def assert_same(left: object, right: object, where: str = "event") -> None:
     """Deep equality where arrays compare element-wise and NaN equals NaN."""
     if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
-        assert isinstance(left, np.ndarray) and isinstance(right, np.ndarray), where
-        assert left.dtype == right.dtype and left.shape == right.shape, where
+        assert isinstance(left, np.ndarray), where
+        assert isinstance(right, np.ndarray), where
+        assert left.dtype == right.dtype, where
+        assert left.shape == right.shape, where
         np.testing.assert_array_equal(left, right, err_msg=where)
     elif dataclasses.is_dataclass(left) and not isinstance(left, type):
         assert type(left) is type(right), f"{where}: {type(left)} != {type(right)}"
@@ -88,17 +93,21 @@ def assert_same(left: object, right: object, where: str = "event") -> None:
                 getattr(left, field.name), getattr(right, field.name), f"{where}.{field.name}"
             )
     elif isinstance(left, dict):
-        assert isinstance(right, dict) and left.keys() == right.keys(), where
+        assert isinstance(right, dict), where
+        assert left.keys() == right.keys(), where
         for key in left:
             assert_same(left[key], right[key], f"{where}[{key!r}]")
     elif isinstance(left, tuple | list):
-        assert type(left) is type(right) and len(left) == len(right), where
+        assert type(left) is type(right), where
+        assert len(left) == len(right), where
         for index, (a, b) in enumerate(zip(left, right, strict=True)):
             assert_same(a, b, f"{where}[{index}]")
     elif isinstance(left, float) and math.isnan(left):
-        assert isinstance(right, float) and math.isnan(right), where
+        assert isinstance(right, float), where
+        assert math.isnan(right), where
     else:
-        assert left == right and type(left) is type(right), f"{where}: {left!r} != {right!r}"
+        assert left == right, f"{where}: {left!r} != {right!r}"
+        assert type(left) is type(right), f"{where}: {left!r} != {right!r}"
 
 
 def assert_events_same(left: list, right: list) -> None:

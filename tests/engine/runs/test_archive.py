@@ -64,7 +64,8 @@ def test_a_run_travels_to_another_store_intact(archive, recorded, tmp_path):
             "completed",
             7,
         )
-        assert info.final["val_accuracy"] is not None and info.steps == 110
+        assert info.final["val_accuracy"] is not None
+        assert info.steps == 110
         _, checkpoint = fork_config(store, run_id, 200, {"lr": 0.05})
         assert checkpoint.name == "step_120.pt"
         export_run(store, run_id, "weights", tmp_path / "model.pt")
@@ -133,7 +134,8 @@ def test_every_bad_archive_is_one_sentence_and_changes_nothing(archive, tmp_path
                 import_archive(store, path)
             message = str(caught.value)
             assert words in message, f"{case}: {message}"
-            assert "\n" not in message and message.count(". ") == 0, f"{case}: {message}"
+            assert "\n" not in message, f"{case}: {message}"
+            assert message.count(". ") == 0, f"{case}: {message}"
         assert store.list_runs() == []
         assert not (tmp_path / "mine" / "checkpoints").exists() or not any(
             (tmp_path / "mine" / "checkpoints").iterdir()
@@ -167,8 +169,10 @@ def test_exporting_a_checkpoint_that_is_not_plain_tensors_is_refused_and_writes_
         with pytest.raises(RunFileError) as caught:
             export_run(store, run_id, "archive", out)
     message = str(caught.value)
-    assert "cannot be read safely" in message and "step_7.pt" in message
-    assert "\n" not in message and message.count(". ") == 0
+    assert "cannot be read safely" in message
+    assert "step_7.pt" in message
+    assert "\n" not in message
+    assert message.count(". ") == 0
     assert not out.exists()
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
@@ -255,7 +259,9 @@ def test_a_member_larger_than_its_header_says_is_refused_with_memory_flat(tmp_pa
     data[entry + 24 : entry + 28] = (1000).to_bytes(4, "little")  # "1,000 bytes, honest"
     archive.write_bytes(bytes(data))
     message, growth_kib = _peak_growth_on_import(archive, tmp_path / "mine" / "runs.sqlite")
-    assert message.startswith("refused:") and "arrays.bin" in message and "damaged" in message
+    assert message.startswith("refused:")
+    assert "arrays.bin" in message
+    assert "damaged" in message
     assert growth_kib < 32 * 1024, f"peak memory rose {growth_kib / 1024:.0f} MiB"
 
 

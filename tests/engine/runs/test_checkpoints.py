@@ -100,13 +100,16 @@ def test_fork_starts_from_the_checkpoint_with_the_settings_then_in_force(tmp_pat
 
         forked, path = fork_config(store, recorder.run_id, 55, {"dropout": 0.2})
         assert path.name == "step_40.pt"
-        assert forked.settings["lr"] == 1e-3 and forked.settings["dropout"] == 0.2
+        assert forked.settings["lr"] == 1e-3
+        assert forked.settings["dropout"] == 0.2
         assert [change.step for change in forked.schedule] == []  # step 40's change is in the past
         forked, path = fork_config(store, recorder.run_id, 60, {})
-        assert path.name == "step_60.pt" and forked.settings["lr"] == 0.01
+        assert path.name == "step_60.pt"
+        assert forked.settings["lr"] == 0.01
         assert forked.steps == 120
         origin = fork_origin(store, recorder.run_id, path)
-        assert origin["step"] == 60 and origin["run_id"] == recorder.run_id
+        assert origin["step"] == 60
+        assert origin["run_id"] == recorder.run_id
 
         fork = _trainer(forked)
         assert restore_into(fork, path) == 60

@@ -38,11 +38,9 @@ def test_list_export_import_round_trip(recorded, tmp_path):
     run_id = rerecord(mine / "runs.sqlite", live, name="lr sweep 1")
     text = list_runs_text(mine).splitlines()
     assert text[0].split()[:4] == ["id", "created", "status", "steps"]
-    assert (
-        text[1].split()[0] == str(run_id)
-        and "completed" in text[1]
-        and "lr sweep 1 (moons)" in text[1]
-    )
+    assert text[1].split()[0] == str(run_id)
+    assert "completed" in text[1]
+    assert "lr sweep 1 (moons)" in text[1]
     archive = export_run(mine, run_id, "archive", tmp_path / "run.zip")
     new_id = import_archive(theirs, archive)
     with RunStore.open_dir(theirs) as store:
@@ -59,7 +57,8 @@ def test_runs_flags(recorded, tmp_path):
     args = _parse(
         "--runs-dir", str(tmp_path), "--export", "1", "--format", "csv", "--out", str(target)
     )
-    assert run_runs_command(args, out) == 0 and (target / "train_steps.csv").exists()
+    assert run_runs_command(args, out) == 0
+    assert (target / "train_steps.csv").exists()
     with pytest.raises(TrainScopeError, match="--export needs --out"):
         run_runs_command(_parse("--export", "1"), out)
     assert run_runs_command(_parse("--runs-dir", str(tmp_path)), out) is None  # train as usual

@@ -118,8 +118,10 @@ def test_a_run_start_recorded_before_class_counts_existed_still_opens():
     tree = json.loads(encoded.payload)
     del tree["f"]["train_class_counts"]
     decoded = decode_event(json.dumps(tree), encoded.arrays)
-    assert isinstance(decoded, ev.RunStarted) and decoded.train_class_counts == ()
-    assert decoded.dataset == "moons" and decoded.scenario == "s1"
+    assert isinstance(decoded, ev.RunStarted)
+    assert decoded.train_class_counts == ()
+    assert decoded.dataset == "moons"
+    assert decoded.scenario == "s1"
 
 
 def test_step_columns_let_the_store_seek_without_decoding():
@@ -133,7 +135,8 @@ def test_step_metrics_are_stored_compactly():
     noisy = np.random.default_rng(0).random(50)
     metrics = ev.StepMetrics(steps, noisy, noisy, noisy, np.full(50, 1e-3), 1.0, 1.0)
     encoded = encode_event(metrics)
-    assert len(encoded.arrays) < 5 * 8 * 50 * 0.7 and len(encoded.payload) < 400
+    assert len(encoded.arrays) < 5 * 8 * 50 * 0.7
+    assert len(encoded.payload) < 400
     assert unpack_arrays(pack_arrays(b"\x07" * 3)) == b"\x07" * 3  # too small to pack: kept raw
 
 
@@ -156,16 +159,19 @@ def test_an_unknown_event_type_is_kept_by_its_fields():
 
     encoded = encode_event(Novel(step=4, scores=np.array([1.5, 2.5])))
     decoded = decode_event(encoded.payload, encoded.arrays)
-    assert isinstance(decoded, RecordedEvent) and decoded.kind == "Novel"
+    assert isinstance(decoded, RecordedEvent)
+    assert decoded.kind == "Novel"
     np.testing.assert_array_equal(decoded.fields["scores"], [1.5, 2.5])
     again = encode_event(decoded)
-    assert again.kind == "Novel" and again.step == 4
+    assert again.kind == "Novel"
+    assert again.step == 4
 
 
 def test_a_row_naming_outside_code_is_data_not_code():
     payload = json.dumps({"$dc": "system", "f": {"command": "touch /tmp/pwned"}})
     decoded = decode_event(payload, b"")
-    assert isinstance(decoded, RecordedEvent) and decoded.kind == "system"
+    assert isinstance(decoded, RecordedEvent)
+    assert decoded.kind == "system"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -22,6 +22,9 @@ from trainscope.engine.runs.recorder import RunRecorder
 from trainscope.engine.runs.replay import ReplaySession, Seek
 from trainscope.engine.runs.store import RunStore
 from trainscope.engine.runs.timeline import Timeline
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: A small policy, so a few tens of thousands of steps show what hours do at the real one.
 SMALL = CompactionPolicy(
@@ -130,7 +133,8 @@ def test_old_steps_fold_into_few_buckets_and_recent_ones_stay_exact(long_run):
     # Nothing but steps and evaluations is ever thinned.
     for kind in ("RunStarted", "ParamChanged", "Rewound", "StateChanged", "Finished"):
         assert kinds[kind] == 1, kind
-    assert info.steps == 30_000 and info.status == "completed"
+    assert info.steps == 30_000
+    assert info.status == "completed"
     assert info.stored_bytes < exact_bytes / 5
     # The final timeline covers every step once: buckets count what they folded.
     train = Timeline.from_events(events).train
@@ -144,11 +148,13 @@ def test_a_spike_and_a_nan_are_never_averaged_away(long_run):
     with RunStore(folder / "compacted.sqlite") as store:
         train = Timeline.from_events(store.iter_events(run_id)).train
     spike = np.flatnonzero((train["first_step"] <= SPIKE_STEP) & (train["step"] >= SPIKE_STEP))
-    assert len(spike) == 1 and train["steps_in_row"][spike[0]] > 1
+    assert len(spike) == 1
+    assert train["steps_in_row"][spike[0]] > 1
     assert train["loss_max"][spike[0]] == 1e3
     assert train["loss"][spike[0]] < 1e3  # the mean, drawn; the spike is beside it
     holding_nan = np.flatnonzero((train["first_step"] <= NAN_STEP) & (train["step"] >= NAN_STEP))
-    assert len(holding_nan) == 1 and math.isnan(train["loss"][holding_nan[0]])
+    assert len(holding_nan) == 1
+    assert math.isnan(train["loss"][holding_nan[0]])
     assert math.isfinite(train["loss_min"][holding_nan[0]])  # the other steps' spread stays
 
 
@@ -171,7 +177,8 @@ def test_replay_and_seek_play_buckets_as_their_means(long_run):
         replay.start()
         while not replay.at_end:
             state.apply(replay.drain())
-        assert state.step == 30_000 and state.state == "finished"
+        assert state.step == 30_000
+        assert state.state == "finished"
         assert np.all(np.diff(state.train.column("step")) > 0)
         assert any(marker.kind == "rewind" for marker in state.markers)
         replay.send(Seek(5_000))  # deep in the bucketed part
@@ -229,7 +236,8 @@ def test_deleting_runs_gives_the_space_back(tmp_path):
         one_left = store.file_bytes
         store.delete(run_ids[1])
         empty = store.file_bytes
-    assert one_left < 0.6 * full and empty < 0.1 * full, (full, one_left, empty)
+    assert one_left < 0.6 * full, (full, one_left, empty)
+    assert empty < 0.1 * full, (full, one_left, empty)
 
 
 def _as_version_1(path: Path) -> None:
@@ -251,7 +259,8 @@ def test_a_store_from_before_compaction_opens_compacts_and_shrinks(tmp_path):
         assert sizes[old] == sizes[kept] > 100_000  # filled in by the migration
         exact = Timeline.from_events(store.iter_events(kept)).train
         report = store.compact(kept, SMALL)
-        assert report.steps_folded > 0 and report.rows_after < report.rows_before / 4
+        assert report.steps_folded > 0
+        assert report.rows_after < report.rows_before / 4
         train = Timeline.from_events(store.iter_events(kept)).train
         assert int(train["steps_in_row"].sum()) == len(exact["step"])
         assert store.get_run(kept).stored_bytes < sizes[kept] / 4

@@ -32,9 +32,8 @@ def test_differences_and_numbers_side_by_side(recorded, tmp_path):
     assert comparison.differing["settings.lr"] == (0.001, 0.1)
     assert comparison.differing["seed"] == (7, 8)
     assert comparison.differing["schedule"] == (("40:lr=0.01",), ())
-    assert comparison.shared["dataset.name"] == "moons" and comparison.shared["model.hidden"] == (
-        16,
-    )
+    assert comparison.shared["dataset.name"] == "moons"
+    assert comparison.shared["model.hidden"] == (16,)
     assert "settings.dropout" not in comparison.differing
     assert comparison.final["steps"] == (110, 0)
     assert comparison.final["val_accuracy"][0] is not None

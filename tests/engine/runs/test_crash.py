@@ -34,7 +34,8 @@ def test_a_killed_recording_keeps_all_but_its_last_second(tmp_path):
     try:
         deadline = time.monotonic() + 60
         while not any(text.startswith("step") for _, text in lines):
-            assert time.monotonic() < deadline and child.poll() is None, lines
+            assert time.monotonic() < deadline, lines
+            assert child.poll() is None, lines
             time.sleep(0.05)
         time.sleep(1.5)  # record a while, then kill it without warning
         killed_at = time.monotonic()
@@ -53,7 +54,8 @@ def test_a_killed_recording_keeps_all_but_its_last_second(tmp_path):
     with RunStore(database) as store:
         [info] = store.list_runs()
         events = store.load_events(info.id)
-    assert info.status == "interrupted" and info.name == "doomed"
+    assert info.status == "interrupted"
+    assert info.name == "doomed"
     steps = np.concatenate([event.steps for event in events if isinstance(event, ev.StepMetrics)])
     np.testing.assert_array_equal(steps, np.arange(1, len(steps) + 1))  # no gap, no duplicate
     assert steps[-1] >= must_have > 0

@@ -87,7 +87,8 @@ def test_weights_load_with_weights_only_and_carry_their_card(recorded, tmp_path)
     model = build_model(config.model, 2, 2, 0.0, None)
     model.load_state_dict(state_dict)  # the card's recipe rebuilds the exact architecture
     card = json.loads(out.with_suffix(".json").read_text())
-    assert card["step"] == 120 and card["run"]["config"]["model"]["hidden"] == [16]
+    assert card["step"] == 120
+    assert card["run"]["config"]["model"]["hidden"] == [16]
     assert card["run"]["versions"]["torch"] == metadata.version("torch")
     assert card["run"]["final"]["val_accuracy"] is not None
 

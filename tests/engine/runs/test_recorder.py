@@ -28,10 +28,14 @@ def test_run_row_says_how_it_was_made_and_how_it_ended(recorded):
         config = store.run_config(run_id)
         changes = store.load_events(run_id, kinds=("ParamChanged",))
     assert info.status == "completed"  # finished its plan, then was stopped after a rewind
-    assert info.name == "live lesson" and info.dataset == "moons" and info.seed == 7
-    assert info.device == "cpu" and info.ended is not None
+    assert info.name == "live lesson"
+    assert info.dataset == "moons"
+    assert info.seed == 7
+    assert info.device == "cpu"
+    assert info.ended is not None
     assert config == lesson_config()
-    assert info.versions["numpy"] and info.versions["python"]
+    assert info.versions["numpy"]
+    assert info.versions["python"]
     assert info.test_opened_at == 0
     assert [(change.step, change.key, change.new) for change in changes] == [(40, "lr", 0.01)]
     last = [e for e in live if isinstance(e, ev.Evaluation) and e.split == "validation"][-1]
@@ -54,7 +58,8 @@ def test_events_are_committed_while_the_run_goes_on(tmp_path):
     recorder.finish("stopped")
     assert seen == 1
     info = store.get_run(recorder.run_id)
-    assert info.status == "stopped" and info.test_opened_at == 3
+    assert info.status == "stopped"
+    assert info.test_opened_at == 3
     store.close()
 
 

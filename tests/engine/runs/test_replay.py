@@ -66,7 +66,8 @@ def test_step_advances_exactly_n_steps_and_pauses(recorded):
         time.sleep(0.1)
         assert replay.drain() == []  # paused after the step
         replay.close()
-    assert replay.step == 25 and events[-1] == ev.StateChanged(25, "paused")
+    assert replay.step == 25
+    assert events[-1] == ev.StateChanged(25, "paused")
     state = fold(events[1:])
     assert_same(state.train.view(), fold(live_prefix(live, 25)).train.view(), "train after step")
 
@@ -101,7 +102,8 @@ def test_speed_paces_the_replay_and_pause_holds_it(tmp_path):
         assert elapsed < 1.5  # ~0.125 s of wall time at 16x
         replay.send(cmd.Stop())
         assert replay.drain() == [ev.StateChanged(replay.step, "stopped")]
-        assert not replay.is_alive() and replay.drain() == []
+        assert not replay.is_alive()
+        assert replay.drain() == []
 
 
 def test_commands_that_would_change_history_are_refused(tmp_path):
@@ -112,7 +114,8 @@ def test_commands_that_would_change_history_are_refused(tmp_path):
         replay.send(cmd.Rewind())
         refusals = [e for e in replay.drain() if isinstance(e, ev.CommandRefused)]
         replay.close()
-    assert len(refusals) == 2 and "fork it" in refusals[0].message
+    assert len(refusals) == 2
+    assert "fork it" in refusals[0].message
 
 
 def test_bad_speeds_and_seeks_are_one_sentence():

@@ -64,7 +64,8 @@ def test_list_rename_note_delete(tmp_path):
         )
         folder = store.checkpoint_dir(second)
         store.delete(second)
-        assert [info.id for info in store.list_runs()] == [first] and not folder.exists()
+        assert [info.id for info in store.list_runs()] == [first]
+        assert not folder.exists()
         assert store.load_events(first)[0] == ev.TestSetOpened(step=0)
         with pytest.raises(RunStoreError, match="no run 99"):
             store.load_events(99)

@@ -112,13 +112,16 @@ def test_runs_export_and_import_archive_on_the_command_line(tmp_path):
     assert unrecorded.returncode == 0, unrecorded.stderr[-2000:]
     listed = _main("--runs", "--runs-dir", str(runs_dir))
     lines = listed.stdout.strip().splitlines()
-    assert listed.returncode == 0 and len(lines) == 2  # header + the one recorded run
-    assert "completed" in lines[1] and "moons" in lines[1]
+    assert listed.returncode == 0
+    assert len(lines) == 2
+    assert "completed" in lines[1]
+    assert "moons" in lines[1]
     archive = tmp_path / "run.zip"
     exported = _main(
         "--export", "1", "--format", "archive", "--out", str(archive), "--runs-dir", str(runs_dir)
     )
-    assert exported.returncode == 0 and archive.exists(), exported.stderr
+    assert exported.returncode == 0, exported.stderr
+    assert archive.exists(), exported.stderr
     csv = _main(
         "--export",
         "1",
@@ -129,9 +132,11 @@ def test_runs_export_and_import_archive_on_the_command_line(tmp_path):
         "--runs-dir",
         str(runs_dir),
     )
-    assert csv.returncode == 0 and (tmp_path / "csv" / "train_steps.csv").exists()
+    assert csv.returncode == 0
+    assert (tmp_path / "csv" / "train_steps.csv").exists()
     imported = _main("--import-archive", str(archive), "--runs-dir", str(elsewhere))
-    assert imported.returncode == 0 and "as run 1" in imported.stdout, imported.stderr
+    assert imported.returncode == 0, imported.stderr
+    assert "as run 1" in imported.stdout, imported.stderr
     with RunStore.open_dir(elsewhere) as store:
         assert [info.steps for info in store.list_runs()] == [30]
     missing = _main(
@@ -144,6 +149,7 @@ def test_runs_export_and_import_archive_on_the_command_line(tmp_path):
         "--runs-dir",
         str(runs_dir),
     )
-    assert missing.returncode == 2 and missing.stderr.count("\n") == 1  # one sentence
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1
     card = json.loads((tmp_path / "csv" / "run.json").read_text())
     assert card["status"] == "completed"

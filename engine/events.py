@@ -319,6 +319,13 @@ INSIGHT_EVENTS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ReplaySeeked:
+    """A replay's first event after a seek: what follows rebuilds the run up to ``step``."""
+
+    step: int
+
+
 Event = (
     RunStarted
     | StepMetrics
@@ -340,3 +347,6 @@ Event = (
     | Resources
     | DataPreview
 )
+
+#: What a session's ``drain`` returns: every live event, and a replay's seek marker.
+SessionEvent = Event | ReplaySeeked

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.session_protocol import Session
 
 #: How often accumulated step metrics leave the training thread (seconds).
 PUBLISH_INTERVAL_S = 0.025
@@ -487,3 +488,10 @@ class _TrainingLoop:
         self.emit(ev.TestSetOpened(step=self.step))
         epoch = self.step / self.trainer.steps_per_epoch
         self.emit(self.trainer.evaluate("test", self.step, epoch))
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_session(session: ThreadSession) -> Session:
+        """The type checker proves that this class offers the whole ``Session`` interface."""
+        return session

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.session_protocol import Session
 
 #: How often the worker forwards its session's events to the parent (seconds).
 FORWARD_INTERVAL_S = 0.01
@@ -210,3 +211,10 @@ def _relay_events(connection: Connection, session, parent_pid: int) -> None:
         if not session.is_alive() or os.getppid() != parent_pid:
             return
         time.sleep(FORWARD_INTERVAL_S)
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_session(session: ProcessSession) -> Session:
+        """The type checker proves that this class offers the whole ``Session`` interface."""
+        return session

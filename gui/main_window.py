@@ -14,7 +14,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtGui import QCloseEvent
 
+    from trainscope.engine.session_protocol import Session
     from trainscope.gui.panels.base import Panel
 
 log = logging.getLogger(__name__)
@@ -81,16 +82,6 @@ PANEL_TYPES: dict[str, type[Panel]] = {
     "mistakes": MistakesPanel,
     "layer_health": LayerHealthPanel,
 }
-
-
-class Session(Protocol):
-    """What the window needs from ``ThreadSession`` / ``ProcessSession``."""
-
-    def start(self) -> None: ...
-    def send(self, command: cmd.Command) -> None: ...
-    def drain(self) -> list[ev.Event]: ...
-    def is_alive(self) -> bool: ...
-    def close(self) -> None: ...
 
 
 def fresh_state_after(old: RunState) -> RunState:

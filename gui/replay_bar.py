@@ -18,6 +18,8 @@ from trainscope.engine.runs.replay import SPEEDS, ReplaySession, Seek, SetSpeed
 from trainscope.gui.dialogs import show_error
 
 if TYPE_CHECKING:
+    from trainscope.engine import commands as cmd
+    from trainscope.engine.runs.replay import ReplayCommand
     from trainscope.gui.main_window import MainWindow
     from trainscope.gui.recording import RunLibrary
 
@@ -145,9 +147,9 @@ class ReplayController(QObject):
         self.window.status.show_message(f"replaying run {info.id} ({info.name})")
         return True
 
-    def _send(self, command: object) -> None:
-        if self.active:
-            self.window.send_command(command)
+    def _send(self, command: cmd.Command | ReplayCommand) -> None:
+        if self.active and self.session is not None and self.session.is_alive():
+            self.session.send(command)
 
     @Slot()
     def _follow(self) -> None:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from trainscope.engine import events as ev
+from trainscope.engine.events import ReplaySeeked
 from trainscope.engine.metrics import lowest_recall_class
-from trainscope.engine.runs.replay import ReplaySeeked  # torch-free
 from trainscope.gui.ghost import RewindGhost, cut_off
 from trainscope.gui.insight_state import InsightState
 from trainscope.gui.series import CompactingSeries, GrowableSeries

@@ -25,13 +25,14 @@ import queue
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
 from trainscope.engine.errors import SettingError
+from trainscope.engine.events import ReplaySeeked
 from trainscope.engine.runs.codec import decode_event
 from trainscope.engine.runs.decimation import plain_steps
 from trainscope.engine.runs.errors import RunFileError
@@ -39,6 +40,7 @@ from trainscope.engine.runs.store import EventRow, RunStore
 
 if TYPE_CHECKING:
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.session_protocol import Session
 
 SPEEDS: tuple[float | str, ...] = (1.0, 4.0, 16.0, "max")
 MAX_GAP_S = 1.0
@@ -82,11 +84,8 @@ class SetSpeed:
         _validated_speed(self.speed)
 
 
-@dataclass(frozen=True, slots=True)
-class ReplaySeeked:
-    """First event after a seek: what follows rebuilds the run from its start up to ``step``."""
-
-    step: int
+#: Replay-only commands, besides the live ones a replay also answers (pause, resume, step, stop).
+ReplayCommand = Seek | SetSpeed
 
 
 def split_step_metrics(
@@ -107,9 +106,9 @@ def split_step_metrics(
     )
 
 
-def merge_step_metrics(events: list[object]) -> list[object]:
+def merge_step_metrics(events: list[ev.Event]) -> list[ev.Event]:
     """Adjacent step batches as one (arrays joined, the last batch's scalars): same fold, fewer calls."""
-    merged: list[object] = []
+    merged: list[ev.Event] = []
     for event in events:
         previous = merged[-1] if merged else None
         if isinstance(event, ev.StepMetrics) and isinstance(previous, ev.StepMetrics):
@@ -135,7 +134,7 @@ class ReplaySession:
         self.info = store.get_run(run_id)
         self.config = self._config()
         self._speed = _validated_speed(speed)
-        self._commands: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[cmd.Command | ReplayCommand] = queue.SimpleQueue()
         self._started = self._stopped = False
         self.paused = False
         self._rewind_cursor()
@@ -152,7 +151,7 @@ class ReplaySession:
         self._started = True
         self._tick = time.monotonic()
 
-    def send(self, command: object) -> None:
+    def send(self, command: cmd.Command | ReplayCommand) -> None:
         self._commands.put(command)
 
     def is_alive(self) -> bool:
@@ -165,11 +164,11 @@ class ReplaySession:
     def join(self, timeout: float | None = None) -> None:
         """Nothing to wait for: a replay has no thread (kept for interface parity)."""
 
-    def drain(self) -> list[object]:
+    def drain(self) -> list[ev.SessionEvent]:
         """Replies to commands, then every event whose recorded moment has come."""
         if not self.is_alive():
             return []
-        out: list[object] = []
+        out: list[ev.SessionEvent] = []
         try:
             sought = self._apply_commands(out)
             if self.is_alive() and not self.paused and not sought:  # a seek's answer is one frame
@@ -195,7 +194,7 @@ class ReplaySession:
 
     def _rewind_cursor(self) -> None:
         self._rows: deque[EventRow] = deque()
-        self._ready: deque[tuple[float, object]] = deque()  # decoded, not yet emitted
+        self._ready: deque[tuple[float, ev.Event]] = deque()  # decoded, not yet emitted
         self._after_seq = -1
         self._exhausted = False
         self._last_t: float | None = None
@@ -205,7 +204,7 @@ class ReplaySession:
         self._recorded_state = "running"
 
     # ----- commands -----------------------------------------------------------------------------
-    def _apply_commands(self, out: list[object]) -> bool:
+    def _apply_commands(self, out: list[ev.SessionEvent]) -> bool:
         """Apply queued commands in order; True when one of them was a seek."""
         sought = False
         while True:
@@ -216,7 +215,7 @@ class ReplaySession:
             sought = sought or isinstance(command, Seek)
             self._apply(command, out)
 
-    def _apply(self, command: object, out: list[object]) -> None:
+    def _apply(self, command: cmd.Command | ReplayCommand, out: list[ev.SessionEvent]) -> None:
         if isinstance(command, cmd.Pause):
             self.paused = True
             out.append(ev.StateChanged(self.step, "paused"))
@@ -237,7 +236,7 @@ class ReplaySession:
         else:
             out.append(ev.CommandRefused(step=self.step, message=REFUSAL))
 
-    def _seek(self, step: int) -> list[object]:
+    def _seek(self, step: int) -> list[ev.SessionEvent]:
         """Start over and fold forward to ``step``; the clock resumes from there."""
         self._rewind_cursor()
         events = merge_step_metrics(self._advance_to(step))
@@ -246,7 +245,7 @@ class ReplaySession:
         return [ReplaySeeked(step), *events, *tail]
 
     # ----- reading and timing -----------------------------------------------------------------
-    def _peek(self) -> tuple[float, object | EventRow] | None:
+    def _peek(self) -> tuple[float, ev.Event | EventRow] | None:
         """The next item to play: a decoded leftover first, else the next stored row."""
         if self._ready:
             return self._ready[0]
@@ -258,20 +257,20 @@ class ReplaySession:
                 self._after_seq = page[-1].seq
         return (self._rows[0].t, self._rows[0]) if self._rows else None
 
-    def _pop(self) -> tuple[float, object]:
+    def _pop(self) -> tuple[float, ev.Event]:
         """Remove the next item (as ``_peek`` found it) and decode it if it is a stored row."""
         t, item = self._ready.popleft() if self._ready else (self._rows[0].t, self._rows.popleft())
         self._last_t = t
         if isinstance(item, EventRow):  # old steps in buckets play as one point per bucket
-            return t, plain_steps(decode_event(item.payload, item.arrays))
+            return t, cast("ev.Event", plain_steps(decode_event(item.payload, item.arrays)))
         return t, item
 
-    def _take(self) -> object:
+    def _take(self) -> ev.Event:
         event = self._pop()[1]
         self._follow(event)
         return event
 
-    def _follow(self, event: object) -> None:
+    def _follow(self, event: ev.Event) -> None:
         """Keep the replay's own notion of the current step and recorded state."""
         if isinstance(event, ev.StepMetrics) and len(event.steps):
             self.step = int(event.steps[-1])
@@ -282,7 +281,7 @@ class ReplaySession:
         elif isinstance(event, ev.StateChanged):
             self._recorded_state = event.state
 
-    def _play(self, out: list[object]) -> None:
+    def _play(self, out: list[ev.SessionEvent]) -> None:
         """Emit what the elapsed time (times speed) covers; "max" emits a bounded batch."""
         now = time.monotonic()
         self._credit += (now - self._tick) * self._speed if math.isfinite(self._speed) else 0.0
@@ -300,13 +299,13 @@ class ReplaySession:
         if self._peek() is None:
             self._credit = 0.0  # nothing left to spend it on: do not bank time at the end
 
-    def _advance_to(self, step: int) -> list[object]:
+    def _advance_to(self, step: int) -> list[ev.Event]:
         """Everything recorded before the run first went past ``step`` (a batch is cut there)."""
-        out: list[object] = []
+        out: list[ev.Event] = []
         while (upcoming := self._peek()) is not None:
             t, item = upcoming
             if self._passes(item, step):
-                event = self._pop()[1]
+                event = cast("ev.StepMetrics", self._pop()[1])  # what _passes lets through
                 head, tail = split_step_metrics(event, step, self._steps_per_epoch)
                 self._ready.appendleft((t, tail))
                 if len(head.steps):
@@ -317,7 +316,14 @@ class ReplaySession:
         return out
 
     @staticmethod
-    def _passes(item: object, step: int) -> bool:
+    def _passes(item: ev.Event | EventRow, step: int) -> bool:
         if isinstance(item, EventRow):
             return item.kind in STEP_KINDS and (item.last_step or 0) > step
         return isinstance(item, ev.StepMetrics) and bool(len(item.steps)) and item.steps[-1] > step
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_session(session: ReplaySession) -> Session:
+        """The type checker proves that this class offers the whole ``Session`` interface."""
+        return session

@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
-from trainscope.engine.commands import LIVE_SETTINGS, parse_assignment
+from trainscope.engine.commands import parse_assignment
 from trainscope.engine.config import (
     ACTIVATIONS,
     MODEL_KINDS,
@@ -24,6 +24,7 @@ from trainscope.engine.config import (
 from trainscope.engine.data import DATASET_NAMES
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.pace import validate_pace
+from trainscope.engine.settings import SETTINGS
 
 #: The window's pace unless ``--pace`` says otherwise: the default digits run does most of its
 #: learning in its first ~1,400 steps, which at this pace takes about 25 seconds to watch.
@@ -229,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="no planned end: train until stopped (benchmarks, soaks)",
     )
     run.add_argument("--eval-every", type=int, default=100, help="steps between evaluations")
-    settings_help = "; ".join(f"{key}: {text}" for key, text in LIVE_SETTINGS.items())
+    settings_help = "; ".join(f"{name}: {spec.help}" for name, spec in SETTINGS.items())
     run.add_argument(
         "--set",
         action="append",

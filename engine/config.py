@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from trainscope.engine.commands import DEFAULT_SETTINGS, SetParam, validate_setting
 from trainscope.engine.device import check_device, device_name
 from trainscope.engine.errors import ConfigError
 from trainscope.engine.pace import validate_pace
+from trainscope.engine.settings import default_settings, validate_setting
+
+if TYPE_CHECKING:
+    from trainscope.engine.commands import SetParam
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
 MODEL_KINDS = ("mlp", "cnn")
@@ -80,7 +84,7 @@ class RunConfig:
 
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
-    settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    settings: dict = field(default_factory=default_settings)
     steps: int | None = None  # planned length in steps; None with epochs None = until stopped
     epochs: float | None = None
     eval_every: int = 100  # steps between evaluations (~3% of training time for the default MLP)

@@ -14,7 +14,7 @@ import re
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, NoReturn
 
-from trainscope.engine.commands import LIVE_SETTINGS, SETTING_KINDS, SetParam, validate_setting
+from trainscope.engine.commands import SetParam
 from trainscope.engine.config import (
     ACTIVATIONS,
     MODEL_KINDS,
@@ -27,6 +27,7 @@ from trainscope.engine.diagnosis import HINT_KINDS
 from trainscope.engine.errors import DataError, ScenarioError, SettingError
 from trainscope.engine.expectations import FLAG_MEASURES, LIST_MEASURES, NUMBER_MEASURES
 from trainscope.engine.pace import MAX_PACE, MIN_PACE
+from trainscope.engine.settings import SETTINGS, validate_setting
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -283,9 +284,9 @@ def _model(
 
 
 def _setting(check: _Checker, key: str, name: str, raw: object) -> object:
-    if name not in LIVE_SETTINGS:
-        check.fail(key, f"unknown setting; the settings are: {', '.join(LIVE_SETTINGS)}")
-    kind = {"number": float, "choice": str, "toggle": bool}[SETTING_KINDS[name]]
+    if name not in SETTINGS:
+        check.fail(key, f"unknown setting; the settings are: {', '.join(SETTINGS)}")
+    kind = {"number": float, "whole": float, "choice": str, "toggle": bool}[SETTINGS[name].kind]
     typed = check.typed(key, raw, kind)
     if kind is float and isinstance(raw, int):
         typed = raw  # keep whole numbers whole (batch_size)
@@ -310,10 +311,8 @@ def _changes(check: _Checker, value: object) -> tuple[ScheduledChange, ...]:
                 check.fail(f"{where}.{needed}", "is required but missing")
         step = check.whole(f"{where}.step", entry["step"], 1)
         name = check.text(f"{where}.key", entry["key"])
-        if name not in LIVE_SETTINGS:
-            check.fail(
-                f"{where}.key", f"unknown setting; the settings are: {', '.join(LIVE_SETTINGS)}"
-            )
+        if name not in SETTINGS:
+            check.fail(f"{where}.key", f"unknown setting; the settings are: {', '.join(SETTINGS)}")
         setting = _setting(check, f"{where}.value", name, entry["value"])
         changes.append(ScheduledChange(step=step, change=SetParam(name, setting)))
     return tuple(changes)

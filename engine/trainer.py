@@ -21,12 +21,14 @@ from torch import nn
 from torch.nn.utils import clip_grads_with_norm_, get_total_norm
 
 from trainscope.engine import metrics
-from trainscope.engine.commands import DEFAULT_SETTINGS
 from trainscope.engine.events import Evaluation
 from trainscope.engine.layers import LayerStep, StepProbe, find_layers
 from trainscope.engine.models import build_model, set_dropout
+from trainscope.engine.settings import default_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from trainscope.engine.config import RunConfig
     from trainscope.engine.data import PreparedData
 
@@ -71,7 +73,7 @@ class Trainer:
         self.config = config
         self.data = data
         self.device = device
-        self.settings = {**DEFAULT_SETTINGS, **config.settings}
+        self.settings = {**default_settings(), **config.settings}
         self.temperature = 1.0
         torch.manual_seed(config.seed)
         self.model = build_model(
@@ -178,15 +180,7 @@ class Trainer:
         indices = self._next_batch_indices()
         inputs, targets = self.train_x[indices], self.train_y[indices]
         logits = self.model(inputs)
-        if self.row_weights is None:
-            loss = objective = F.cross_entropy(logits, targets)
-        else:
-            # The weighted loss is what the optimizer minimises; the plain mean is what is
-            # reported, so the training curve stays comparable with validation.
-            losses = F.cross_entropy(logits, targets, reduction="none")
-            weights = self.row_weights[indices]
-            objective = (losses * weights).sum() / weights.sum()
-            loss = losses.mean()
+        loss, objective = self._loss_and_objective(logits, targets, indices)
         if not self.settings["no_zero_grad"]:
             self.optimizer.zero_grad(set_to_none=True)
         objective.backward()
@@ -205,6 +199,29 @@ class Trainer:
         self._record_steps.append(step)
         self._record_lrs.append(self.settings["lr"])
         return None if probe is None else probe.after_update()
+
+    def _loss_and_objective(
+        self, logits: torch.Tensor, targets: torch.Tensor, indices: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss reported (plain cross-entropy) and the objective the optimizer minimises.
+
+        They differ only with loss weights or label smoothing: the curves show plain
+        cross-entropy, so training stays comparable with validation whatever is minimised.
+        """
+        smoothing = float(self.settings["label_smoothing"])
+        if self.row_weights is None and smoothing == 0:
+            loss = F.cross_entropy(logits, targets)
+            return loss, loss
+        losses = F.cross_entropy(logits, targets, reduction="none")
+        minimised = losses
+        if smoothing > 0:
+            minimised = F.cross_entropy(
+                logits, targets, reduction="none", label_smoothing=smoothing
+            )
+        if self.row_weights is None:
+            return losses.mean(), minimised.mean()
+        weights = self.row_weights[indices]
+        return losses.mean(), (minimised * weights).sum() / weights.sum()
 
     def fetch_step_records(
         self,
@@ -237,16 +254,23 @@ class Trainer:
 
     # ----- settings -------------------------------------------------------------------------
     def apply_setting(self, key: str, value: object) -> None:
-        """Write one validated live setting into the model or optimizer (between two steps)."""
+        """Write one validated live setting into the model or optimizer (between two steps).
+
+        ``SETTING_EFFECTS`` says what each setting touches; a setting it does not name is read
+        where it is used, at every step (batch size, gradient clip, label smoothing, the bugs).
+        """
         self.settings[key] = value
-        if key == "dropout":
-            set_dropout(self.model, float(value))
-        elif key == "optimizer":
-            self.optimizer = build_optimizer(str(value), self.parameters, self.settings)
-        elif key in ("lr", "weight_decay", "momentum"):
-            self._write_param_groups()
-        elif key in ("shuffled_labels", "class_weighting", "slice_weighting"):
-            self._choose_training_labels()
+        effect = SETTING_EFFECTS.get(key)
+        if effect is not None:
+            effect(self)
+
+    def _set_dropout(self) -> None:
+        set_dropout(self.model, float(self.settings["dropout"]))
+
+    def _rebuild_optimizer(self) -> None:
+        self.optimizer = build_optimizer(
+            str(self.settings["optimizer"]), self.parameters, self.settings
+        )
 
     def _write_param_groups(self) -> None:
         for group in self.optimizer.param_groups:
@@ -394,3 +418,16 @@ class Trainer:
         self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
         self._restart_sampling()
         self._clear_records()
+
+
+#: How a live setting (``engine.settings``) takes effect when it changes mid-run.
+SETTING_EFFECTS: dict[str, Callable[[Trainer], None]] = {
+    "dropout": Trainer._set_dropout,
+    "optimizer": Trainer._rebuild_optimizer,
+    "lr": Trainer._write_param_groups,
+    "weight_decay": Trainer._write_param_groups,
+    "momentum": Trainer._write_param_groups,
+    "shuffled_labels": Trainer._choose_training_labels,
+    "class_weighting": Trainer._choose_training_labels,
+    "slice_weighting": Trainer._choose_training_labels,
+}

@@ -31,22 +31,30 @@ from PySide6.QtWidgets import (
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
-from trainscope.engine.commands import OPTIMIZERS
 from trainscope.engine.errors import SettingError
+from trainscope.engine.settings import SETTINGS
 from trainscope.gui import dialogs
 from trainscope.gui.pace_control import PaceControl
 from trainscope.gui.run_state import format_value
-from trainscope.gui.setting_widgets import LadderSpinBox, LogSlider, round_significant
+from trainscope.gui.setting_widgets import LogSlider, round_significant, setting_widget
 
 if TYPE_CHECKING:
     from trainscope.gui.theme import Theme
 
-LR_RANGE = (1e-5, 10.0)
+
+def _widget_range(name: str) -> tuple[float, float]:
+    spec = SETTINGS[name]
+    if spec.widget_range is None:
+        raise ValueError(f"the settings table gives {name} no widget range")
+    return spec.widget_range
+
+
+LR_RANGE = _widget_range("lr")
 """What the learning-rate slider spans, and so what the field beside it takes. The engine
 accepts any rate above 0 (a scripted ``--set lr=50`` or a scenario may go further, to show a
 divergence), but a field that took 50 while its slider stopped at 10 showed two values at once."""
 LR_FIELD_TOOLTIP = "Type an exact learning rate, e.g. 0.003 or 3e-3, then Enter."
-DROPOUT_STEPS = 95  # the slider moves in 0.01 steps up to 0.95
+DROPOUT_STEPS = round(_widget_range("dropout")[1] * 100)  # 0.01 steps, up to 0.95
 PAUSE_TEXT = {"running": "Pause", "finished": "Train on", "idle": "Start"}
 NO_RUN_YET = "no run yet"  # e.g. a --replay that could not be opened: nothing is starting
 STARTING = "starting the training process…"
@@ -117,20 +125,13 @@ class ControlsPanel(QWidget):
         lr_ends = self._add_learning_rate_rows(form)
         dropout_ends = self._add_dropout_rows(form)
         self.range_labels = (*lr_ends, *dropout_ends)
-        self.weight_decay_spin = LadderSpinBox(0.0, 0.1, 5)
-        self.momentum_spin = _double_spin(0.0, 0.99, 0.05, 3)
-        self.optimizer_combo = QComboBox()
-        self.optimizer_combo.addItems(OPTIMIZERS)
-        self.batch_size_spin = QSpinBox()
-        self.batch_size_spin.setRange(1, 4096)
-        self.batch_size_spin.setKeyboardTracking(False)
-        self.grad_clip_spin = _double_spin(0.0, 100.0, 0.5, 2)
-        self.grad_clip_spin.setSpecialValueText("off")
-        form.addRow("weight decay", self.weight_decay_spin)
-        form.addRow("momentum", self.momentum_spin)
-        form.addRow("optimizer", self.optimizer_combo)
-        form.addRow("batch size", self.batch_size_spin)
-        form.addRow("gradient clip", self.grad_clip_spin)
+        #: the rows built from the settings table (``engine.settings``): spin boxes and lists
+        self.setting_widgets: dict[str, QComboBox | QSpinBox | QDoubleSpinBox] = {}
+        for spec in SETTINGS.values():
+            if spec.widget in ("spin", "ladder", "combo"):
+                widget = setting_widget(spec)
+                form.addRow(spec.label, widget)
+                self.setting_widgets[spec.name] = widget
         self._set_tooltips()
         self.settings_form = form
         return box
@@ -167,11 +168,7 @@ class ControlsPanel(QWidget):
         self.lr_slider.setToolTip(
             f"Learning rate on a log scale, {low} to {high} (↑/↓ double/halve)."
         )
-        self.dropout_slider.setToolTip("Share of hidden units switched off at each training step.")
-        self.weight_decay_spin.setToolTip("Pulls weights towards zero; arrows step 1-2-5.")
-        self.momentum_spin.setToolTip("SGD momentum; for Adam/AdamW this is beta1.")
-        self.batch_size_spin.setToolTip("Examples per optimizer step.")
-        self.grad_clip_spin.setToolTip("Largest gradient norm allowed; 'off' = no clipping.")
+        self.dropout_slider.setToolTip(SETTINGS["dropout"].tooltip)
 
     def _build_test_set(self) -> QGroupBox:
         box = QGroupBox("Test set")
@@ -200,11 +197,11 @@ class ControlsPanel(QWidget):
         self.lr_field.editingFinished.connect(self._on_lr_typed)
         self.dropout_slider.valueChanged.connect(self._on_dropout_released)
         self.dropout_slider.sliderMoved.connect(self._on_dropout_dragged)
-        self.weight_decay_spin.valueChanged.connect(self._on_weight_decay_changed)
-        self.momentum_spin.valueChanged.connect(self._on_momentum_changed)
-        self.optimizer_combo.currentTextChanged.connect(self._on_optimizer_chosen)
-        self.batch_size_spin.valueChanged.connect(self._on_batch_size_changed)
-        self.grad_clip_spin.valueChanged.connect(self._on_grad_clip_changed)
+        for name, widget in self.setting_widgets.items():
+            changed = (
+                widget.currentTextChanged if isinstance(widget, QComboBox) else widget.valueChanged
+            )
+            changed.connect(lambda value, name=name: self.request_setting(name, value))
         self.pace_control.pace_chosen.connect(self._on_pace_chosen)
 
     # --- commands ------------------------------------------------------------------------
@@ -281,26 +278,6 @@ class ControlsPanel(QWidget):
     def _on_dropout_released(self, position: int) -> None:
         self.request_setting("dropout", position / 100)
 
-    @Slot(float)
-    def _on_weight_decay_changed(self, value: float) -> None:
-        self.request_setting("weight_decay", value)
-
-    @Slot(float)
-    def _on_momentum_changed(self, value: float) -> None:
-        self.request_setting("momentum", value)
-
-    @Slot(str)
-    def _on_optimizer_chosen(self, name: str) -> None:
-        self.request_setting("optimizer", name)
-
-    @Slot(int)
-    def _on_batch_size_changed(self, value: int) -> None:
-        self.request_setting("batch_size", value)
-
-    @Slot(float)
-    def _on_grad_clip_changed(self, value: float) -> None:
-        self.request_setting("grad_clip", value)
-
     @Slot(object)
     def _on_pace_chosen(self, pace: float | None) -> None:
         self.command_requested.emit(cmd.SetPace(pace))
@@ -346,23 +323,16 @@ class ControlsPanel(QWidget):
             elif key == "dropout":
                 self.dropout_slider.setValue(round(float(value) * 100))
                 self.dropout_value.setText(format_value(float(value)))
-            elif key == "optimizer":
-                self.optimizer_combo.setCurrentText(str(value))
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentText(str(value))
             elif isinstance(widget, QSpinBox):
                 widget.setValue(int(value))
             else:
                 widget.setValue(float(value))
 
     def _widget_for(self, key: str) -> QWidget | None:
-        return {
-            "lr": self.lr_slider,
-            "dropout": self.dropout_slider,
-            "weight_decay": self.weight_decay_spin,
-            "momentum": self.momentum_spin,
-            "optimizer": self.optimizer_combo,
-            "batch_size": self.batch_size_spin,
-            "grad_clip": self.grad_clip_spin,
-        }.get(key)
+        sliders: dict[str, QWidget] = {"lr": self.lr_slider, "dropout": self.dropout_slider}
+        return sliders.get(key) or self.setting_widgets.get(key)
 
     def show_error(self, sentence: str | None, key: str | None = None) -> None:
         """One sentence under the learning-rate row (the only free-text field); None clears it."""
@@ -432,12 +402,3 @@ def _slider_row(slider: QSlider, low: QLabel, high: QLabel) -> QWidget:
     layout.addWidget(slider, 1)
     layout.addWidget(high)
     return holder
-
-
-def _double_spin(low: float, high: float, step: float, decimals: int) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setDecimals(decimals)
-    spin.setKeyboardTracking(False)  # typing "0.95" must not send 0.9 first
-    return spin

@@ -1,4 +1,5 @@
-"""Small input widgets the controls are built from: a log-scale slider and a 1-2-5 spin box.
+"""Input widgets the controls are built from: a log-scale slider, a 1-2-5 spin box, and the
+widget a setting's spec (``engine.settings``) asks for.
 
 Learning rates and weight decays span several orders of magnitude, so a linear slider or a
 fixed-step spin box would spend almost all of its travel on the largest decade. These widgets
@@ -9,9 +10,13 @@ papers (the spin box), while still accepting any exact value typed in.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSlider, QSpinBox, QWidget
+
+if TYPE_CHECKING:
+    from trainscope.engine.settings import SettingSpec
 
 TICKS_PER_DECADE = 100
 
@@ -91,3 +96,33 @@ class LadderSpinBox(QDoubleSpinBox):
             lower = [v for v in self.ladder if v < value * (1 - 1e-9)]
             target = lower[max(len(lower) + steps, 0)] if lower else self.minimum()
         self.setValue(target)
+
+
+def setting_widget(spec: SettingSpec) -> QComboBox | QSpinBox | QDoubleSpinBox:
+    """The settings column's widget for a ``spin``, ``ladder`` or ``combo`` setting, from its spec.
+
+    Keyboard tracking is off everywhere: typing "0.95" must not send 0.9 first.
+    """
+    if spec.widget == "combo":
+        combo = QComboBox()
+        combo.addItems(list(spec.choices))
+        combo.setToolTip(spec.tooltip or spec.help)
+        return combo
+    low, high = spec.widget_range or (spec.low or 0.0, spec.high or 1.0)
+    box: QSpinBox | QDoubleSpinBox
+    if spec.widget == "ladder":
+        box = LadderSpinBox(low, high, spec.widget_decimals)
+    elif spec.kind == "whole":
+        box = QSpinBox()
+        box.setRange(int(low), int(high))
+        box.setSingleStep(max(1, int(spec.widget_step)))
+    else:
+        box = QDoubleSpinBox()
+        box.setRange(low, high)
+        box.setSingleStep(spec.widget_step)
+        box.setDecimals(spec.widget_decimals)
+    box.setKeyboardTracking(False)
+    if spec.widget_zero_text:
+        box.setSpecialValueText(spec.widget_zero_text)
+    box.setToolTip(spec.tooltip or spec.help)
+    return box

@@ -12,9 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainscope.engine.commands import LIVE_SETTINGS, validate_setting
 from trainscope.engine.runs.checkpoints import checkpoint_meta, list_checkpoints
 from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.settings import SETTINGS, validate_setting
 
 if TYPE_CHECKING:
     from trainscope.engine.config import RunConfig
@@ -36,7 +36,7 @@ def fork_config(
     start, path = usable[-1]
     settings = dict(config.settings)
     for key, value in checkpoint_meta(path).get("settings", {}).items():
-        if key in LIVE_SETTINGS:
+        if key in SETTINGS:
             settings[key] = validate_setting(key, value)
     for key, value in (changes or {}).items():
         settings[key] = validate_setting(key, value)

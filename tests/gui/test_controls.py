@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from tests.gui import fake_events
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
+from trainscope.engine.settings import SETTINGS
 from trainscope.gui import dialogs
 from trainscope.gui.controls import ControlsPanel
 from trainscope.gui.setting_widgets import LadderSpinBox, LogSlider
@@ -113,17 +114,18 @@ def test_a_change_reported_by_the_run_updates_widgets_without_echo(controls, sen
     assert controls.lr_slider.value() == controls.lr_slider.position_of(0.5)
     assert controls.dropout_slider.value() == 30
     assert controls.dropout_value.text() == "0.3"
-    assert controls.optimizer_combo.currentText() == "sgd"
-    assert controls.batch_size_spin.value() == 64
+    assert controls.setting_widgets["optimizer"].currentText() == "sgd"
+    assert controls.setting_widgets["batch_size"].value() == 64
 
 
 def test_every_setting_control_sends_a_validated_command(controls, sent):
     controls.dropout_slider.setValue(25)
-    controls.weight_decay_spin.stepBy(1)
-    controls.momentum_spin.setValue(0.5)
-    controls.optimizer_combo.setCurrentText("sgd")
-    controls.batch_size_spin.setValue(128)
-    controls.grad_clip_spin.setValue(1.5)
+    controls.setting_widgets["weight_decay"].stepBy(1)
+    controls.setting_widgets["momentum"].setValue(0.5)
+    controls.setting_widgets["optimizer"].setCurrentText("sgd")
+    controls.setting_widgets["batch_size"].setValue(128)
+    controls.setting_widgets["grad_clip"].setValue(1.5)
+    controls.setting_widgets["label_smoothing"].stepBy(2)
     assert sent == [
         cmd.SetParam("dropout", 0.25),
         cmd.SetParam("weight_decay", 1e-5),
@@ -131,7 +133,33 @@ def test_every_setting_control_sends_a_validated_command(controls, sent):
         cmd.SetParam("optimizer", "sgd"),
         cmd.SetParam("batch_size", 128),
         cmd.SetParam("grad_clip", 1.5),
+        cmd.SetParam("label_smoothing", 0.1),
     ]
+
+
+def test_the_settings_column_is_built_from_the_settings_table(controls):
+    """Every setting the table gives a spin box or a list has its row, label and tooltip."""
+    form = controls.settings_form
+    labels = {
+        form.labelForField(widget).text(): name for name, widget in controls.setting_widgets.items()
+    }
+    expected = {
+        spec.label: name
+        for name, spec in SETTINGS.items()
+        if spec.widget in ("spin", "ladder", "combo")
+    }
+    assert labels == expected
+    assert "label smoothing" in labels
+    smoothing = controls.setting_widgets["label_smoothing"]
+    assert smoothing.specialValueText() == "off"
+    assert smoothing.maximum() == 0.5
+    assert "overconfidence" in smoothing.toolTip()
+
+
+def test_a_label_smoothing_change_from_a_script_moves_its_box_without_echo(controls, sent):
+    controls.follow([ev.ParamChanged(step=40, key="label_smoothing", old=0.0, new=0.2)], "running")
+    assert controls.setting_widgets["label_smoothing"].value() == pytest.approx(0.2)
+    assert sent == []
 
 
 def test_up_twice_doubles_twice_before_the_run_confirms(controls, sent):
@@ -171,9 +199,9 @@ def test_run_started_fills_every_control_and_the_run_description(controls, sent)
     settings = dict(fake_events.SETTINGS, momentum=0.8, grad_clip=2.0, weight_decay=5e-4)
     controls.follow([fake_events.run_started(10, settings)], "running")
     assert sent == []
-    assert controls.momentum_spin.value() == 0.8
-    assert controls.grad_clip_spin.value() == 2.0
-    assert controls.weight_decay_spin.value() == pytest.approx(5e-4)
+    assert controls.setting_widgets["momentum"].value() == 0.8
+    assert controls.setting_widgets["grad_clip"].value() == 2.0
+    assert controls.setting_widgets["weight_decay"].value() == pytest.approx(5e-4)
     assert "10 classes" in controls.run_info_label.text()
     assert "18,000 parameters" in controls.run_info_label.text()
 

@@ -203,7 +203,7 @@ def test_a_focused_spin_box_keeps_its_arrows_and_a_text_field_passes_up_on(
     monkeypatch.setattr(dialogs, "confirm", lambda *args, **kwargs: questions.append(args[1]))
     sent: list = []
     window.controls.command_requested.connect(sent.append)
-    spin = window.controls.momentum_spin
+    spin = window.controls.setting_widgets["momentum"]
     spin.setFocus()
     qtbot.keyClick(spin, Qt.Key_Up)
     assert sent == [cmd.SetParam("momentum", 0.05)]
@@ -316,6 +316,6 @@ def test_before_the_run_starts_the_controls_show_its_settings_not_widget_default
     config = small_config(settings={"optimizer": "adam", "lr": 0.003, "batch_size": 32})
     window = open_window(qtbot, tmp_path, config, start=False)
     controls = window.controls
-    assert controls.optimizer_combo.currentText() == "adam"
+    assert controls.setting_widgets["optimizer"].currentText() == "adam"
     assert controls.lr_field.text() == "0.003"
-    assert controls.batch_size_spin.value() == 32
+    assert controls.setting_widgets["batch_size"].value() == 32

@@ -27,6 +27,7 @@ from trainscope.engine.layers import LayerStep, StepProbe, find_layers
 from trainscope.engine.models import build_model, set_dropout
 
 if TYPE_CHECKING:
+    from trainscope.engine.commands import Value
     from trainscope.engine.config import RunConfig
     from trainscope.engine.data import PreparedData
 
@@ -93,6 +94,7 @@ class Trainer:
         }
         self.split_slices = {"validation": data.validation_slices, "test": data.test_slices}
         if data.deployment_x is not None:
+            assert data.deployment_y is not None  # attached together with deployment_x
             deployment_x = torch.as_tensor(data.deployment_x, device=device)
             self.splits["deployment"] = (deployment_x, data.deployment_y)
             self.split_slices["deployment"] = data.deployment_slices
@@ -236,7 +238,7 @@ class Trainer:
         self._record_lrs: list[float] = []
 
     # ----- settings -------------------------------------------------------------------------
-    def apply_setting(self, key: str, value: object) -> None:
+    def apply_setting(self, key: str, value: Value) -> None:
         """Write one validated live setting into the model or optimizer (between two steps)."""
         self.settings[key] = value
         if key == "dropout":

@@ -25,7 +25,7 @@ import queue
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -95,7 +95,9 @@ def split_step_metrics(
     """The part of a step batch up to ``step`` and the rest (per-step arrays sliced alike)."""
     count = int(np.searchsorted(event.steps, step, side="right"))
     total = len(event.steps)
-    head, tail = {}, {}
+    # Any: the per-step array fields of whichever StepMetrics class this is, by name.
+    head: dict[str, Any] = {}
+    tail: dict[str, Any] = {}
     for field in dataclasses.fields(event):
         value = getattr(event, field.name)
         if isinstance(value, np.ndarray) and value.shape[:1] == (total,):
@@ -113,7 +115,7 @@ def merge_step_metrics(events: list[object]) -> list[object]:
     for event in events:
         previous = merged[-1] if merged else None
         if isinstance(event, ev.StepMetrics) and isinstance(previous, ev.StepMetrics):
-            joined = {
+            joined: dict[str, Any] = {  # the array fields, by name (as in split_step_metrics)
                 field.name: np.concatenate(
                     (getattr(previous, field.name), getattr(event, field.name))
                 )
@@ -306,7 +308,8 @@ class ReplaySession:
         while (upcoming := self._peek()) is not None:
             t, item = upcoming
             if self._passes(item, step):
-                event = self._pop()[1]
+                # _passes took only a step batch (a stored one decodes to StepMetrics).
+                event = cast("ev.StepMetrics", self._pop()[1])
                 head, tail = split_step_metrics(event, step, self._steps_per_epoch)
                 self._ready.appendleft((t, tail))
                 if len(head.steps):

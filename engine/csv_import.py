@@ -158,8 +158,8 @@ def _encode_labels(raw_labels: list[str], label_name: str) -> tuple[np.ndarray, 
             "labels must be class names or whole numbers"
         )
     values = sorted({int(number) for number in numbers})
-    index = {value: code for code, value in enumerate(values)}
-    labels = np.array([index[int(number)] for number in numbers], dtype=np.int64)
+    code_of = {value: code for code, value in enumerate(values)}
+    labels = np.array([code_of[int(number)] for number in numbers], dtype=np.int64)
     return labels, tuple(str(value) for value in values)
 
 

@@ -170,13 +170,13 @@ class Diagnostician:
         chance = episode.chance_loss
         spikes, earlier = episode.spikes, episode.recent_losses
         episode.recent_losses = np.concatenate([earlier, losses])[-EXPLOSION_WINDOW:]
-        for index in np.flatnonzero(losses > EXPLOSION_FACTOR * chance):
-            step = int(event.steps[index])
+        for spike_index in np.flatnonzero(losses > EXPLOSION_FACTOR * chance):
+            step = int(event.steps[spike_index])
             spikes[:] = [spike for spike in spikes if spike[0] > step - EXPLOSION_WINDOW]
-            spikes.append((step, float(losses[index])))
+            spikes.append((step, float(losses[spike_index])))
             if len(spikes) < EXPLOSION_SPIKES:
                 continue
-            window = np.concatenate([earlier, losses[: index + 1]])[-EXPLOSION_WINDOW:]
+            window = np.concatenate([earlier, losses[: spike_index + 1]])[-EXPLOSION_WINDOW:]
             median = float(np.median(window))
             if median >= EXPLOSION_MEDIAN_SHARE * chance:
                 return self._fire(

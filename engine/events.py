@@ -346,7 +346,5 @@ Event = (
     | ValidationInputs
     | Resources
     | DataPreview
+    | ReplaySeeked  # a replay's only event of its own
 )
-
-#: What a session's ``drain`` returns: every live event, and a replay's seek marker.
-SessionEvent = Event | ReplaySeeked

@@ -376,8 +376,8 @@ def _judge(expectation: Expectation, history: RunHistory, decision: Decision) ->
         fired = ", ".join(history.hint_kinds) or "none"
         return Outcome(name, not missing, f"fired: {fired}")
     if expectation.flag is not None:
-        value = FLAG_MEASURES[expectation.name][0](history)
-        return Outcome(name, value == expectation.flag, f"{str(value).lower()}")
+        flag = FLAG_MEASURES[expectation.name][0](history)
+        return Outcome(name, flag == expectation.flag, f"{str(flag).lower()}")
     try:
         value, detail = NUMBER_MEASURES[expectation.name][0](history, decision)
     except MeasureUnavailable as missing:

@@ -54,6 +54,11 @@ def _binary_counts(
     """Rows per class for a two-class generator: sklearn's even split, or (majority, minority)."""
     if imbalance is None:
         return total
+    return _imbalanced_counts(total, imbalance, minority_name)
+
+
+def _imbalanced_counts(total: int, imbalance: float, minority_name: str) -> tuple[int, int]:
+    """(majority, minority) rows: the minority's share of ``total``, checked to be usable."""
     minority = round(imbalance * total)
     check_minority_rows(minority, minority_name)
     return (total - minority, minority)
@@ -88,7 +93,7 @@ def _make_blobs(spec: DatasetSpec, seed: int) -> GeneratedArrays:
         )
     else:
         require_two_classes("blobs", n_classes)
-        counts = _binary_counts(total, spec.imbalance, "blob 1")
+        counts = _imbalanced_counts(total, spec.imbalance, "blob 1")
         x, y = make_blobs(
             n_samples=list(counts), centers=None, n_features=n_features, random_state=seed
         )

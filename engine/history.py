@@ -97,7 +97,7 @@ class RunHistory:
 
     def update(self, event: ev.Event) -> None:
         if isinstance(event, ev.RunStarted):
-            self.__init__(max_rows=self.max_rows)  # a reset is a new timeline
+            RunHistory.__init__(self, max_rows=self.max_rows)  # a reset is a new timeline
             self.run = event
         elif isinstance(event, ev.StepMetrics):
             self.steps.frombytes(np.asarray(event.steps, dtype=np.int64).tobytes())

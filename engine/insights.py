@@ -18,6 +18,8 @@ from trainscope.engine import events as ev
 from trainscope.engine.projection import Plane, grid_points
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from trainscope.engine.layers import Layer, LayerStep
     from trainscope.engine.trainer import Trainer
 
@@ -99,7 +101,9 @@ def activation_statistics(
     return dead, edges, counts.astype(np.int64)
 
 
-def _keeper(outputs: list[torch.Tensor | None], index: int):
+def _keeper(
+    outputs: list[torch.Tensor | None], index: int
+) -> Callable[[torch.nn.Module, object, torch.Tensor], None]:
     def keep(_module: torch.nn.Module, _inputs: object, output: torch.Tensor) -> None:
         outputs[index] = output.detach()
 

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
 
 #: Activations that output exactly 0 for every negative input: a unit behind one that never
@@ -41,7 +43,7 @@ class Layer:
     """One Linear/Conv2d layer, the activation after it (None for the output layer) and its name."""
 
     name: str
-    module: nn.Module
+    module: nn.Linear | nn.Conv2d
     activation: nn.Module | None
 
     @property
@@ -70,7 +72,7 @@ def find_layers(model: nn.Module) -> list[Layer]:
     a layer followed directly by another layer, a pooling or nothing has none.
     """
     leaves = [module for module in model.modules() if not list(module.children())]
-    found: list[tuple[nn.Module, nn.Module | None]] = []
+    found: list[tuple[nn.Linear | nn.Conv2d, nn.Module | None]] = []
     for index, module in enumerate(leaves):
         if isinstance(module, nn.Linear | nn.Conv2d):
             found.append((module, _activation_after(leaves[index + 1 :])))
@@ -89,7 +91,11 @@ def _activation_after(rest: list[nn.Module]) -> nn.Module | None:
     return None
 
 
-def _name(module: nn.Module, position: int, found: list[tuple[nn.Module, nn.Module | None]]) -> str:
+def _name(
+    module: nn.Linear | nn.Conv2d,
+    position: int,
+    found: Sequence[tuple[nn.Linear | nn.Conv2d, nn.Module | None]],
+) -> str:
     """Names like "conv 1 (1→16)" and "dense 2 (128→128)"; the last layer is "output (128→10)"."""
     if isinstance(module, nn.Conv2d):
         size = f"({module.in_channels}→{module.out_channels})"
@@ -118,7 +124,7 @@ class StepProbe:
         self.n_layers = len(layers)
         self.seconds = 0.0
 
-    def _per_layer(self, tensors: list[torch.Tensor]) -> torch.Tensor:
+    def _per_layer(self, tensors: list[torch.Tensor] | tuple[torch.Tensor, ...]) -> torch.Tensor:
         """(L,) L2 norms: per-tensor norms, squared and summed within each layer."""
         norms = torch.stack(torch._foreach_norm(tensors)).float()
         squares = torch.zeros(self.n_layers, device=norms.device).index_add_(

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trainscope.engine.history import RunHistory
-    from trainscope.engine.scenario import Scenario
+    from trainscope.engine.scenario import Scenario, TryThis
 
 # --- what is checked --------------------------------------------------------------------------
 
@@ -92,8 +92,8 @@ def promise_checks(history: RunHistory, scenario: Scenario) -> list[Check]:
     for expectation, outcome in zip(
         scenario.expect, check(scenario.expect, history, scenario.decision), strict=True
     ):
-        bounds = [(">=", expectation.at_least), ("<=", expectation.at_most)]
-        bounds = [(op, bound) for op, bound in bounds if bound is not None]
+        candidates = ((">=", expectation.at_least), ("<=", expectation.at_most))
+        bounds = [(op, bound) for op, bound in candidates if bound is not None]
         if outcome.value is None or not bounds:
             checks.append(Check(outcome.name, outcome.held, detail=outcome.detail))
             continue
@@ -236,6 +236,13 @@ def _overfitting(scenario: Scenario, seed: int, more_steps: int = 300) -> list[C
     ]
 
 
+def _threshold_of(suggestion: TryThis) -> float:
+    """The threshold a suggestion moves to; these lessons' suggestions always carry one."""
+    if suggestion.threshold is None:
+        raise ValueError(f"the suggestion {suggestion.text!r} sets no threshold")
+    return suggestion.threshold
+
+
 def _underfitting(scenario: Scenario, seed: int) -> list[Check]:
     """A hidden layer (a new run): both losses fall below half of chance, accuracy ≥ 90%."""
     suggestion = scenario.try_this[0]
@@ -258,7 +265,7 @@ def _accuracy_lies(scenario: Scenario, seed: int) -> list[Check]:
         run.to_end()
         latest = run.history.latest["validation"]
         table = ThresholdTable.from_scores(latest.probabilities[:, 1], latest.labels)
-        default, lowered = table.at(scenario.decision.threshold), table.at(lower.threshold)
+        default, lowered = table.at(scenario.decision.threshold), table.at(_threshold_of(lower))
         start = run.apply(weights.commands())
         run.train(200)
         weighted = run.history.since(start)
@@ -288,7 +295,7 @@ def _threshold_costs(scenario: Scenario, seed: int) -> list[Check]:
     latest = finished_run(scenario.run_config(seed)).latest["validation"]
     table = ThresholdTable.from_scores(latest.probabilities[:, 1], latest.labels)
     best = table.at(table.best_cost_threshold(*costs), *costs).expected_cost
-    moved = table.at(scenario.try_this[0].threshold, *costs).expected_cost
+    moved = table.at(_threshold_of(scenario.try_this[0]), *costs).expected_cost
     default = table.at(decision.threshold, *costs).expected_cost
     return [
         Check.compare("cost at the suggestion / at 0.5", moved / default, "<=", 0.5),
@@ -305,7 +312,7 @@ def _calibration(scenario: Scenario, seed: int) -> list[Check]:
         after = run.history.latest["validation"]
         fitted = [event for event in run.events if isinstance(event, ev.TemperatureFitted)]
     temperature = fitted[-1].temperature if fitted else math.nan
-    changed = np.count_nonzero(after.probabilities.argmax(1) != before.probabilities.argmax(1))
+    changed = int(np.count_nonzero(after.probabilities.argmax(1) != before.probabilities.argmax(1)))
     return [
         Check.compare("temperatures fitted", len(fitted), "==", 1),
         Check.compare("fitted temperature", temperature, ">", 1.0, "an overconfident model cools"),

@@ -14,6 +14,7 @@ import importlib.resources
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trainscope.engine import commands as cmd
 from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig, ScheduledChange
@@ -25,6 +26,9 @@ from trainscope.engine.scenario_schema import (
     TRY_COMMAND_NAMES,
     parse_scenario,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "DIFFICULTIES",
@@ -40,7 +44,7 @@ __all__ = [
 ]
 
 #: Commands a "try this" may name; each maps to an engine command, "restart" to a new run.
-TRY_COMMANDS = {
+TRY_COMMANDS: dict[str, Callable[[], cmd.Command]] = {
     "open_test_set": cmd.OpenTestSet,
     "fit_temperature": cmd.FitTemperature,
     "clear_temperature": cmd.ClearTemperature,

@@ -12,7 +12,7 @@ import difflib
 import math
 import re
 from dataclasses import fields, replace
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 from trainscope.engine.commands import SetParam
 from trainscope.engine.config import (
@@ -31,6 +31,10 @@ from trainscope.engine.settings import SETTINGS, validate_setting
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from trainscope.engine.settings import Value
+
+T = TypeVar("T")
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 PANELS = (
@@ -85,12 +89,11 @@ class _Checker:
     def fail(self, key: str, sentence: str) -> NoReturn:
         raise ScenarioError(f"{self.path}: {key}: {sentence}")
 
-    def typed(self, key: str, value: object, kind: type) -> object:
+    def typed(self, key: str, value: object, kind: type[T]) -> T:
         """``value`` if it has ``kind`` (an int passes as a float; a bool never as a number)."""
-        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if not ok:
+            return cast("T", float(value))  # kind is float here
+        if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
             self.fail(key, f"must be {_TYPE_WORDS[kind]} (got {value!r})")
         return value
 
@@ -116,7 +119,7 @@ class _Checker:
         return text
 
     def whole(self, key: str, value: object, low: int, high: int | None = None) -> int:
-        number = int(self.typed(key, value, int))  # type: ignore[arg-type]
+        number = int(self.typed(key, value, int))
         if number < low or (high is not None and number > high):
             bound = f"at least {low}" if high is None else f"between {low} and {high}"
             self.fail(key, f"must be {bound} (got {number})")
@@ -124,7 +127,7 @@ class _Checker:
 
     def finite(self, key: str, value: object) -> float:
         """A number that is not nan or inf (TOML allows both; no value in a scenario means either)."""
-        number = float(self.typed(key, value, float))  # type: ignore[arg-type]
+        number = float(self.typed(key, value, float))
         if not math.isfinite(number):
             self.fail(key, f"must be a finite number (got {number})")
         return number
@@ -168,6 +171,7 @@ def parse_scenario(data: dict, path: Path) -> dict:
             f"must be lowercase words joined by hyphens and match the file name '{path.stem}' (got {scenario_id!r})",
         )
     dataset = _dataset(check, "dataset", data["dataset"], DatasetSpec())
+    changes = _changes(check, data.get("changes", []))
     parsed = {
         "id": scenario_id,
         "title": check.text("title", data["title"], MAX_TITLE),
@@ -177,14 +181,15 @@ def parse_scenario(data: dict, path: Path) -> dict:
         "dataset": dataset,
         "model": _model(check, "model", data["model"], ModelSpec(), dataset),
         "settings": _settings(check, "settings", data.get("settings", {})),
-        "changes": _changes(check, data.get("changes", [])),
+        "changes": changes,
         "watch_for": _watch_for(check, data.get("watch_for", [])),
         "try_this": _tries(check, data.get("try_this", []), dataset),
         "expect": _expect(check, data["expect"]),
         "decision": _decision(check, data.get("decision", {})),
     }
-    parsed.update(_run_length(check, data))
-    _check_changes_within_steps(check, parsed["changes"], parsed.get("steps"))
+    length = _run_length(check, data)
+    parsed.update(length)
+    _check_changes_within_steps(check, changes, length.get("steps"))
     if "order" in data:
         parsed["order"] = check.whole("order", data["order"], 0)
     return parsed
@@ -237,7 +242,8 @@ DATASET_KINDS = {f.name: _field_kind(str(f.type)) for f in fields(DatasetSpec)}
 def _dataset(check: _Checker, key: str, value: object, base: DatasetSpec) -> DatasetSpec:
     """A dataset table over ``base``; a knob the engine refuses is blamed on its own key."""
     table = check.table(key, value, tuple(DATASET_KINDS))
-    values = {
+    # Any: each value has its own field's kind (DATASET_KINDS), which typed checked.
+    values: dict[str, Any] = {
         name: check.typed(f"{key}.{name}", raw, DATASET_KINDS[name]) for name, raw in table.items()
     }
     spec = replace(base, **values)
@@ -283,11 +289,11 @@ def _model(
     return model
 
 
-def _setting(check: _Checker, key: str, name: str, raw: object) -> object:
+def _setting(check: _Checker, key: str, name: str, raw: object) -> Value:
     if name not in SETTINGS:
         check.fail(key, f"unknown setting; the settings are: {', '.join(SETTINGS)}")
     kind = {"number": float, "whole": float, "choice": str, "toggle": bool}[SETTINGS[name].kind]
-    typed = check.typed(key, raw, kind)
+    typed: object = check.typed(key, raw, kind)
     if kind is float and isinstance(raw, int):
         typed = raw  # keep whole numbers whole (batch_size)
     try:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from trainscope.engine import commands as cmd
     from trainscope.engine import events as ev
 
@@ -27,7 +25,7 @@ class Session(Protocol):
     def send(self, command: cmd.Command) -> None:
         """Queue a command; it is applied between two steps and answered by events."""
 
-    def drain(self) -> Sequence[ev.SessionEvent]:
+    def drain(self) -> list[ev.Event]:
         """Every event since the last call, oldest first (never blocks)."""
 
     def is_alive(self) -> bool:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from trainscope.engine import events as ev
 from trainscope.engine.history import RunHistory
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 BOUNDED_HISTORY_ROWS = 1 << 19  # ~12 MiB of step rows
 RECENT_EVALUATIONS = 10_000  # evaluation costs kept for the median (bounded for long runs)
@@ -172,7 +176,7 @@ def _evaluation_numbers(evaluation: ev.Evaluation | None) -> dict:
     }
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: Sequence[float]) -> float | None:
     if not values:
         return None
     ordered = sorted(values)

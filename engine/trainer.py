@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from trainscope.engine.config import RunConfig
     from trainscope.engine.data import PreparedData
+    from trainscope.engine.settings import Value
 
 #: The training split is scored on at most this many fixed rows per evaluation, so evaluation
 #: stays a small fraction of training time even on large generated sets.
@@ -95,6 +96,7 @@ class Trainer:
         }
         self.split_slices = {"validation": data.validation_slices, "test": data.test_slices}
         if data.deployment_x is not None:
+            assert data.deployment_y is not None  # attached together with deployment_x
             deployment_x = torch.as_tensor(data.deployment_x, device=device)
             self.splits["deployment"] = (deployment_x, data.deployment_y)
             self.split_slices["deployment"] = data.deployment_slices
@@ -253,7 +255,7 @@ class Trainer:
         self._record_lrs: list[float] = []
 
     # ----- settings -------------------------------------------------------------------------
-    def apply_setting(self, key: str, value: object) -> None:
+    def apply_setting(self, key: str, value: Value) -> None:
         """Write one validated live setting into the model or optimizer (between two steps).
 
         ``SETTING_EFFECTS`` says what each setting touches; a setting it does not name is read

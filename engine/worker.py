@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.session import ThreadSession
     from trainscope.engine.session_protocol import Session
 
 #: How often the worker forwards its session's events to the parent (seconds).
@@ -136,14 +137,20 @@ class ProcessSession:
 
 
 # ----- the child side ------------------------------------------------------------------------
-def worker_process_main(*args: object) -> None:
+def worker_process_main(
+    config: RunConfig,
+    connection: Connection,
+    parent_pid: int,
+    checkpoint_dir: str | Path | None = None,
+    start_from: str | Path | None = None,
+) -> None:
     """The worker process's target: ``worker_main``, then leave at once.
 
     By now the last events are in the pipe and checkpoints are closed files; what the normal exit
     would add is the interpreter's teardown, which with torch loaded takes ~2 s on two cores.
     An exception takes the normal path (traceback, exit code 1), where the time does not matter.
     """
-    worker_main(*args)
+    worker_main(config, connection, parent_pid, checkpoint_dir, start_from)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -189,7 +196,7 @@ def worker_main(
         connection.close()
 
 
-def _relay_commands(connection: Connection, session) -> None:
+def _relay_commands(connection: Connection, session: ThreadSession) -> None:
     """Parent → session. EOF means the parent is gone: stop the run."""
     try:
         while True:
@@ -198,7 +205,7 @@ def _relay_commands(connection: Connection, session) -> None:
         session.send(cmd.Stop())
 
 
-def _relay_events(connection: Connection, session, parent_pid: int) -> None:
+def _relay_events(connection: Connection, session: ThreadSession, parent_pid: int) -> None:
     """Session → parent, batched every ``FORWARD_INTERVAL_S`` until the session ends."""
     while True:
         events = session.drain()

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import QPainter, QPalette, QPixmap
@@ -186,7 +186,8 @@ def run_window(config: RunConfig, args: argparse.Namespace) -> int:
     if problem:  # Qt would abort the process with its own, misleading message
         print(f"trainscope: error: {problem}", file=sys.stderr)
         return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # This process only ever makes a QApplication (instance() is typed as its base class).
+    app = cast("QApplication | None", QApplication.instance()) or QApplication(sys.argv[:1])
     app.setApplicationName("TrainScope")
     app.setOrganizationName("TrainScope")
     app.setWindowIcon(application_icon())  # the taskbar and window switcher show TrainScope

@@ -17,6 +17,7 @@ def application_icon() -> QIcon:
     icon = QIcon()
     for size in ICON_SIZES:
         pixmap = QPixmap()
-        if pixmap.loadFromData(icon_png(size), "PNG"):
+        # PySide6's stub asks for the format as bytes, which it refuses at run time (str works).
+        if pixmap.loadFromData(icon_png(size), "PNG"):  # type: ignore[call-overload]
             icon.addPixmap(pixmap)
     return icon

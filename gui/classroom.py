@@ -101,8 +101,8 @@ class ClassroomLayout(QObject):
     def arrange(self, scenario: Scenario | None) -> None:
         """The lesson down the left; its panels and the hints in one or two rows on the right."""
         window, docks = self.window, self.docks
-        top, bottom = _rows([name for name in focus_docks(scenario) if name in docks])
-        top, bottom = [docks[name] for name in top], [docks[name] for name in bottom]
+        top_names, bottom_names = _rows([name for name in focus_docks(scenario) if name in docks])
+        top, bottom = [docks[name] for name in top_names], [docks[name] for name in bottom_names]
         shown = {docks["lesson"], *top, *bottom}
         for dock in docks.values():
             dock.setFloating(False)

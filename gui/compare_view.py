@@ -52,7 +52,9 @@ METRIC_LABELS = {
 }
 
 
-def decimated(steps: np.ndarray, values: np.ndarray, limit: int = MAX_TRAIN_POINTS):
+def decimated(
+    steps: np.ndarray, values: np.ndarray, limit: int = MAX_TRAIN_POINTS
+) -> tuple[np.ndarray, np.ndarray]:
     """Every k-th point so at most ``limit`` remain (the view is a comparison, not a zoom)."""
     if len(steps) <= limit:
         return steps, values
@@ -165,4 +167,7 @@ class CompareView(QDialog):
         """What the table says for ``label`` and run ``run_id`` (tests, screenshots)."""
         row = [name for name, _ in self.rows()].index(label)
         column = self.comparison.run_ids.index(run_id)
-        return self.table.item(row, column).text()
+        item = self.table.item(row, column)
+        if item is None:
+            raise LookupError(f"no cell for {label!r} and run {run_id}")
+        return item.text()

@@ -341,7 +341,7 @@ class ControlsPanel(QWidget):
         outline = f"border: 2px solid {self.theme.palette.error_text};"
         on_field = bool(sentence) and key == "lr"
         self.lr_field.setStyleSheet(outline if on_field else "")
-        self.lr_field.setToolTip(sentence if on_field else LR_FIELD_TOOLTIP)
+        self.lr_field.setToolTip(sentence if sentence and on_field else LR_FIELD_TOOLTIP)
 
     def _show_run_state(self) -> None:
         text = PAUSE_TEXT.get(self.run_state, "Resume")

@@ -72,6 +72,7 @@ def strided_means(
             return keys, values
         xs, ys = keys[::stride], values[::stride]
     else:
+        assert history is not None  # buckets > 0
         picked = slice(None, None, stride)
         offset = (-buckets) % stride
         xs = np.concatenate((history.middle(picked), keys[offset::stride]))

@@ -62,12 +62,12 @@ def layout_tier(chart_width: int, height: int, scale: float = 1.0) -> str:
     (measured at interface size 100%: larger type needs the room a smaller screen lacks)."""
     # Smaller type does not earn more charts: the plot floor is in pixels, not points.
     scale = max(scale, 1.0)
-    width, height = chart_width / scale, height / scale
-    if width >= WIDE_CHARTS and height >= WIDE_HEIGHT:
+    width_100, height_100 = chart_width / scale, height / scale
+    if width_100 >= WIDE_CHARTS and height_100 >= WIDE_HEIGHT:
         return "wide"
-    if width >= MEDIUM_CHARTS and height >= MEDIUM_HEIGHT:
+    if width_100 >= MEDIUM_CHARTS and height_100 >= MEDIUM_HEIGHT:
         return "medium"
-    return "compact" if height >= COMPACT_HEIGHT else "narrow"
+    return "compact" if height_100 >= COMPACT_HEIGHT else "narrow"
 
 
 def controls_width(docks: dict[str, QDockWidget]) -> int:
@@ -189,6 +189,8 @@ class VerticalScroller(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        content = self.widget().minimumSizeHint()
+        widget = self.widget()
+        assert widget is not None  # set in __init__
+        content = widget.minimumSizeHint()
         scroll_bar = self.verticalScrollBar().sizeHint().width()
         return QSize(content.width() + scroll_bar, min(content.height(), 200))

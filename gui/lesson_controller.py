@@ -103,7 +103,7 @@ class LessonController(QObject):
             step = steps[index] if index < len(steps) else None
             usable = step is not None and bool(describe_action(step))
             action.setVisible(usable)
-            if usable:
+            if step is not None and usable:
                 text = textwrap.shorten(step.text, STEP_MENU_TEXT_CHARS, placeholder=" …")
                 action.setText(f"Try this {index + 1}: {text}")
 

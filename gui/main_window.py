@@ -54,7 +54,7 @@ from trainscope.gui.window_layout import DEFAULT_SIZE, WindowLayout
 from trainscope.gui.window_settings import WindowSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from PySide6.QtGui import QCloseEvent
@@ -264,14 +264,15 @@ class MainWindow(QMainWindow):
         if problem:
             self.status.show_message(problem, error=True)
 
-    def _recorded(self, events: list[ev.Event]) -> list[ev.Event]:
+    def _recorded(self, drained: Sequence[ev.Event]) -> list[ev.Event]:
         """Hand events to the run's recorder (a list append); a broken store costs only that."""
+        events = list(drained)
         problem = self.recording.record(events) if events else None
         if problem:
             self.status.show_message(problem, error=True)
         return events
 
-    def _summarize(self, events: list[ev.Event]) -> None:
+    def _summarize(self, events: Sequence[ev.Event]) -> None:
         for event in events:
             self.summary.update(event)
 
@@ -489,7 +490,7 @@ class MainWindow(QMainWindow):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
 
-def _newest_publish_time(events: list[ev.Event]) -> float | None:
+def _newest_publish_time(events: Sequence[ev.Event]) -> float | None:
     for event in reversed(events):
         if isinstance(event, ev.StepMetrics) and event.published_at > 0:
             return event.published_at

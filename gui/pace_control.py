@@ -83,7 +83,8 @@ class PaceControl(QWidget):
     def slower(self) -> None:
         """``[``: one rung down (from a pace between rungs, the rung below it)."""
         position = nearest_rung(self.pace)
-        if self.pace is not None and PACE_LADDER[position] < self.pace:
+        rung = PACE_LADDER[position]  # a finite rung whenever the pace is
+        if self.pace is not None and rung is not None and rung < self.pace:
             position += 1
         self.choose(PACE_LADDER[max(0, position - 1)])
 

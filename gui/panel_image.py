@@ -108,7 +108,8 @@ def _drawn_at_scale(scene: QGraphicsScene) -> Iterator[None]:
 
 def save_panel_png(widget: QWidget, path: str | Path) -> str | None:
     """Write ``panel_image(widget)`` to ``path``; a sentence when it cannot be written."""
-    if not panel_image(widget).save(str(path), "PNG"):
+    # PySide6's stub asks for the format as bytes, which it refuses at run time (str works).
+    if not panel_image(widget).save(str(path), "PNG"):  # type: ignore[call-overload]
         return f"could not write the image to {path}"
     return None
 

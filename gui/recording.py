@@ -17,6 +17,7 @@ from trainscope.engine.runs.recorder import RunRecorder
 from trainscope.engine.runs.store import RunStore
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from trainscope.engine.config import RunConfig
@@ -73,7 +74,7 @@ class WindowRecording:
         self._failure_reported = False
         return None
 
-    def record(self, events: list[object]) -> str | None:
+    def record(self, events: Iterable[object]) -> str | None:
         """Hand a frame's events to the writer thread; a sentence the first time writing failed."""
         recorder = self.recorder
         if recorder is None:

@@ -10,7 +10,7 @@ a run being recorded by the window (its recorder has its own connection) never w
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -31,7 +31,11 @@ from trainscope.gui import dialogs
 from trainscope.gui.compare_view import CompareView
 from trainscope.gui.fork_dialog import ForkDialog, start_fork
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from trainscope.engine.runs.store import RunInfo
     from trainscope.gui.main_window import MainWindow
     from trainscope.gui.recording import RunLibrary
@@ -179,7 +183,7 @@ class RunBrowser(QDialog):
             return None
         return ids[0]
 
-    def _guard(self, title: str, work) -> Any:
+    def _guard(self, title: str, work: Callable[[], T]) -> T | None:
         """Run ``work``; a TrainScopeError becomes one sentence in a dialog (and None)."""
         try:
             return work()

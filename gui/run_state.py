@@ -60,7 +60,7 @@ class Marker:
     label: str
 
 
-def format_value(value: float | int | str) -> str:
+def format_value(value: float | int | str | np.number) -> str:
     """Compact display of a setting: 3 significant digits, no '1e-05' zero padding."""
     if isinstance(value, str):
         return value

@@ -23,6 +23,7 @@ from trainscope.gui.recording import RunLibrary
 from trainscope.gui.replay_bar import ReplayController
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from trainscope.gui.main_window import MainWindow
@@ -51,7 +52,14 @@ class RunTools(QObject):
         self._build_menus()
 
     # ----- menus ------------------------------------------------------------------------------
-    def _add(self, menu: QMenu, name: str, text: str, slot, shortcut: str | None = None) -> None:
+    def _add(
+        self,
+        menu: QMenu,
+        name: str,
+        text: str,
+        slot: Callable[..., object],  # triggered may pass its checked state
+        shortcut: str | None = None,
+    ) -> None:
         action = QAction(text, self.window)
         if shortcut:
             action.setShortcut(shortcut)

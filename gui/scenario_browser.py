@@ -100,7 +100,9 @@ class ScenarioBrowser(QDialog):
             return
         row = ids.index(scenario_id) if scenario_id in ids else 0
         self.table.selectRow(row)
-        self.table.scrollToItem(self.table.item(row, 0))
+        item = self.table.item(row, 0)
+        if item is not None:  # every row has its cells (the table is filled whole)
+            self.table.scrollToItem(item)
 
     def chosen_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()

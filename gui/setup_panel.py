@@ -188,6 +188,7 @@ class SetupPanel(QWidget):
         config = replace(self.config, dataset=dataset, model=model, seed=self.seed_spin.value())
         config.validate_to_start()  # every knob, the device, the schedule against the length
         if is_csv:
+            assert dataset.csv_path  # validate_spec refuses a csv set without a file
             load_csv(dataset.csv_path, dataset.label_column)  # the whole file, numbers checked
         return config
 

@@ -8,7 +8,7 @@ window, the screen and the interface size change.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
@@ -19,6 +19,9 @@ from trainscope.gui.window_settings import LAYOUT_VERSION, WindowSettings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from PySide6.QtCore import QChildEvent
+    from PySide6.QtGui import QResizeEvent
 
 #: The window's size where no screen says otherwise (tests, benchmarks, ``--quit-after``).
 DEFAULT_SIZE = (1600, 1000)
@@ -118,9 +121,11 @@ class WindowLayout(QObject):
         alone would give the new width to the controls column). One a person arranged keeps
         theirs: a moved or floated dock, or a dragged separator (the separators are the
         window's own, so a mouse release on the window itself is one)."""
-        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QTabBar):
-            _whole_titles(event.child())
-        elif event.type() == QEvent.Type.Resize and event.oldSize().isValid():
+        if event.type() == QEvent.Type.ChildPolished:
+            child = cast("QChildEvent", event).child()
+            if isinstance(child, QTabBar):
+                _whole_titles(child)
+        elif event.type() == QEvent.Type.Resize and cast("QResizeEvent", event).oldSize().isValid():
             if not self.customized:
                 self._rearrange.start()  # once the resizing stops
         elif event.type() == QEvent.Type.MouseButtonRelease:

@@ -20,6 +20,7 @@ from trainscope.engine.runs.store import RunInfo, RunStore
 if TYPE_CHECKING:
     import argparse
     from pathlib import Path
+    from typing import TextIO
 
     from trainscope.engine.config import RunConfig
 
@@ -118,9 +119,15 @@ def add_runs_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_runs_command(args: argparse.Namespace, out: object = None) -> int | None:
-    """Handle --runs / --export / --import-archive; None when none was given (train as usual)."""
-    write = print if out is None else (lambda text: print(text, file=out))  # type: ignore[arg-type]
+def run_runs_command(args: argparse.Namespace, out: TextIO | None = None) -> int | None:
+    """Handle --runs / --export / --import-archive; None when none was given (train as usual).
+
+    Text goes to ``out``, or to standard output when it is None.
+    """
+
+    def write(text: str) -> None:
+        print(text, file=out)  # file=None: sys.stdout, as a plain print
+
     if args.runs:
         write(list_runs_text(args.runs_dir))
         return 0

@@ -29,9 +29,9 @@ def fork_config(
     saved = list_checkpoints(store.checkpoint_dir(run_id))
     usable = [(saved_step, path) for saved_step, path in saved if saved_step <= step]
     if not usable:
-        steps = ", ".join(str(saved_step) for saved_step, _ in saved) or "none"
+        saved_steps = ", ".join(str(saved_step) for saved_step, _ in saved) or "none"
         raise RunStoreError(
-            f"run {run_id} has no checkpoint at or before step {step} (saved steps: {steps})"
+            f"run {run_id} has no checkpoint at or before step {step} (saved steps: {saved_steps})"
         )
     start, path = usable[-1]
     settings = dict(config.settings)

@@ -25,7 +25,7 @@ import queue
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -94,7 +94,9 @@ def split_step_metrics(
     """The part of a step batch up to ``step`` and the rest (per-step arrays sliced alike)."""
     count = int(np.searchsorted(event.steps, step, side="right"))
     total = len(event.steps)
-    head, tail = {}, {}
+    # Any: the per-step array fields of whichever StepMetrics class this is, by name.
+    head: dict[str, Any] = {}
+    tail: dict[str, Any] = {}
     for field in dataclasses.fields(event):
         value = getattr(event, field.name)
         if isinstance(value, np.ndarray) and value.shape[:1] == (total,):
@@ -112,7 +114,7 @@ def merge_step_metrics(events: list[ev.Event]) -> list[ev.Event]:
     for event in events:
         previous = merged[-1] if merged else None
         if isinstance(event, ev.StepMetrics) and isinstance(previous, ev.StepMetrics):
-            joined = {
+            joined: dict[str, Any] = {  # the array fields, by name (as in split_step_metrics)
                 field.name: np.concatenate(
                     (getattr(previous, field.name), getattr(event, field.name))
                 )
@@ -164,11 +166,11 @@ class ReplaySession:
     def join(self, timeout: float | None = None) -> None:
         """Nothing to wait for: a replay has no thread (kept for interface parity)."""
 
-    def drain(self) -> list[ev.SessionEvent]:
+    def drain(self) -> list[ev.Event]:
         """Replies to commands, then every event whose recorded moment has come."""
         if not self.is_alive():
             return []
-        out: list[ev.SessionEvent] = []
+        out: list[ev.Event] = []
         try:
             sought = self._apply_commands(out)
             if self.is_alive() and not self.paused and not sought:  # a seek's answer is one frame
@@ -204,7 +206,7 @@ class ReplaySession:
         self._recorded_state = "running"
 
     # ----- commands -----------------------------------------------------------------------------
-    def _apply_commands(self, out: list[ev.SessionEvent]) -> bool:
+    def _apply_commands(self, out: list[ev.Event]) -> bool:
         """Apply queued commands in order; True when one of them was a seek."""
         sought = False
         while True:
@@ -215,7 +217,7 @@ class ReplaySession:
             sought = sought or isinstance(command, Seek)
             self._apply(command, out)
 
-    def _apply(self, command: cmd.Command | ReplayCommand, out: list[ev.SessionEvent]) -> None:
+    def _apply(self, command: cmd.Command | ReplayCommand, out: list[ev.Event]) -> None:
         if isinstance(command, cmd.Pause):
             self.paused = True
             out.append(ev.StateChanged(self.step, "paused"))
@@ -236,7 +238,7 @@ class ReplaySession:
         else:
             out.append(ev.CommandRefused(step=self.step, message=REFUSAL))
 
-    def _seek(self, step: int) -> list[ev.SessionEvent]:
+    def _seek(self, step: int) -> list[ev.Event]:
         """Start over and fold forward to ``step``; the clock resumes from there."""
         self._rewind_cursor()
         events = merge_step_metrics(self._advance_to(step))
@@ -281,7 +283,7 @@ class ReplaySession:
         elif isinstance(event, ev.StateChanged):
             self._recorded_state = event.state
 
-    def _play(self, out: list[ev.SessionEvent]) -> None:
+    def _play(self, out: list[ev.Event]) -> None:
         """Emit what the elapsed time (times speed) covers; "max" emits a bounded batch."""
         now = time.monotonic()
         self._credit += (now - self._tick) * self._speed if math.isfinite(self._speed) else 0.0
@@ -305,7 +307,8 @@ class ReplaySession:
         while (upcoming := self._peek()) is not None:
             t, item = upcoming
             if self._passes(item, step):
-                event = cast("ev.StepMetrics", self._pop()[1])  # what _passes lets through
+                # _passes took only a step batch (a stored one decodes to StepMetrics).
+                event = cast("ev.StepMetrics", self._pop()[1])
                 head, tail = split_step_metrics(event, step, self._steps_per_epoch)
                 self._ready.appendleft((t, tail))
                 if len(head.steps):

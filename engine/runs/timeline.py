@@ -85,7 +85,7 @@ class Timeline:
         elif isinstance(event, ev.Rewound):
             self._cut(event.to_step)
         elif isinstance(event, ev.RunStarted):
-            self.__init__()  # a reset starts a new timeline
+            Timeline.__init__(self)  # a reset starts a new timeline
 
     def _flush(self) -> None:
         """Join pending step batches onto the train arrays (one concatenate per column)."""

@@ -188,14 +188,15 @@ class ConfusionPanel(Panel):
 
     def _mark_class(self, index: int | None, n_classes: int) -> None:
         """Outline the row and the column of class ``index`` (None: no outline)."""
-        self.marked_class = index if index is not None and index < n_classes else None
+        marked = index if index is not None and index < n_classes else None
+        self.marked_class = marked
         row, column = self.positive_outline
-        if self.marked_class is None:
+        if marked is None:
             row.hide()
             column.hide()
             return
-        row.setRect(QRectF(-0.5, index - 0.5, n_classes, 1.0))
-        column.setRect(QRectF(index - 0.5, -0.5, 1.0, n_classes))
+        row.setRect(QRectF(-0.5, marked - 0.5, n_classes, 1.0))
+        column.setRect(QRectF(marked - 0.5, -0.5, 1.0, n_classes))
         row.show()
         column.show()
 

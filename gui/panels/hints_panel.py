@@ -66,12 +66,12 @@ class HintsPanel(Panel):
         self.cards_layout.setSpacing(8)
         self.cards_layout.addWidget(self.placeholder)
         self.cards_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(holder)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.content_layout.addWidget(self.scroll, 1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(holder)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.content_layout.addWidget(self.scroll_area, 1)
         self.cards: list[HintCard] = []
         self.apply_theme(theme)
 
@@ -93,7 +93,7 @@ class HintsPanel(Panel):
             self.cards_layout.insertWidget(index, card)
             self.cards.append(card)
         self.placeholder.setVisible(not hints)
-        self.scroll.verticalScrollBar().setValue(0)  # the newest hint is the one to read
+        self.scroll_area.verticalScrollBar().setValue(0)  # the newest hint is the one to read
 
     def titles(self) -> list[str]:
         """The hint titles in the order shown (newest first)."""

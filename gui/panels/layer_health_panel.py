@@ -85,7 +85,9 @@ class LayerHealthPanel(Panel):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         for column, tip in enumerate(COLUMN_TIPS):
-            self.table.horizontalHeaderItem(column).setToolTip(tip)
+            header_item = self.table.horizontalHeaderItem(column)
+            assert header_item is not None  # setHorizontalHeaderLabels made one per column
+            header_item.setToolTip(tip)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -171,6 +173,7 @@ class LayerHealthPanel(Panel):
                 f"{ratio:.1e}",
                 "—" if math.isnan(dead) else f"{dead:.0%}",
             )
+            items: list[QTableWidgetItem] = []
             for column, text in enumerate(cells):
                 item = self.table.item(row, column)
                 if item is None:
@@ -181,13 +184,12 @@ class LayerHealthPanel(Panel):
                         )
                     self.table.setItem(row, column, item)
                 item.setText(text)
-            self.table.item(row, 0).setToolTip(name)  # a narrow panel cuts the layer's shape
+                items.append(item)
+            items[0].setToolTip(name)  # a narrow panel cuts the layer's shape
             healthy_color = palette.best if is_healthy(ratio) else palette.diverged
-            self.table.item(row, 3).setForeground(QColor(healthy_color))
+            items[3].setForeground(QColor(healthy_color))
             dying = not math.isnan(dead) and dead >= 0.5
-            self.table.item(row, 4).setForeground(
-                QColor(palette.diverged if dying else palette.foreground)
-            )
+            items[4].setForeground(QColor(palette.diverged if dying else palette.foreground))
         self._fit_table_height()
 
     def _fit_table_height(self) -> None:

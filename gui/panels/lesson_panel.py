@@ -136,7 +136,8 @@ class LessonPanel(Panel):
         self.step_buttons: list[StepButton] = []
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_empty_page())
-        self.stack.addWidget(self._scrolling(self._build_lesson_page()))
+        self.lesson_scroll = self._scrolling(self._build_lesson_page())
+        self.stack.addWidget(self.lesson_scroll)
         self.content_layout.addWidget(self.stack, 1)
         self.apply_theme(theme)
 
@@ -224,13 +225,13 @@ class LessonPanel(Panel):
         self.try_heading.setVisible(bool(scenario.try_this))
         self.show_moment(False)
         self.stack.setCurrentIndex(1)
-        self.stack.currentWidget().verticalScrollBar().setValue(0)
+        self.lesson_scroll.verticalScrollBar().setValue(0)
 
     def show_moment(self, now: bool) -> None:
         """Say (or stop saying) that the lesson's phenomenon is on screen now, above the story."""
         if now and self.scenario is not None:
             self.moment_label.setText(moment_text(self.scenario))
-            self.stack.currentWidget().verticalScrollBar().setValue(0)
+            self.lesson_scroll.verticalScrollBar().setValue(0)  # a scenario: the lesson page
         self.moment_label.setVisible(now and self.scenario is not None)
 
     def _watch_label(self, panel: str, note: str) -> QLabel:
@@ -322,5 +323,6 @@ def _clear(layout: QVBoxLayout) -> None:
     """Remove and delete every widget in ``layout`` (the previous scenario's rows)."""
     while layout.count():
         item = layout.takeAt(0)
-        if item.widget() is not None:
-            item.widget().deleteLater()
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()

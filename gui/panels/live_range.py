@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import pyqtgraph as pg
+    from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 X_GROWTH = 0.25
 """Headroom added on the right at each x jump, as a share of the data's span."""
@@ -68,7 +69,7 @@ class LiveRange(QObject):
         if not self.following:
             return False
         force, self._refit = self._refit, False
-        return self._fit(force)
+        return self._fit(self._bounds, force)
 
     def reset(self) -> None:
         """A new run: follow again and refit on the next ``follow``."""
@@ -91,13 +92,13 @@ class LiveRange(QObject):
         self.following = True
         self._set_auto_range_off()
         if self._bounds is not None:
-            self._fit(force=True)
+            self._fit(self._bounds, force=True)
         else:
             self._refit = True
         self.plot.autoBtn.hide()
 
-    def _fit(self, force: bool) -> bool:
-        x_low, x_high, y_low, y_high = self._bounds
+    def _fit(self, bounds: tuple[float, float, float | None, float | None], force: bool) -> bool:
+        x_low, x_high, y_low, y_high = bounds
         x_range, y_range = self.x_range, self.y_range
         x_jump = force or x_range is None or x_low < x_range[0] or x_high > x_range[1]
         if not x_jump and x_range is not None:
@@ -172,7 +173,7 @@ class LiveRange(QObject):
             self.resume()
 
     @Slot(object)
-    def _on_click(self, event: object) -> None:
+    def _on_click(self, event: MouseClickEvent) -> None:
         if not event.double() or self.following:
             return
         if self.view.sceneBoundingRect().contains(event.scenePos()):

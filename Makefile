@@ -34,8 +34,14 @@ run: $(VENV)/.installed-run
 	@$(BIN)/python tools/check_qt_libs.py $(ARGS)
 	$(BIN)/python main.py $(ARGS)
 
-test: $(VENV)/.installed-test
+# The lines the tools hold: style (ruff), package boundaries (import-linter), types (mypy).
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python tools/lint_imports.py
+	$(BIN)/python tools/typecheck.py
+
+test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(ARGS)
 
 bench: $(VENV)/.installed-test

@@ -17,12 +17,14 @@ import threading
 import time
 import traceback
 from collections import deque
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
+from trainscope.engine.checkpoint_ring import CheckpointRing
 from trainscope.engine.diagnosis import Diagnostician
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.pace import Pacer
@@ -119,10 +121,8 @@ class _TrainingLoop:
         checkpoint_dir: str | Path | None = None,
         start_from: str | Path | None = None,
     ) -> None:
-        from trainscope.engine.runs.checkpoints import PeriodicCheckpoints  # torch-free import
-
         self.config = config
-        self.disk_checkpoints = PeriodicCheckpoints(checkpoint_dir) if checkpoint_dir else None
+        self.checkpoints = CheckpointRing(config.checkpoints_kept, checkpoint_dir)
         self.start_from = start_from
         self.commands = commands
         self._publish = emit
@@ -132,10 +132,6 @@ class _TrainingLoop:
         self.steps_left_in_single_step = 0
         self.stop_requested = False
         self.test_opened_at: int | None = None
-        self.checkpoints: deque = deque(maxlen=config.checkpoints_kept)
-        # The last checkpoint taken before a divergence was first seen: every checkpoint taken
-        # after it may already hold blown-up weights, so a rewind goes back to this one.
-        self.last_good = None
         self.last_published = time.perf_counter()
         self.steps_since_publish = 0
         self.last_evaluated_step = -1
@@ -147,13 +143,7 @@ class _TrainingLoop:
         for hint in self.diagnostician.observe(event):
             self._publish(hint)
             if hint.kind == "diverged":
-                self._pin_last_good(hint.step)
-
-    def _pin_last_good(self, bad_step: int) -> None:
-        """Remember the newest checkpoint from before ``bad_step`` (once per divergence)."""
-        if self.last_good is None:
-            earlier = [checkpoint for checkpoint in self.checkpoints if checkpoint.step < bad_step]
-            self.last_good = earlier[-1] if earlier else None
+                self.checkpoints.pin_last_good(hint.step)
 
     # ----- setup ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -222,7 +212,7 @@ class _TrainingLoop:
         self._build()
         self._restore_start()
         self._announce()
-        self.checkpoints.append(self.trainer.checkpoint(self.step))
+        self.checkpoints.keep(self.step, partial(self.trainer.checkpoint, self.step))
         self.evaluate()
         # The first rate counts training only, not building the data and model.
         self.last_published = time.perf_counter()
@@ -251,8 +241,8 @@ class _TrainingLoop:
 
     def _save_to_disk(self, force: bool = True) -> None:
         """Write the current weights to disk, always when ``force``, else when the interval is up."""
-        if self.disk_checkpoints is not None and (force or self.disk_checkpoints.due()):
-            self.disk_checkpoints.save(self.trainer.checkpoint(self.step), self.trainer.settings)
+        take = partial(self.trainer.checkpoint, self.step)
+        self.checkpoints.save_to_disk(take, self.trainer.settings, force)
 
     def _should_step(self) -> bool:
         return self.state == "running" or self.steps_left_in_single_step > 0
@@ -334,7 +324,7 @@ class _TrainingLoop:
             f"the loss became {loss} at step {step} (learning rate {lr:g}); training paused — "
             "rewind to the last good checkpoint or reset, then try a learning rate ten times smaller"
         )
-        self._pin_last_good(step)
+        self.checkpoints.pin_last_good(step)
         self.emit(ev.Diverged(step=step, loss=loss, message=message))
         self.steps_left_in_single_step = 0
         self._set_state("paused")
@@ -351,10 +341,8 @@ class _TrainingLoop:
         if self.test_opened_at is not None:
             self.emit(self.trainer.evaluate("test", self.step, epoch))
         self.last_evaluated_step = self.step
-        if math.isfinite(validation.loss) and (
-            not self.checkpoints or self.checkpoints[-1].step < self.step
-        ):
-            self.checkpoints.append(self.trainer.checkpoint(self.step))
+        take = partial(self.trainer.checkpoint, self.step)
+        if math.isfinite(validation.loss) and self.checkpoints.keep(self.step, take):
             self._save_to_disk(force=False)
 
     # ----- commands -------------------------------------------------------------------------
@@ -383,39 +371,39 @@ class _TrainingLoop:
         return self.steps_since_publish > 0 or not self._should_step()
 
     def apply(self, command: cmd.Command) -> None:
-        if isinstance(command, cmd.SetParam):
-            self.set_param(command)
-        elif isinstance(command, cmd.Pause):
-            self.steps_left_in_single_step = 0
-            self.publish_steps()
-            self._set_state("paused")
-        elif isinstance(command, cmd.Resume):
-            self._set_state("running")
-        elif isinstance(command, cmd.Step):
-            self.publish_steps()
-            self._set_state("paused")
-            self.steps_left_in_single_step = command.n
-        elif isinstance(command, cmd.Stop):
-            self.stop_requested = True
-        elif isinstance(command, cmd.SetPace):
-            self.pacer.set(command.steps_per_second)
-        elif isinstance(command, cmd.Reset):
-            self.reset()
-        elif isinstance(command, cmd.Rewind):
-            self.rewind()
-        elif isinstance(command, cmd.OpenTestSet):
-            self.open_test_set()
-        elif isinstance(command, cmd.Evaluate):
-            self.publish_steps()
-            self.evaluate(refresh_insights=True)
-        elif isinstance(command, cmd.FitTemperature | cmd.ClearTemperature):
-            self.set_temperature(fit=isinstance(command, cmd.FitTemperature))
-        elif isinstance(command, cmd.SetInsights):
-            self.insights.configure(command, self.step)
-        elif isinstance(command, cmd.PreviewData):
-            from trainscope.engine.projection import preview
+        """Carry out one command: ``COMMAND_HANDLERS`` names the method for each kind."""
+        COMMAND_HANDLERS[type(command)](self, command)
 
-            self.emit(preview(command.dataset, command.seed))
+    def _pause(self, _command: cmd.Pause) -> None:
+        self.steps_left_in_single_step = 0
+        self.publish_steps()
+        self._set_state("paused")
+
+    def _resume(self, _command: cmd.Resume) -> None:
+        self._set_state("running")
+
+    def _single_steps(self, command: cmd.Step) -> None:
+        self.publish_steps()
+        self._set_state("paused")
+        self.steps_left_in_single_step = command.n
+
+    def _stop(self, _command: cmd.Stop) -> None:
+        self.stop_requested = True
+
+    def _set_pace(self, command: cmd.SetPace) -> None:
+        self.pacer.set(command.steps_per_second)
+
+    def _evaluate_now(self, _command: cmd.Evaluate) -> None:
+        self.publish_steps()
+        self.evaluate(refresh_insights=True)
+
+    def _set_insights(self, command: cmd.SetInsights) -> None:
+        self.insights.configure(command, self.step)
+
+    def _preview_data(self, command: cmd.PreviewData) -> None:
+        from trainscope.engine.projection import preview
+
+        self.emit(preview(command.dataset, command.seed))
 
     def set_param(self, change: cmd.SetParam) -> None:
         old = self.trainer.settings[change.key]
@@ -424,50 +412,41 @@ class _TrainingLoop:
         self.trainer.apply_setting(change.key, change.value)
         self.emit(ev.ParamChanged(step=self.step + 1, key=change.key, old=old, new=change.value))
 
-    def rewind(self) -> None:
+    def rewind(self, _command: cmd.Rewind | None = None) -> None:
         """Back to the last good checkpoint after a divergence, else to the newest earlier one."""
         self.publish_steps()
-        earlier = [checkpoint for checkpoint in self.checkpoints if checkpoint.step < self.step]
-        if self.last_good is not None and self.last_good.step < self.step:
-            earlier = [self.last_good]
-        self.last_good = None
-        if not earlier:
+        target = self.checkpoints.rewind_target(self.step)
+        if target is None:
             self.emit(
                 ev.CommandRefused(
                     step=self.step, message="there is no earlier checkpoint to rewind to"
                 )
             )
             return
-        target = earlier[-1]
-        while self.checkpoints and self.checkpoints[-1].step > target.step:
-            self.checkpoints.pop()
         self.trainer.restore(target)
-        if self.disk_checkpoints is not None:
-            self.disk_checkpoints.discard_after(target.step)
         self.emit(ev.Rewound(from_step=self.step, to_step=target.step))
         self.step = target.step
         if self.state == "running":
             self._set_state("paused")
         self.evaluate()
 
-    def reset(self) -> None:
+    def reset(self, _command: cmd.Reset | None = None) -> None:
         """Back to the start: step 0 with fresh weights, or a fork's starting checkpoint."""
         self.trainer.reset()
         self.step = 0
         self.checkpoints.clear()
-        self.last_good = None
         self.schedule = sorted(self.config.schedule, key=lambda change: change.step)
         self.max_steps = self._planned_steps()
         self._restore_start()
-        if self.disk_checkpoints is not None:
-            self.disk_checkpoints.discard_after(self.step)
+        self.checkpoints.forget_after(self.step)
         self.last_published, self.steps_since_publish = time.perf_counter(), 0
         self._announce()
-        self.checkpoints.append(self.trainer.checkpoint(self.step))
+        self.checkpoints.keep(self.step, partial(self.trainer.checkpoint, self.step))
         self.evaluate()
 
-    def set_temperature(self, fit: bool) -> None:
+    def set_temperature(self, command: cmd.FitTemperature | cmd.ClearTemperature) -> None:
         """Fit (or clear) the temperature, report it with the ECE it buys, and re-evaluate."""
+        fit = isinstance(command, cmd.FitTemperature)
         self.publish_steps()
         epoch = self.step / self.trainer.steps_per_epoch
         self.trainer.temperature = 1.0
@@ -481,7 +460,7 @@ class _TrainingLoop:
         )
         self.evaluate()
 
-    def open_test_set(self) -> None:
+    def open_test_set(self, _command: cmd.OpenTestSet | None = None) -> None:
         if self.test_opened_at is not None:
             return
         self.test_opened_at = self.step
@@ -489,6 +468,24 @@ class _TrainingLoop:
         epoch = self.step / self.trainer.steps_per_epoch
         self.emit(self.trainer.evaluate("test", self.step, epoch))
 
+
+#: Which method of the loop carries out each command (``_TrainingLoop.apply``).
+COMMAND_HANDLERS: dict[type, Callable[[_TrainingLoop, Any], None]] = {
+    cmd.SetParam: _TrainingLoop.set_param,
+    cmd.Pause: _TrainingLoop._pause,
+    cmd.Resume: _TrainingLoop._resume,
+    cmd.Step: _TrainingLoop._single_steps,
+    cmd.Stop: _TrainingLoop._stop,
+    cmd.SetPace: _TrainingLoop._set_pace,
+    cmd.Reset: _TrainingLoop.reset,
+    cmd.Rewind: _TrainingLoop.rewind,
+    cmd.OpenTestSet: _TrainingLoop.open_test_set,
+    cmd.Evaluate: _TrainingLoop._evaluate_now,
+    cmd.FitTemperature: _TrainingLoop.set_temperature,
+    cmd.ClearTemperature: _TrainingLoop.set_temperature,
+    cmd.SetInsights: _TrainingLoop._set_insights,
+    cmd.PreviewData: _TrainingLoop._preview_data,
+}
 
 if TYPE_CHECKING:
 

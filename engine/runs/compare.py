@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainscope.engine import events as ev
 from trainscope.engine.runs.errors import RunStoreError
+from trainscope.engine.settings import default_settings
 
 if TYPE_CHECKING:
     from trainscope.engine.runs.store import RunInfo, RunStore
@@ -39,6 +40,10 @@ def flatten_settings(info: RunInfo) -> dict[str, Any]:
     """A run's config as dotted keys, plus the device it really ran on."""
     flat: dict[str, Any] = {}
     for key, value in info.config.items():
+        if key == "settings":
+            # A run recorded before a setting existed trained with its default: say so, rather
+            # than list it as a difference (None against 0.0) beside a newer run.
+            value = {**default_settings(), **value}
         if isinstance(value, dict):
             flat.update({f"{key}.{inner}": _cell(item) for inner, item in value.items()})
         elif key == "schedule":

@@ -23,8 +23,6 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog
 
-from trainscope.engine.errors import TrainScopeError
-from trainscope.engine.scenario import load_scenario
 from trainscope.gui.app_icon import application_icon
 from trainscope.gui.gui_thread_gc import GuiThreadCollector
 from trainscope.gui.main_window import MainWindow
@@ -33,9 +31,8 @@ from trainscope.gui.recording import RunLibrary
 from trainscope.gui.window_layout import size_for_screen
 
 if TYPE_CHECKING:
-    import argparse
-
     from trainscope.engine.config import RunConfig
+    from trainscope.gui.window_options import WindowOptions
 
 log = logging.getLogger(__name__)
 
@@ -170,16 +167,12 @@ class InterruptWatcher(QObject):
         self.window.close()
 
 
-def run_library(args: argparse.Namespace) -> RunLibrary:
+def run_library(options: WindowOptions) -> RunLibrary:
     """Where the window records its runs (``--runs-dir``), unless ``--no-record``."""
-    return RunLibrary(
-        getattr(args, "runs_dir", None),
-        record=not getattr(args, "no_record", False),
-        name=getattr(args, "run_name", None),
-    )
+    return RunLibrary(options.runs_dir, record=options.record, name=options.run_name)
 
 
-def run_window(config: RunConfig, args: argparse.Namespace) -> int:
+def run_window(config: RunConfig, options: WindowOptions) -> int:
     """Open the window on ``config``; return the process exit code (2: no window can open here)."""
     logging.basicConfig(level=logging.WARNING, format="trainscope: %(levelname)s: %(message)s")
     problem = None if QApplication.instance() else window_problem()
@@ -194,55 +187,47 @@ def run_window(config: RunConfig, args: argparse.Namespace) -> int:
     app.setDesktopFileName("trainscope")  # matches --install-desktop-entry's menu entry
     collector = GuiThreadCollector(app)  # cyclic garbage is freed on this thread only
     try:
-        return _open(app, config, args)
+        return _open(app, config, options)
     finally:
         collector.stop()
 
 
-def _open(app: QApplication, config: RunConfig, args: argparse.Namespace) -> int:
-    size = getattr(args, "size", None) or size_for_screen()
-    if getattr(args, "quit_after", None) is None:
-        return _run(app, MainWindow(config, runs=run_library(args), size=size), config, args)
+def _open(app: QApplication, config: RunConfig, options: WindowOptions) -> int:
+    size = options.size or size_for_screen()
+    runs = run_library(options)
+    if options.quit_after is None:
+        return _run(app, MainWindow(config, runs=runs, size=size), config, options)
     with tempfile.TemporaryDirectory(prefix="trainscope-") as scratch:
         # A scripted run (tests, benchmarks, documentation images) starts from the default
         # layout and size every time, and never rewrites the user's remembered settings.
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(config, settings=settings, runs=run_library(args), size=size)
-        return _run(app, window, config, args)
+        window = MainWindow(config, settings=settings, runs=runs, size=size)
+        return _run(app, window, config, options)
 
 
-def prepare_window(window: MainWindow, config: RunConfig, args: argparse.Namespace) -> None:
+def prepare_window(window: MainWindow, config: RunConfig, options: WindowOptions) -> None:
     """Before the first paint: the lesson of ``--scenario`` (run with ``config``), ``--present``,
-    and ``--browse``'s run browser (opened just after).
-
-    ``main.py`` has already loaded and checked the scenario to build ``config``; it is read
-    again here by its id (milliseconds, no torch) so the window can tell its story.
-    """
-    scenario_id = getattr(args, "scenario", None)
-    if scenario_id:
-        try:
-            window.lessons.show_lesson(load_scenario(scenario_id), config)
-        except TrainScopeError as error:
-            log.error("%s", error)
-    if getattr(args, "present", False):
+    and ``--browse``'s run browser (opened just after)."""
+    if options.scenario is not None:
+        window.lessons.show_lesson(options.scenario, config)
+    if options.present:
         window.present()
-    if getattr(args, "browse", False):
+    if options.browse:
         QTimer.singleShot(0, window.runs.open_browser)  # once the window is on screen
 
 
-def _run(app: QApplication, window: MainWindow, config: RunConfig, args: argparse.Namespace) -> int:
-    prepare_window(window, config, args)
+def _run(app: QApplication, window: MainWindow, config: RunConfig, options: WindowOptions) -> int:
+    prepare_window(window, config, options)
     window.show()
-    starter = SessionStarter(window, config, getattr(args, "replay", None))
+    starter = SessionStarter(window, config, options.replay)
     QTimer.singleShot(0, starter.start)
     InterruptWatcher(window)
-    if getattr(args, "timing", False):
+    if options.timing:
         StartupTiming(window)
-    quit_after = getattr(args, "quit_after", None)
-    if quit_after is not None:
-        ending = ScriptedEnd(app, window, getattr(args, "screenshot", None))
-        QTimer.singleShot(max(0, round(quit_after * 1000)), ending.finish)
+    if options.quit_after is not None:
+        ending = ScriptedEnd(app, window, options.screenshot)
+        QTimer.singleShot(max(0, round(options.quit_after * 1000)), ending.finish)
     app.exec()
-    if getattr(args, "json", False):
+    if options.print_summary:
         print(json.dumps(window.summary.to_dict()), flush=True)
     return 0

@@ -52,5 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         recorder = None if args.no_record else start_recording(config, args.runs_dir, args.run_name)
         return run_headless(config, emit_json=args.json, scenario=scenario, recorder=recorder)
     from trainscope.gui.app import run_window
+    from trainscope.gui.window_options import WindowOptions
 
-    return run_window(config, args)
+    return run_window(config, WindowOptions.from_args(args, scenario))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -18,9 +16,12 @@ from tests.gui.window_helpers import (
     wait_for_run,
 )
 from trainscope.engine.cli import build_parser
+from trainscope.engine.runs.cli import add_runs_arguments
+from trainscope.engine.scenario import load_scenario
 from trainscope.gui.app import prepare_window
 from trainscope.gui.classroom import focus_docks
 from trainscope.gui.main_window import MainWindow
+from trainscope.gui.window_options import WindowOptions
 
 OVERFITTING_DOCKS = {"lesson", "loss", "accuracy", "hints"}
 
@@ -80,10 +81,13 @@ def test_the_classroom_layout_follows_the_lesson(qtbot, tmp_path):
 
 
 def test_present_flag_opens_the_lesson_in_classroom_mode_without_remembering_it(qtbot, tmp_path):
-    args = build_parser().parse_args(["--scenario", "overfitting", "--present"])
-    assert args.present
+    parser = build_parser()
+    add_runs_arguments(parser)  # the whole command line, as trainscope.launch builds it
+    args = parser.parse_args(["--scenario", "overfitting", "--present"])
+    options = WindowOptions.from_args(args, load_scenario(args.scenario))
+    assert options.present
     window = open_window(qtbot, tmp_path, start=False)
-    prepare_window(window, window.config, args)
+    prepare_window(window, window.config, options)
     assert window.lessons.scenario.id == "overfitting"
     assert window.panels["lesson"].title_label.text() == "Overfitting"
     assert window.theme.classroom
@@ -97,7 +101,7 @@ def test_present_flag_opens_the_lesson_in_classroom_mode_without_remembering_it(
     assert "setup" in again.docks
     assert again.docks["loss"].isVisible()
     assert again.docks["controls"].isVisible() or again.docks["lesson"].isVisible()
-    prepare_window(again, again.config, argparse.Namespace())  # no flags: nothing changes
+    prepare_window(again, again.config, WindowOptions())  # no flags: nothing changes
     assert again.lessons.scenario is None
 
 

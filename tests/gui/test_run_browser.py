@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
@@ -17,6 +15,7 @@ from trainscope.gui import dialogs
 from trainscope.gui.app import prepare_window, window_with_dialogs
 from trainscope.gui.recording import RunLibrary
 from trainscope.gui.run_browser import size_text
+from trainscope.gui.window_options import WindowOptions
 
 STEPS = 60
 
@@ -140,7 +139,7 @@ def test_compare_and_fork_from_the_browser(qtbot, recorded_window):
 
 def test_browse_opens_the_browser_and_the_screenshot_shows_it_over_the_window(qtbot, tmp_path):
     window = open_window(qtbot, tmp_path, start=False, runs=RunLibrary(tmp_path / "runs"))
-    prepare_window(window, small_config(), argparse.Namespace(browse=True))
+    prepare_window(window, small_config(), WindowOptions(browse=True))
     qtbot.waitUntil(lambda: window.runs.browser is not None and window.runs.browser.isVisible())
     browser = window.runs.browser
     picture = window_with_dialogs(window).toImage().convertToFormat(QImage.Format.Format_RGB32)

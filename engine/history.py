@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trainscope.engine import events as ev
+from trainscope.engine.rewind import survives, surviving_count
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -147,11 +148,15 @@ class RunHistory:
             self.completed = True
 
     def _cut(self, to_step: int) -> None:
-        """Forget what happened after ``to_step``; the evaluation there is about to be redone."""
-        keep = int(np.count_nonzero(np.asarray(self.steps) <= to_step))
+        """Forget what happened after ``to_step`` (``engine.rewind``): the evaluation there stays
+        until the loop's fresh one at that step replaces it."""
+        keep = surviving_count(np.asarray(self.steps), to_step)
         del self.steps[keep:], self.losses[keep:], self.grad_norms[keep:]
         for split, points in self.points.items():
-            self.points[split] = [point for point in points if point.step < to_step]
+            self.points[split] = [point for point in points if survives(point.step, to_step)]
+        self.latest = {
+            split: latest for split, latest in self.latest.items() if survives(latest.step, to_step)
+        }
 
     # ----- reading ----------------------------------------------------------------------------
     def evaluations(self, split: str = "validation") -> list[EvaluationPoint]:

@@ -17,6 +17,7 @@ import numpy as np
 from trainscope.engine import events as ev
 from trainscope.engine.events import ReplaySeeked
 from trainscope.engine.metrics import lowest_recall_class
+from trainscope.engine.rewind import survives
 from trainscope.gui.ghost import RewindGhost, cut_off
 from trainscope.gui.insight_state import InsightState
 from trainscope.gui.series import CompactingSeries, GrowableSeries
@@ -304,7 +305,8 @@ class RunState:
         self.status_version += 1
 
     def _on_rewound(self, event: ev.Rewound) -> None:
-        """History after ``to_step`` no longer holds: cut the curves, markers and evaluations there.
+        """History after ``to_step`` no longer holds: cut the curves, markers and evaluations there
+        (``engine.rewind``'s rule; the series' ``truncate_after`` keeps rows at or before a step).
 
         What is cut becomes the ghost, the "before" of a before-and-after. Only the latest
         rewind's ghost is kept: it is the attempt the student just abandoned and the one the
@@ -324,13 +326,13 @@ class RunState:
         )
         self._recompute_best()
         for split, recent in self._recent.items():
-            while recent and recent[-1].step > to_step:
+            while recent and not survives(recent[-1].step, to_step):
                 recent.pop()
             if recent:
                 self.latest_by_split[split] = recent[-1]
             else:
                 self.latest_by_split.pop(split, None)
-        self.markers = [marker for marker in self.markers if marker.step <= to_step]
+        self.markers = [marker for marker in self.markers if survives(marker.step, to_step)]
         self._add_marker(to_step, "rewind", f"rewind from {event.from_step}")
         self.step = to_step
         if self.state == "diverged":

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from trainscope.engine import events as ev
+from trainscope.engine.rewind import survives, surviving_count
 from trainscope.engine.runs.decimation import DecimatedSteps
 
 if TYPE_CHECKING:
@@ -116,11 +117,14 @@ class Timeline:
         self.by_key[(evaluation.split, int(evaluation.step))] = row
 
     def _cut(self, to_step: int) -> None:
+        """The rewind rule (``engine.rewind``): what is at or before ``to_step`` stays."""
         self._flush()
-        keep = self.train["step"] <= to_step
-        self.train = {name: column[keep] for name, column in self.train.items()}
-        self.by_key = {key: row for key, row in self.by_key.items() if row["step"] <= to_step}
-        self.changes = [row for row in self.changes if row["step"] <= to_step]
+        keep = surviving_count(self.train["step"], to_step)
+        self.train = {name: column[:keep] for name, column in self.train.items()}
+        self.by_key = {
+            key: row for key, row in self.by_key.items() if survives(row["step"], to_step)
+        }
+        self.changes = [row for row in self.changes if survives(row["step"], to_step)]
 
 
 def _train_columns(chunk: ev.StepMetrics) -> dict[str, np.ndarray]:

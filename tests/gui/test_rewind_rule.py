@@ -1,0 +1,77 @@
+"""Every view of a run cuts a rewind at the same step (``engine.rewind``'s one rule).
+
+One event stream — a run, a rewind, then the loop's fresh evaluation at the rewind's step — is
+folded by each view the product has: the window's ``RunState``, the lesson checks'
+``RunHistory``, the exports' ``Timeline``, the headless ``RunSummary`` and the store's
+``RunOutcome``. At every point of the stream they must agree on the last step and on which
+evaluations are still part of the run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.gui import fake_events
+from trainscope.engine.history import RunHistory
+from trainscope.engine.runs.outcome import RunOutcome
+from trainscope.engine.runs.timeline import Timeline
+from trainscope.engine.summary import RunSummary
+from trainscope.gui.run_state import RunState
+
+FROM_STEP, TO_STEP = 500, 300
+
+
+def _views(events: list) -> dict[str, tuple[int, list[int]]]:
+    """(last step, validation evaluation steps) as each view sees ``events``."""
+    state = RunState()
+    state.apply(events)
+    history = RunHistory.from_events(events)
+    timeline = Timeline.from_events(events)
+    summary, outcome = RunSummary(), RunOutcome()
+    for event in events:
+        summary.update(event)
+        outcome.update(event)
+    timeline_evaluations = [
+        int(row["step"]) for row in timeline.evaluations if row["split"] == "validation"
+    ]
+    return {
+        "RunState": (int(state.step), [int(step) for step in state.evaluations["step"]]),
+        "RunHistory": (int(history.steps[-1]), [p.step for p in history.evaluations()]),
+        "Timeline": (int(timeline.train["step"][-1]), timeline_evaluations),
+        "RunSummary": (summary.steps, None),
+        "RunOutcome": (outcome.steps, None),
+    }
+
+
+def _agree(views: dict[str, tuple[int, list[int] | None]], last: int, evaluated: list[int]) -> None:
+    for name, (step, evaluations) in views.items():
+        assert step == last, f"{name} is at step {step}, not {last}"
+        if evaluations is not None:
+            assert evaluations == evaluated, f"{name} keeps evaluations {evaluations}"
+
+
+@pytest.fixture
+def stream() -> list:
+    return fake_events.training_stream(10, total_steps=FROM_STEP, eval_every=100)
+
+
+def test_before_the_rewind_every_view_sees_the_whole_run(stream):
+    _agree(_views(stream), FROM_STEP, [0, 100, 200, 300, 400, 500])
+
+
+def test_right_after_the_rewind_every_view_keeps_what_is_at_or_before_its_step(stream):
+    rewound = [*stream, fake_events.rewound(FROM_STEP, TO_STEP)]
+    _agree(_views(rewound), TO_STEP, [0, 100, 200, 300])
+
+
+def test_the_fresh_evaluation_at_the_rewind_step_replaces_the_old_one_everywhere(stream):
+    labels = fake_events.synthetic_labels(10)
+    again = fake_events.evaluation(
+        TO_STEP, fake_events.synthetic_probabilities(labels, 10, 1.0), labels
+    )
+    events = [*stream, fake_events.rewound(FROM_STEP, TO_STEP), again]
+    _agree(_views(events), TO_STEP, [0, 100, 200, 300])
+    assert RunHistory.from_events(events).evaluations()[-1].loss == pytest.approx(again.loss)
+    state = RunState()
+    state.apply(events)
+    assert state.evaluations.last("val_loss") == pytest.approx(again.loss)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trainscope.engine.history import EvaluationPoint, RunHistory
+from trainscope.engine.measures import validation_loss_rise
 from trainscope.engine.thresholds import ThresholdTable
 
 if TYPE_CHECKING:
@@ -98,13 +99,15 @@ def _relative_drop(first: float, last: float) -> float:
 
 
 def _loss_rise(history: RunHistory) -> Measured:
-    points = history.evaluations()
-    final = _final(history)
-    best = min(points, key=lambda point: point.loss)
-    rise = final.loss / best.loss - 1.0 if best.loss > 0 else math.nan
+    """The validation loss's rise above its minimum, as the overfitting hint measures it."""
+    rise = validation_loss_rise(history.evaluations())
+    if rise is None:
+        raise MeasureUnavailable("the run has no validation evaluation")
+    best, final = rise.lowest, rise.newest
     return (
-        rise,
-        f"{rise:.3f} (min {best.loss:.4f} at step {best.step}, {final.loss:.4f} at step {final.step})",
+        rise.relative,
+        f"{rise.relative:.3f} (min {best.loss:.4f} at step {best.step}, "
+        f"{final.loss:.4f} at step {final.step})",
     )
 
 

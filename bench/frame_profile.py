@@ -33,7 +33,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from bench.panel_timing import timed_panels  # noqa: E402
-from tests.gui import fake_events  # noqa: E402
+from tests import event_factory  # noqa: E402
 from trainscope.engine import commands as cmd  # noqa: E402
 from trainscope.engine import events as ev  # noqa: E402
 from trainscope.engine.config import RunConfig  # noqa: E402
@@ -59,11 +59,11 @@ class SyntheticSession:
         self.step = 0
         self.started = False
         self.alive = False
-        labels = fake_events.synthetic_labels(n_classes, n=360)
+        labels = event_factory.synthetic_labels(n_classes, n=360)
         self.evaluations = [
-            fake_events.evaluation(
+            event_factory.evaluation(
                 0,
-                fake_events.synthetic_probabilities(labels, n_classes, 0.5 + i, seed=i),
+                event_factory.synthetic_probabilities(labels, n_classes, 0.5 + i, seed=i),
                 labels,
             )
             for i in range(EVALUATION_POOL)
@@ -87,7 +87,7 @@ class SyntheticSession:
         events: list[ev.Event] = []
         if not self.started:
             self.started = True
-            events.append(fake_events.run_started(self.n_classes))
+            events.append(event_factory.run_started(self.n_classes))
             events.append(ev.StateChanged(step=0, state="running"))
             if self.history:
                 events.append(self._steps(self.history))
@@ -106,7 +106,7 @@ class SyntheticSession:
         self.step += count
         clean = 0.05 + (self.chance - 0.05) * np.exp(-steps / 3000.0)
         loss = np.abs(clean * (1.0 + 0.25 * self.rng.standard_normal(count)))
-        metrics = fake_events.step_metrics(steps, loss)
+        metrics = event_factory.step_metrics(steps, loss)
         return _published(metrics)
 
 

@@ -18,12 +18,18 @@ short stretch of steps; one spike in a long healthy run is noise, and a non-fini
 diverged at once.
 The three layer hints (vanishing or exploding gradients, dead units) read ``LayerHealth``, so
 they fire only while the window collects it.
+
+Every hint is one ``Rule`` in ``RULES``: the event type it reads, a measure that says whether
+the problem shows and with which numbers, and the texts as templates over those numbers. One
+loop in ``Diagnostician.observe`` runs them, so a new hint is a table entry plus its measure.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -33,6 +39,7 @@ from trainscope.engine.metrics import macro_roc_auc, prior_loss
 #: Hints read from ``LayerHealth``: they fire only while layer health is collected (the window
 #: shows that panel), so headless runs and scenarios never see them.
 LAYER_HINT_KINDS = ("vanishing_gradients", "exploding_gradients", "dead_units")
+#: Every kind a hint can have, in the order the scenario schema lists them; each rule has one.
 HINT_KINDS = (
     "diverged",
     "stuck_at_chance",
@@ -89,6 +96,435 @@ class _Episode:
         """The loss of always answering with the training class shares (ln K when unknown)."""
         return prior_loss(np.asarray(self.class_counts)) if self.class_counts else self.chance_loss
 
+    def prior_words(self) -> str:
+        """What the know-nothing model knows, in words: the class shares it would answer with."""
+        counts = np.asarray(self.class_counts, dtype=np.float64)
+        k = len(self.class_names) or len(counts)
+        if counts.size == 0:
+            return f"how many classes there are (ln {k})"
+        shares = counts / counts.sum()
+        if shares.max() - shares.min() < 0.02:
+            return f"that the {k} classes are about equally common (about ln {k})"
+        common = int(np.argmax(shares))
+        return (
+            f"how common each class is in the training data ({shares[common]:.0%} are "
+            f"'{self.class_name(common)}')"
+        )
+
+    def class_name(self, index: int) -> str:
+        names = self.class_names
+        return names[index] if index < len(names) else f"class {index}"
+
+
+# ----- the rule template --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reading:
+    """A measure's verdict on one event: does the problem show, at which step, with which numbers.
+
+    ``facts`` fill the rule's text templates (``step`` is added to them); they are only read
+    when the hint fires, so a reading that does not hold carries none.
+    """
+
+    holds: bool
+    step: int = 0
+    facts: Mapping[str, object] = field(default_factory=dict)
+
+
+#: The problem does not show on this event: a confirmation streak starts over.
+CLEAR = Reading(holds=False)
+
+
+def _holds(step: int, **facts: object) -> Reading:
+    return Reading(holds=True, step=step, facts=facts)
+
+
+E = TypeVar("E", bound=ev.Event)
+#: A measure: the ``Reading`` of one event, or None when the event cannot judge the problem yet
+#: (too few evaluations, a single layer), which leaves the confirmation streak as it was.
+Measure = Callable[[_Episode, E], Reading | None]
+
+
+@dataclass(frozen=True)
+class Rule(Generic[E]):
+    """One hint: which events it reads, how it measures them, what it says, when it may fire.
+
+    A rule is judged on events of type ``reads`` from step ``from_step`` on; it fires once its
+    measure has held at ``confirmations`` such events in a row. A kind fires once per episode
+    (rules may share a kind: there are two ways to diverge); ``rearmed_by_rewind`` lets it fire
+    again after a rewind, for the divergence a rewind is meant to undo. The texts are
+    ``str.format`` templates over the reading's facts.
+    """
+
+    kind: str
+    reads: type[E]
+    measure: Measure[E]
+    title: str
+    evidence: str
+    suggestion: str
+    confirmations: int = CONFIRMATIONS
+    from_step: int = 0
+    rearmed_by_rewind: bool = False
+
+    def hint(self, reading: Reading) -> ev.Hint:
+        facts = {"step": reading.step, **reading.facts}
+        return ev.Hint(
+            step=reading.step,
+            kind=self.kind,
+            title=self.title.format(**facts),
+            evidence=self.evidence.format(**facts),
+            suggestion=self.suggestion.format(**facts),
+        )
+
+
+# ----- measures -----------------------------------------------------------------------------
+def _diverged(episode: _Episode, event: ev.Diverged) -> Reading:
+    """The trainer saw the loss become non-finite and paused the run."""
+    return _holds(event.step, loss=event.loss)
+
+
+def _non_finite(episode: _Episode, event: ev.StepMetrics) -> Reading:
+    """A non-finite batch loss is diverged outright, at the first such step."""
+    losses = np.asarray(event.loss, dtype=np.float64)
+    broken = ~np.isfinite(losses)
+    if not broken.any():
+        return CLEAR
+    index = int(np.argmax(broken))
+    return _holds(int(event.steps[index]), loss=float(losses[index]))
+
+
+def _blowing_up(episode: _Episode, event: ev.StepMetrics) -> Reading:
+    """Batch losses far above chance, again and again: the updates overshoot.
+
+    A model that knows nothing scores ln K on every batch; one that scores many times that
+    is confidently wrong, which only a too-large step gets it to this fast. One such batch
+    is not enough: a healthy run that has trained for tens of thousands of steps meets the
+    odd batch it is very sure about and wrong on. Nor is a burst of them in a run whose
+    typical batch scores ~0: Adam, tens of thousands of steps into a solved task (the
+    spiral at step 47,700), overshoots a few times in fifty steps and settles again by
+    itself, at 100% validation accuracy. A blow-up lifts the loss as a whole, so the
+    median batch of the window must be up too. The hint is dated at the spike that makes
+    it a pattern, like the other hints at the evaluation that confirms them (and a rewind
+    to the last good checkpoint goes back before that step). It keeps the recent spikes and
+    losses in the episode as it reads; it runs only on finite batches, while "diverged" has
+    not fired.
+    """
+    losses = np.asarray(event.loss, dtype=np.float64)
+    chance = episode.chance_loss
+    spikes, earlier = episode.spikes, episode.recent_losses
+    episode.recent_losses = np.concatenate([earlier, losses])[-EXPLOSION_WINDOW:]
+    for spike_index in np.flatnonzero(losses > EXPLOSION_FACTOR * chance):
+        step = int(event.steps[spike_index])
+        spikes[:] = [spike for spike in spikes if spike[0] > step - EXPLOSION_WINDOW]
+        spikes.append((step, float(losses[spike_index])))
+        if len(spikes) < EXPLOSION_SPIKES:
+            continue
+        window = np.concatenate([earlier, losses[: spike_index + 1]])[-EXPLOSION_WINDOW:]
+        median = float(np.median(window))
+        if median >= EXPLOSION_MEDIAN_SHARE * chance:
+            first, last = spikes[0][0], spikes[-1][0]
+            worst_step, worst = max(spikes, key=lambda spike: spike[1])
+            return _holds(
+                step,
+                first=first,
+                factor=EXPLOSION_FACTOR,
+                chance=chance,
+                count=len(spikes),
+                span=last - first + 1,
+                worst=worst,
+                times=worst / chance,
+                worst_step=worst_step,
+                median=median,
+                lr=episode.lr,
+            )
+    return CLEAR
+
+
+def _stuck(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
+    """The loss sits at (or above) what knowing only the class shares gives, and the model
+    ranks cases like a coin: both, because a few confident mistakes lift the loss of a model
+    that does rank well, and a model can rank a little while its loss says nothing yet."""
+    prior = episode.prior_loss
+    auc = math.nan
+    if evaluation.loss >= (1 - STUCK_TOLERANCE) * prior:
+        auc = macro_roc_auc(evaluation.probabilities, evaluation.labels)
+    if not (math.isfinite(auc) and auc <= STUCK_MAX_AUC):
+        return CLEAR
+    return _holds(
+        evaluation.step,
+        loss=evaluation.loss,
+        where="above" if evaluation.loss > prior else "near",
+        prior=prior,
+        prior_words=episode.prior_words(),
+        auc=auc,
+    )
+
+
+def _overfitting(episode: _Episode, evaluation: ev.Evaluation) -> Reading | None:
+    """Validation loss turned up while training loss still falls, by a share and by an
+    amount: a model that has all but solved the task (loss 0.001) wobbles by +30% from one
+    evaluation to the next without learning anything wrong."""
+    points = episode.validation
+    if len(points) < 3:
+        return None
+    best = min(points[:-1], key=lambda point: point.loss)
+    rise = evaluation.loss / best.loss - 1 if best.loss > 0 else 0.0
+    holds = (
+        rise >= OVERFIT_RISE
+        and evaluation.loss - best.loss >= OVERFIT_MIN_RISE
+        and evaluation.train_loss < best.train_loss
+    )
+    if not holds:
+        return CLEAR
+    return _holds(
+        evaluation.step,
+        best_loss=best.loss,
+        best_step=best.step,
+        loss=evaluation.loss,
+        rise=rise,
+        best_train_loss=best.train_loss,
+        train_loss=evaluation.train_loss,
+    )
+
+
+def _no_better_than_baseline(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
+    """Accuracy no better than always answering the majority class (the zero rule)."""
+    baseline = evaluation.zero_rule_accuracy
+    if evaluation.accuracy > baseline + BASELINE_MARGIN:
+        return CLEAR
+    return _holds(evaluation.step, accuracy=evaluation.accuracy, baseline=baseline)
+
+
+def _minority_recall(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
+    """The rarest validation class (well under its fair share) is almost never caught."""
+    counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
+    rare = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
+    share = counts[rare] / counts.sum()
+    fair_share = 1.0 / len(counts)
+    recall = float(evaluation.recall[rare])
+    if not (share < RARE_SHARE * fair_share and recall < RECALL_FLOOR):
+        return CLEAR
+    return _holds(
+        evaluation.step,
+        name=episode.class_name(rare),
+        caught=int(evaluation.confusion[rare, rare]),
+        count=counts[rare],
+        recall=recall,
+        accuracy=evaluation.accuracy,
+    )
+
+
+def _overconfident(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
+    """Badly calibrated, and on the sure side: more confident on average than accurate."""
+    confidence = float(np.mean(np.max(evaluation.probabilities, axis=1)))
+    gap = confidence - evaluation.accuracy
+    ece = evaluation.calibration.ece
+    if not (ece >= HIGH_ECE and gap >= OVERCONFIDENCE_GAP):
+        return CLEAR
+    return _holds(evaluation.step, confidence=confidence, accuracy=evaluation.accuracy, ece=ece)
+
+
+def _vanishing(episode: _Episode, health: ev.LayerHealth) -> Reading | None:
+    """The first layer learns a thousand times slower than the last: depth ate its signal."""
+    if len(health.grad_norm) < 2:
+        return None
+    first, last = float(health.grad_norm[0]), float(health.grad_norm[-1])
+    if not (last > 0 and first < VANISHING_RATIO * last):
+        return CLEAR
+    return _holds(
+        health.step,
+        first_layer=health.layer_names[0],
+        first=first,
+        times=last / max(first, 1e-300),
+        last_layer=health.layer_names[-1],
+        last=last,
+    )
+
+
+def _exploding(episode: _Episode, health: ev.LayerHealth) -> Reading:
+    """Gradients or steps so large that one update rewrites a good part of the weights."""
+    total = float(np.sqrt(np.sum(np.square(health.grad_norm))))
+    ratios = np.nan_to_num(health.update_ratio, nan=0.0)
+    worst = int(np.argmax(ratios))
+    if not (total > EXPLODING_GRAD_NORM or ratios[worst] > EXPLODING_UPDATE_RATIO):
+        return CLEAR
+    return _holds(
+        health.step, total=total, layer=health.layer_names[worst], percent=100 * ratios[worst]
+    )
+
+
+def _dead_units(episode: _Episode, health: ev.LayerHealth) -> Reading:
+    """ReLU units that never fire get no gradient, so they stay off for good."""
+    dead = np.nan_to_num(health.dead_fraction, nan=0.0)
+    worst = int(np.argmax(dead)) if len(dead) else 0
+    if not (len(dead) > 0 and dead[worst] > DEAD_SHARE):
+        return CLEAR
+    return _holds(health.step, share=dead[worst], layer=health.layer_names[worst])
+
+
+# ----- the rules ----------------------------------------------------------------------------
+_DIVERGED_SUGGESTION = "Rewind to the last good checkpoint and divide the learning rate by 10."
+
+#: Every hint, in the order the rules are judged on an event (their hints come in this order).
+#: A new hint: its measure above, its entry here, its kind in ``HINT_KINDS``.
+RULES: tuple[Rule[Any], ...] = (
+    Rule(
+        "diverged",
+        ev.Diverged,
+        _diverged,
+        title="Training diverged",
+        evidence="The training loss became {loss} at step {step}: the weights left the numbers.",
+        suggestion=_DIVERGED_SUGGESTION,
+        confirmations=1,
+        rearmed_by_rewind=True,
+    ),
+    Rule(
+        "diverged",
+        ev.StepMetrics,
+        _non_finite,
+        title="Training diverged",
+        evidence="The training loss became {loss} at step {step}: the weights left the numbers.",
+        suggestion=_DIVERGED_SUGGESTION,
+        confirmations=1,
+        rearmed_by_rewind=True,
+    ),
+    Rule(
+        "diverged",
+        ev.StepMetrics,
+        _blowing_up,
+        title="The loss is blowing up",
+        evidence=(
+            "From step {first} the batch loss jumped above {factor:g}x the chance loss "
+            "{chance:.3f} of a model that knows nothing {count} times in {span} steps, up to "
+            "{worst:.3g} ({times:.0f}x) at step {worst_step}, and the typical batch never "
+            "settles (median {median:.3g}; learning rate {lr:g})."
+        ),
+        suggestion="Divide the learning rate by 10 (rewind first), or clip the gradients.",
+        confirmations=1,
+        rearmed_by_rewind=True,
+    ),
+    Rule(
+        "overfitting",
+        ev.Evaluation,
+        _overfitting,
+        title="Overfitting",
+        evidence=(
+            "Validation loss rose from its minimum {best_loss:.3f} at step {best_step} to "
+            "{loss:.3f} at step {step} (+{rise:.0%}) while training loss fell from "
+            "{best_train_loss:.3f} to {train_loss:.3f}."
+        ),
+        suggestion=(
+            "Stop early (the best weights were at step {best_step}), add dropout (0.2-0.5) or "
+            "weight decay, use a smaller network or get more data."
+        ),
+    ),
+    Rule(
+        "stuck_at_chance",
+        ev.Evaluation,
+        _stuck,
+        title="Loss stuck at chance",
+        evidence=(
+            "At step {step} the validation loss is {loss:.3f}, {where} {prior:.3f}, the loss of "
+            "a model that only knows {prior_words}, and it ranks new cases no better than a coin "
+            "(ROC AUC {auc:.2f}; 0.5 is guessing): the model still knows nothing it can use on "
+            "new data."
+        ),
+        suggestion=(
+            "Check the learning rate (too small crawls), the model's capacity (a line cannot "
+            "separate rings) and that the labels really belong to their inputs."
+        ),
+        from_step=WARMUP_STEPS,
+    ),
+    Rule(
+        "no_better_than_baseline",
+        ev.Evaluation,
+        _no_better_than_baseline,
+        title="No better than always guessing the majority",
+        evidence=(
+            "At step {step} validation accuracy is {accuracy:.3f}, while always answering the "
+            "most common class scores {baseline:.3f}."
+        ),
+        suggestion=(
+            "Look at recall per class and the confusion matrix; try class weights or a lower "
+            "decision threshold, and compare every score with this baseline."
+        ),
+        from_step=WARMUP_STEPS,
+    ),
+    Rule(
+        "minority_recall_collapse",
+        ev.Evaluation,
+        _minority_recall,
+        title="The rare class '{name}' is missed",
+        evidence=(
+            "At step {step} the model catches {caught} of {count} '{name}' cases (recall "
+            "{recall:.2f}) while overall accuracy reads {accuracy:.3f}."
+        ),
+        suggestion=(
+            "Lower the decision threshold, or weight the classes (class_weighting = balanced) "
+            "so the rare class counts as much as the common one."
+        ),
+        from_step=WARMUP_STEPS,
+    ),
+    Rule(
+        "overconfident",
+        ev.Evaluation,
+        _overconfident,
+        title="Overconfident probabilities",
+        evidence=(
+            "At step {step} the model is on average {confidence:.0%} sure but right "
+            "{accuracy:.0%} of the time (ECE {ece:.3f})."
+        ),
+        suggestion=(
+            "Fit a temperature on the validation split (temperature scaling): confidence "
+            "comes down, predictions stay the same."
+        ),
+        from_step=WARMUP_STEPS,
+    ),
+    Rule(
+        "vanishing_gradients",
+        ev.LayerHealth,
+        _vanishing,
+        title="Vanishing gradients",
+        evidence=(
+            "At step {step} the gradient reaching {first_layer} is {first:.2g}, {times:.0f}x "
+            "smaller than at {last_layer} ({last:.2g}): the first layers barely learn."
+        ),
+        suggestion=(
+            "Use relu, leaky_relu or gelu instead of sigmoid/tanh, fewer layers, normalisation "
+            "between layers, or an initialisation scaled to each layer's width (He/Xavier)."
+        ),
+        from_step=WARMUP_STEPS,
+    ),
+    Rule(
+        "exploding_gradients",
+        ev.LayerHealth,
+        _exploding,
+        title="Exploding gradients",
+        evidence=(
+            "At step {step} the gradient norm is {total:.3g} and one step changed {layer} by "
+            "{percent:.2g}% of its size (a healthy step changes a layer by about 0.1%)."
+        ),
+        suggestion=(
+            "Lower the learning rate (divide it by 10), clip the gradients (grad_clip 1.0), or "
+            "add normalisation; check the initialisation is scaled to the layers' widths."
+        ),
+    ),
+    Rule(
+        "dead_units",
+        ev.LayerHealth,
+        _dead_units,
+        title="Dead units",
+        evidence=(
+            "At step {step}, {share:.0%} of the units in {layer} never fire on any validation "
+            "example: they output 0, get no gradient and cannot learn again."
+        ),
+        suggestion=(
+            "Lower the learning rate (a too-large step often kills ReLUs), switch to leaky_relu "
+            "or gelu, add normalisation, or use He initialisation; rewind to before they died."
+        ),
+    ),
+)
+_REARMED_BY_REWIND = frozenset(rule.kind for rule in RULES if rule.rearmed_by_rewind)
+
 
 class Diagnostician:
     """Feed it every event with ``observe``; it returns the hints that event completes."""
@@ -97,6 +533,27 @@ class Diagnostician:
         self.episode = _Episode()
 
     def observe(self, event: ev.Event) -> list[ev.Hint]:
+        """Fold ``event`` into the episode, then judge it by every rule that reads its type.
+
+        A rule whose kind has fired is not measured again (nothing it finds could fire).
+        """
+        if not self._remember(event):
+            return []
+        episode = self.episode
+        hints: list[ev.Hint] = []
+        for rule in RULES:
+            if not isinstance(event, rule.reads) or rule.kind in episode.fired:
+                continue
+            if rule.from_step and event.step < rule.from_step:
+                continue
+            reading = rule.measure(episode, event)
+            if reading is not None and self._confirmed(rule, reading.holds):
+                episode.fired.add(rule.kind)
+                hints.append(rule.hint(reading))
+        return hints
+
+    def _remember(self, event: ev.Event) -> bool:
+        """Keep what the rules need to know about ``event``; False when no rule should read it."""
         if isinstance(event, ev.RunStarted):
             self.episode = _Episode(
                 chance_loss=event.chance_loss,
@@ -108,308 +565,22 @@ class Diagnostician:
             self._rewound(event.to_step)
         elif isinstance(event, ev.ParamChanged) and event.key == "lr":
             self.episode.lr = float(event.new)
-        elif isinstance(event, ev.Diverged):
-            return self._fire(event.step, "diverged", _diverged_texts(event.step, event.loss))
-        elif isinstance(event, ev.StepMetrics):
-            return self._check_explosion(event)
-        elif isinstance(event, ev.Evaluation) and event.split == "validation":
-            return self._check_evaluation(event)
-        elif isinstance(event, ev.LayerHealth):
-            return self._check_layers(event)
-        return []
+        elif isinstance(event, ev.Evaluation):
+            if event.split != "validation" or not math.isfinite(event.loss):
+                return False
+            self.episode.validation.append(_Point(event.step, event.loss, event.train_loss))
+        return True
 
-    # ----- bookkeeping ----------------------------------------------------------------------
     def _rewound(self, to_step: int) -> None:
         episode = self.episode
         episode.validation = [point for point in episode.validation if point.step <= to_step]
         episode.spikes = [spike for spike in episode.spikes if spike[0] <= to_step]
         episode.recent_losses = np.zeros(0)
-        episode.fired.discard("diverged")
+        episode.fired -= _REARMED_BY_REWIND
         episode.streaks.clear()
 
-    def _fire(self, step: int, kind: str, texts: tuple[str, str, str]) -> list[ev.Hint]:
-        if kind in self.episode.fired:
-            return []
-        self.episode.fired.add(kind)
-        title, evidence, suggestion = texts
-        return [
-            ev.Hint(step=step, kind=kind, title=title, evidence=evidence, suggestion=suggestion)
-        ]
-
-    def _confirmed(self, kind: str, holds: bool) -> bool:
-        """True once ``holds`` has been seen at ``CONFIRMATIONS`` evaluations in a row."""
-        streak = self.episode.streaks.get(kind, 0) + 1 if holds else 0
-        self.episode.streaks[kind] = streak
-        return streak >= CONFIRMATIONS
-
-    # ----- checks ---------------------------------------------------------------------------
-    def _check_explosion(self, event: ev.StepMetrics) -> list[ev.Hint]:
-        """Batch losses far above chance, again and again: the updates overshoot.
-
-        A model that knows nothing scores ln K on every batch; one that scores many times that
-        is confidently wrong, which only a too-large step gets it to this fast. One such batch
-        is not enough: a healthy run that has trained for tens of thousands of steps meets the
-        odd batch it is very sure about and wrong on. Nor is a burst of them in a run whose
-        typical batch scores ~0: Adam, tens of thousands of steps into a solved task (the
-        spiral at step 47,700), overshoots a few times in fifty steps and settles again by
-        itself, at 100% validation accuracy. A blow-up lifts the loss as a whole, so the
-        median batch of the window must be up too. The hint is dated at the spike that makes
-        it a pattern, like the other hints at the evaluation that confirms them (and a rewind
-        to the last good checkpoint goes back before that step). A non-finite loss is diverged
-        outright.
-        """
-        if "diverged" in self.episode.fired:
-            return []
-        losses = np.asarray(event.loss, dtype=np.float64)
-        broken = ~np.isfinite(losses)
-        if broken.any():
-            index = int(np.argmax(broken))
-            step = int(event.steps[index])
-            return self._fire(step, "diverged", _diverged_texts(step, float(losses[index])))
-        episode = self.episode
-        chance = episode.chance_loss
-        spikes, earlier = episode.spikes, episode.recent_losses
-        episode.recent_losses = np.concatenate([earlier, losses])[-EXPLOSION_WINDOW:]
-        for spike_index in np.flatnonzero(losses > EXPLOSION_FACTOR * chance):
-            step = int(event.steps[spike_index])
-            spikes[:] = [spike for spike in spikes if spike[0] > step - EXPLOSION_WINDOW]
-            spikes.append((step, float(losses[spike_index])))
-            if len(spikes) < EXPLOSION_SPIKES:
-                continue
-            window = np.concatenate([earlier, losses[: spike_index + 1]])[-EXPLOSION_WINDOW:]
-            median = float(np.median(window))
-            if median >= EXPLOSION_MEDIAN_SHARE * chance:
-                return self._fire(
-                    step, "diverged", _exploding_texts(spikes, median, chance, episode.lr)
-                )
-        return []
-
-    def _check_evaluation(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
-        if not math.isfinite(evaluation.loss):
-            return []
-        self.episode.validation.append(
-            _Point(evaluation.step, evaluation.loss, evaluation.train_loss)
-        )
-        hints = self._check_overfitting(evaluation)
-        if evaluation.step >= WARMUP_STEPS:
-            hints += self._check_stuck(evaluation)
-            hints += self._check_baseline(evaluation)
-            hints += self._check_minority_recall(evaluation)
-            hints += self._check_overconfidence(evaluation)
-        return hints
-
-    def _check_stuck(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
-        """The loss sits at (or above) what knowing only the class shares gives, and the model
-        ranks cases like a coin: both, because a few confident mistakes lift the loss of a model
-        that does rank well, and a model can rank a little while its loss says nothing yet."""
-        prior = self.episode.prior_loss
-        auc = math.nan
-        if evaluation.loss >= (1 - STUCK_TOLERANCE) * prior:
-            auc = macro_roc_auc(evaluation.probabilities, evaluation.labels)
-        stuck = math.isfinite(auc) and auc <= STUCK_MAX_AUC
-        if not self._confirmed("stuck_at_chance", stuck):
-            return []
-        where = "above" if evaluation.loss > prior else "near"
-        evidence = (
-            f"At step {evaluation.step} the validation loss is {evaluation.loss:.3f}, {where} "
-            f"{prior:.3f}, the loss of a model that only knows {self._prior_words()}, and it "
-            f"ranks new cases no better than a coin (ROC AUC {auc:.2f}; 0.5 is guessing): the "
-            "model still knows nothing it can use on new data."
-        )
-        suggestion = (
-            "Check the learning rate (too small crawls), the model's capacity (a line cannot "
-            "separate rings) and that the labels really belong to their inputs."
-        )
-        return self._fire(
-            evaluation.step, "stuck_at_chance", ("Loss stuck at chance", evidence, suggestion)
-        )
-
-    def _prior_words(self) -> str:
-        """What the know-nothing model knows, in words: the class shares it would answer with."""
-        counts = np.asarray(self.episode.class_counts, dtype=np.float64)
-        k = len(self.episode.class_names) or len(counts)
-        if counts.size == 0:
-            return f"how many classes there are (ln {k})"
-        shares = counts / counts.sum()
-        if shares.max() - shares.min() < 0.02:
-            return f"that the {k} classes are about equally common (about ln {k})"
-        common = int(np.argmax(shares))
-        return (
-            f"how common each class is in the training data ({shares[common]:.0%} are "
-            f"'{self._class_name(common)}')"
-        )
-
-    def _check_overfitting(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
-        """Validation loss turned up while training loss still falls, by a share and by an
-        amount: a model that has all but solved the task (loss 0.001) wobbles by +30% from one
-        evaluation to the next without learning anything wrong."""
-        points = self.episode.validation
-        if len(points) < 3:
-            return []
-        best = min(points[:-1], key=lambda point: point.loss)
-        rise = evaluation.loss / best.loss - 1 if best.loss > 0 else 0.0
-        holds = (
-            rise >= OVERFIT_RISE
-            and evaluation.loss - best.loss >= OVERFIT_MIN_RISE
-            and evaluation.train_loss < best.train_loss
-        )
-        if not self._confirmed("overfitting", holds):
-            return []
-        evidence = (
-            f"Validation loss rose from its minimum {best.loss:.3f} at step {best.step} to "
-            f"{evaluation.loss:.3f} at step {evaluation.step} (+{rise:.0%}) while training loss "
-            f"fell from {best.train_loss:.3f} to {evaluation.train_loss:.3f}."
-        )
-        suggestion = (
-            f"Stop early (the best weights were at step {best.step}), add dropout (0.2-0.5) or "
-            "weight decay, use a smaller network or get more data."
-        )
-        return self._fire(evaluation.step, "overfitting", ("Overfitting", evidence, suggestion))
-
-    def _check_baseline(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
-        baseline = evaluation.zero_rule_accuracy
-        holds = evaluation.accuracy <= baseline + BASELINE_MARGIN
-        if not self._confirmed("no_better_than_baseline", holds):
-            return []
-        evidence = (
-            f"At step {evaluation.step} validation accuracy is {evaluation.accuracy:.3f}, while "
-            f"always answering the most common class scores {baseline:.3f}."
-        )
-        suggestion = (
-            "Look at recall per class and the confusion matrix; try class weights or a lower "
-            "decision threshold, and compare every score with this baseline."
-        )
-        texts = ("No better than always guessing the majority", evidence, suggestion)
-        return self._fire(evaluation.step, "no_better_than_baseline", texts)
-
-    def _check_minority_recall(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
-        counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
-        rare = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
-        share = counts[rare] / counts.sum()
-        fair_share = 1.0 / len(counts)
-        recall = float(evaluation.recall[rare])
-        holds = share < RARE_SHARE * fair_share and recall < RECALL_FLOOR
-        if not self._confirmed("minority_recall_collapse", holds):
-            return []
-        name = self._class_name(rare)
-        caught = int(evaluation.confusion[rare, rare])
-        evidence = (
-            f"At step {evaluation.step} the model catches {caught} of {counts[rare]} '{name}' "
-            f"cases (recall {recall:.2f}) while overall accuracy reads {evaluation.accuracy:.3f}."
-        )
-        suggestion = (
-            "Lower the decision threshold, or weight the classes (class_weighting = balanced) "
-            "so the rare class counts as much as the common one."
-        )
-        texts = (f"The rare class '{name}' is missed", evidence, suggestion)
-        return self._fire(evaluation.step, "minority_recall_collapse", texts)
-
-    def _check_overconfidence(self, evaluation: ev.Evaluation) -> list[ev.Hint]:
-        confidence = float(np.mean(np.max(evaluation.probabilities, axis=1)))
-        gap = confidence - evaluation.accuracy
-        ece = evaluation.calibration.ece
-        holds = ece >= HIGH_ECE and gap >= OVERCONFIDENCE_GAP
-        if not self._confirmed("overconfident", holds):
-            return []
-        evidence = (
-            f"At step {evaluation.step} the model is on average {confidence:.0%} sure but right "
-            f"{evaluation.accuracy:.0%} of the time (ECE {ece:.3f})."
-        )
-        suggestion = (
-            "Fit a temperature on the validation split (temperature scaling): confidence "
-            "comes down, predictions stay the same."
-        )
-        texts = ("Overconfident probabilities", evidence, suggestion)
-        return self._fire(evaluation.step, "overconfident", texts)
-
-    def _check_layers(self, health: ev.LayerHealth) -> list[ev.Hint]:
-        """Each layer check counts its own streak of ``LayerHealth`` reports in a row."""
-        return (
-            self._check_vanishing(health)
-            + self._check_exploding(health)
-            + self._check_dead_units(health)
-        )
-
-    def _check_vanishing(self, health: ev.LayerHealth) -> list[ev.Hint]:
-        """The first layer learns a thousand times slower than the last: depth ate its signal."""
-        if len(health.grad_norm) < 2 or health.step < WARMUP_STEPS:
-            return []
-        first, last = float(health.grad_norm[0]), float(health.grad_norm[-1])
-        holds = last > 0 and first < VANISHING_RATIO * last
-        if not self._confirmed("vanishing_gradients", holds):
-            return []
-        evidence = (
-            f"At step {health.step} the gradient reaching {health.layer_names[0]} is {first:.2g}, "
-            f"{last / max(first, 1e-300):.0f}x smaller than at {health.layer_names[-1]} "
-            f"({last:.2g}): the first layers barely learn."
-        )
-        suggestion = (
-            "Use relu, leaky_relu or gelu instead of sigmoid/tanh, fewer layers, normalisation "
-            "between layers, or an initialisation scaled to each layer's width (He/Xavier)."
-        )
-        texts = ("Vanishing gradients", evidence, suggestion)
-        return self._fire(health.step, "vanishing_gradients", texts)
-
-    def _check_exploding(self, health: ev.LayerHealth) -> list[ev.Hint]:
-        """Gradients or steps so large that one update rewrites a good part of the weights."""
-        total = float(np.sqrt(np.sum(np.square(health.grad_norm))))
-        ratios = np.nan_to_num(health.update_ratio, nan=0.0)
-        worst = int(np.argmax(ratios))
-        holds = total > EXPLODING_GRAD_NORM or ratios[worst] > EXPLODING_UPDATE_RATIO
-        if not self._confirmed("exploding_gradients", holds):
-            return []
-        evidence = (
-            f"At step {health.step} the gradient norm is {total:.3g} and one step changed "
-            f"{health.layer_names[worst]} by {100 * ratios[worst]:.2g}% of its size (a healthy "
-            "step changes a layer by about 0.1%)."
-        )
-        suggestion = (
-            "Lower the learning rate (divide it by 10), clip the gradients (grad_clip 1.0), or "
-            "add normalisation; check the initialisation is scaled to the layers' widths."
-        )
-        texts = ("Exploding gradients", evidence, suggestion)
-        return self._fire(health.step, "exploding_gradients", texts)
-
-    def _check_dead_units(self, health: ev.LayerHealth) -> list[ev.Hint]:
-        """ReLU units that never fire get no gradient, so they stay off for good."""
-        dead = np.nan_to_num(health.dead_fraction, nan=0.0)
-        worst = int(np.argmax(dead)) if len(dead) else 0
-        holds = len(dead) > 0 and dead[worst] > DEAD_SHARE
-        if not self._confirmed("dead_units", holds):
-            return []
-        evidence = (
-            f"At step {health.step}, {dead[worst]:.0%} of the units in "
-            f"{health.layer_names[worst]} never fire on any validation example: they output 0, "
-            "get no gradient and cannot learn again."
-        )
-        suggestion = (
-            "Lower the learning rate (a too-large step often kills ReLUs), switch to leaky_relu "
-            "or gelu, add normalisation, or use He initialisation; rewind to before they died."
-        )
-        texts = ("Dead units", evidence, suggestion)
-        return self._fire(health.step, "dead_units", texts)
-
-    def _class_name(self, index: int) -> str:
-        names = self.episode.class_names
-        return names[index] if index < len(names) else f"class {index}"
-
-
-def _diverged_texts(step: int, loss: float) -> tuple[str, str, str]:
-    evidence = f"The training loss became {loss} at step {step}: the weights left the numbers."
-    suggestion = "Rewind to the last good checkpoint and divide the learning rate by 10."
-    return "Training diverged", evidence, suggestion
-
-
-def _exploding_texts(
-    spikes: list[tuple[int, float]], median: float, chance: float, lr: float
-) -> tuple[str, str, str]:
-    first, last = spikes[0][0], spikes[-1][0]
-    worst_step, worst = max(spikes, key=lambda spike: spike[1])
-    evidence = (
-        f"From step {first} the batch loss jumped above {EXPLOSION_FACTOR:g}x the chance loss "
-        f"{chance:.3f} of a model that knows nothing {len(spikes)} times in {last - first + 1} "
-        f"steps, up to {worst:.3g} ({worst / chance:.0f}x) at step {worst_step}, and the typical "
-        f"batch never settles (median {median:.3g}; learning rate {lr:g})."
-    )
-    suggestion = "Divide the learning rate by 10 (rewind first), or clip the gradients."
-    return "The loss is blowing up", evidence, suggestion
+    def _confirmed(self, rule: Rule[Any], holds: bool) -> bool:
+        """True once ``holds`` has been seen at ``rule.confirmations`` events in a row."""
+        streak = self.episode.streaks.get(rule.kind, 0) + 1 if holds else 0
+        self.episode.streaks[rule.kind] = streak
+        return streak >= rule.confirmations

@@ -18,7 +18,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication, QGridLayout, QWidget  # noqa: E402
 
-from tests.gui import fake_events  # noqa: E402
+from tests import event_factory  # noqa: E402
 from trainscope.gui.panels.accuracy_panel import AccuracyPanel  # noqa: E402
 from trainscope.gui.panels.confusion_panel import ConfusionPanel  # noqa: E402
 from trainscope.gui.panels.loss_panel import LossPanel  # noqa: E402
@@ -65,7 +65,7 @@ def main() -> None:
     window.resize(1600, 1000)
     window.show()
     state = RunState()
-    state.apply(fake_events.training_stream(args.classes, total_steps=args.steps))
+    state.apply(event_factory.training_stream(args.classes, total_steps=args.steps))
     state.set_threshold(args.threshold)
     state.set_costs(1.0, 5.0)
     panels[0].raw_checkbox.setChecked(args.raw)

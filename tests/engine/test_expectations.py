@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.engine.event_factory import confident, evaluation, run_started, step_metrics
+from tests.event_factory import confident, small_evaluation, small_run_started, small_step_metrics
 from trainscope.engine import events as ev
 from trainscope.engine.expectations import (
     FLAG_MEASURES,
@@ -28,10 +28,10 @@ def overfitting_run() -> list[ev.Event]:
     """Validation loss 0.5 → 0.4 (min at 100) → 0.6; training 0.6 → 0.01; accuracy 0.8."""
     points = [(0, 0.69, 0.69), (50, 0.5, 0.4), (100, 0.4, 0.2), (150, 0.5, 0.05), (200, 0.6, 0.01)]
     return [
-        run_started(),
-        step_metrics(1, [0.7] * 100 + [0.05] * 100, grad_norm=1.0),
+        small_run_started(),
+        small_step_metrics(1, [0.7] * 100 + [0.05] * 100, grad_norm=1.0),
         *[
-            evaluation(
+            small_evaluation(
                 s, confident(LABELS, 0.8, 0.95), LABELS, train_loss=t, train_accuracy=1.0, loss=v
             )
             for s, v, t in points
@@ -88,7 +88,9 @@ def test_check_accepts_events_a_history_or_a_run_summary():
 
 def test_a_rewind_cuts_the_history_back():
     events = [*overfitting_run(), ev.Rewound(from_step=200, to_step=100)]
-    events.append(evaluation(100, confident(LABELS, 0.8, 0.95), LABELS, loss=0.4, train_loss=0.2))
+    events.append(
+        small_evaluation(100, confident(LABELS, 0.8, 0.95), LABELS, loss=0.4, train_loss=0.2)
+    )
     history = RunHistory.from_events(events)
     assert [point.step for point in history.evaluations()] == [0, 50, 100]
     assert history.steps[-1] == 100
@@ -97,9 +99,11 @@ def test_a_rewind_cuts_the_history_back():
 
 def test_deployment_slices_and_missing_splits():
     events = [
-        run_started(),
-        evaluation(10, confident(LABELS, 0.95, 0.9), LABELS, slice_accuracy={"a": 0.98, "b": 0.6}),
-        evaluation(10, confident(LABELS, 0.55, 0.9), LABELS, split="deployment"),
+        small_run_started(),
+        small_evaluation(
+            10, confident(LABELS, 0.95, 0.9), LABELS, slice_accuracy={"a": 0.98, "b": 0.6}
+        ),
+        small_evaluation(10, confident(LABELS, 0.55, 0.9), LABELS, split="deployment"),
     ]
     history = RunHistory.from_events(events)
     assert measure("deployment_accuracy_drop", history) == pytest.approx(0.4)
@@ -113,7 +117,10 @@ def test_deployment_slices_and_missing_splits():
 def test_cost_measures_find_the_cheap_threshold():
     labels = np.array([0] * 80 + [1] * 20)
     positive = np.r_[np.linspace(0.0, 0.3, 80), np.linspace(0.05, 0.45, 20)]
-    events = [run_started(), evaluation(5, np.column_stack([1 - positive, positive]), labels)]
+    events = [
+        small_run_started(),
+        small_evaluation(5, np.column_stack([1 - positive, positive]), labels),
+    ]
     costly_misses = Decision(cost_false_positive=1.0, cost_false_negative=50.0)
     assert (
         measure(
@@ -129,12 +136,12 @@ def test_cost_measures_find_the_cheap_threshold():
 
 def test_jitter_and_gradient_growth():
     wobbly = [
-        run_started(),
-        step_metrics(1, [0.5] * 100, grad_norm=1.0),
-        step_metrics(101, [0.5] * 100, grad_norm=30.0),
+        small_run_started(),
+        small_step_metrics(1, [0.5] * 100, grad_norm=1.0),
+        small_step_metrics(101, [0.5] * 100, grad_norm=30.0),
     ]
     wobbly += [
-        evaluation(s, confident(LABELS, 0.8, 0.8), LABELS, loss=loss)
+        small_evaluation(s, confident(LABELS, 0.8, 0.8), LABELS, loss=loss)
         for s, loss in zip(range(0, 400, 50), [0.5, 0.5, 0.5, 0.5, 0.3, 0.7, 0.3, 0.7], strict=True)
     ]
     history = RunHistory.from_events(wobbly)
@@ -168,7 +175,7 @@ def test_describe_reads_like_the_toml():
 def test_a_bounded_history_thins_old_steps_but_keeps_a_spike_and_the_newest_exactly(old_value):
     """A spike (or a divergence) long ago survives thinning; the newest steps stay exact."""
     history = RunHistory(max_rows=1000)
-    history.update(run_started())
+    history.update(small_run_started())
     for start in range(0, 5000, 100):
         steps = np.arange(start + 1, start + 101)
         loss = np.full(100, 0.5)
@@ -187,10 +194,10 @@ def test_a_bounded_history_thins_old_steps_but_keeps_a_spike_and_the_newest_exac
 
 def test_a_bounded_history_keeps_a_bounded_number_of_evaluation_points():
     history = RunHistory(max_rows=64 * 100)
-    history.update(run_started())
+    history.update(small_run_started())
     probabilities = confident(LABELS, 0.8, 0.9)
     for step in range(0, 100_000, 100):
-        history.update(evaluation(step, probabilities, LABELS))
+        history.update(small_evaluation(step, probabilities, LABELS))
     points = history.evaluations()
     assert len(points) <= 100
     assert [point.step for point in points[-40:]] == list(range(96_000, 100_000, 100))

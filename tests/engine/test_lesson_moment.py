@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tests.engine.event_factory import evaluation, run_started
+from tests.event_factory import small_evaluation, small_run_started
 from trainscope.engine.expectations import Expectation
 from trainscope.engine.history import RunHistory
 from trainscope.engine.lesson_moment import MomentWatch, first_moment
@@ -24,7 +24,7 @@ def scored(step: int, accuracy_wanted: float) -> ev.Evaluation:
     right = int(accuracy_wanted * len(LABELS))
     predicted = np.where(np.arange(len(LABELS)) < right, LABELS, 1 - LABELS)
     probabilities = np.where(predicted[:, None] == np.arange(2), 0.9, 0.1)
-    return evaluation(step, probabilities, LABELS)
+    return small_evaluation(step, probabilities, LABELS)
 
 
 def lesson(moment_step: int = 0):
@@ -37,12 +37,24 @@ def lesson(moment_step: int = 0):
 
 
 def test_the_moment_is_the_first_evaluation_where_every_promise_but_the_end_holds():
-    events = [run_started(), scored(0, 0.5), scored(50, 0.8), scored(100, 0.95), scored(150, 1)]
+    events = [
+        small_run_started(),
+        scored(0, 0.5),
+        scored(50, 0.8),
+        scored(100, 0.95),
+        scored(150, 1),
+    ]
     assert first_moment(lesson(), events) == 100
 
 
 def test_the_moment_waits_for_the_files_moment_step():
-    events = [run_started(), scored(0, 0.5), scored(100, 0.95), scored(150, 1), scored(200, 1)]
+    events = [
+        small_run_started(),
+        scored(0, 0.5),
+        scored(100, 0.95),
+        scored(150, 1),
+        scored(200, 1),
+    ]
     assert first_moment(lesson(moment_step=150), events) == 150
 
 
@@ -54,14 +66,14 @@ def test_the_watch_announces_once_per_run_and_again_after_a_reset():
             history.update(event)
         return watch.observe(events, history)
 
-    assert not feed(run_started(), scored(0, 0.5))
+    assert not feed(small_run_started(), scored(0, 0.5))
     assert feed(scored(50, 0.95))
     assert watch.step == 50
     assert not feed(scored(100, 1.0))  # said once
-    assert not feed(run_started(), scored(0, 0.5))
+    assert not feed(small_run_started(), scored(0, 0.5))
     assert watch.step is None
     assert feed(scored(50, 0.95))
 
 
 def test_no_moment_where_the_promise_never_holds():
-    assert first_moment(lesson(), [run_started(), scored(0, 0.5), scored(50, 0.6)]) is None
+    assert first_moment(lesson(), [small_run_started(), scored(0, 0.5), scored(50, 0.6)]) is None

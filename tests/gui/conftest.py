@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from tests.gui import fake_events  # noqa: E402
+from tests import event_factory  # noqa: E402
 from trainscope.gui.gui_thread_gc import GuiThreadCollector  # noqa: E402
 from trainscope.gui.run_state import RunState  # noqa: E402
 from trainscope.gui.theme import Theme  # noqa: E402
@@ -46,10 +46,10 @@ def folded(events: list) -> RunState:
 @pytest.fixture
 def ten_class_state() -> RunState:
     """A healthy 10-class run: 2000 steps, an evaluation every 100, an lr change at 801."""
-    return folded(fake_events.training_stream(10))
+    return folded(event_factory.training_stream(10))
 
 
 @pytest.fixture
 def binary_state() -> RunState:
     """The same run on a two-class task (so threshold analysis applies)."""
-    return folded(fake_events.training_stream(2))
+    return folded(event_factory.training_stream(2))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.gui import fake_events
+from tests import event_factory
 from tests.gui.plot_gestures import wheel_zoom
 from trainscope.gui.panels.accuracy_panel import AccuracyPanel
 from trainscope.gui.run_state import RunState
@@ -70,14 +70,14 @@ def test_steps_without_an_evaluation_redraw_nothing_but_the_x_range_follows(
     view = panel.plot.getViewBox()
     for start in range(2001, 4001, 25):  # 80 frames of steps, no evaluation
         steps = np.arange(start, start + 25)
-        ten_class_state.apply([fake_events.step_metrics(steps, np.full(25, 0.2))])
+        ten_class_state.apply([event_factory.step_metrics(steps, np.full(25, 0.2))])
         panel.safe_refresh(ten_class_state)
         assert view.viewRange()[0][1] >= steps[-1]  # the x range keeps up with training
     assert calls == []
     low, high = view.viewRange()[1]
     assert low <= 0.0
     assert 1.0 <= high < 1.1
-    evaluation = fake_events.evaluation(
+    evaluation = event_factory.evaluation(
         4000,
         ten_class_state.latest_validation.probabilities,
         ten_class_state.latest_validation.labels,
@@ -94,7 +94,9 @@ def test_steps_without_an_evaluation_redraw_nothing_but_the_x_range_follows(
 
 def test_many_evaluations_are_drawn_thin_without_dots(panel: AccuracyPanel) -> None:
     state = RunState()
-    state.apply(fake_events.training_stream(10, total_steps=4000, eval_every=10, publish_every=10))
+    state.apply(
+        event_factory.training_stream(10, total_steps=4000, eval_every=10, publish_every=10)
+    )
     panel.safe_refresh(state)
     assert len(state.evaluations) > 300
     assert panel.validation_curve.opts["symbol"] is None
@@ -124,7 +126,7 @@ def test_a_rewind_leaves_both_accuracies_as_a_ghost_until_a_reset(
 ) -> None:
     before = {name: ten_class_state.evaluations[name].copy() for name in ("step", "val_accuracy")}
     panel.safe_refresh(ten_class_state)
-    ten_class_state.apply([fake_events.rewound(from_step=2000, to_step=700)])
+    ten_class_state.apply([event_factory.rewound(from_step=2000, to_step=700)])
     panel.safe_refresh(ten_class_state)
     train_ghost, validation_ghost = panel.ghost.curves
     kept = before["step"] >= 700
@@ -136,7 +138,7 @@ def test_a_rewind_leaves_both_accuracies_as_a_ghost_until_a_reset(
     assert panel.validation_curve.getOriginalDataset()[0][-1] == 700
     assert [label.text for _, label in panel.plot.legend.items][-1] == "before rewind"
     assert panel.plot.getViewBox().viewRange()[0][1] >= 2000
-    ten_class_state.apply([fake_events.run_started(10)])
+    ten_class_state.apply([event_factory.run_started(10)])
     panel.safe_refresh(ten_class_state)
     assert not validation_ghost.isVisible()
     assert "before rewind" not in [label.text for _, label in panel.plot.legend.items]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.gui.panels.boundary_panel import PREVIEW_TITLE, BoundaryPanel
 from trainscope.gui.run_state import RunState
 
@@ -20,12 +20,12 @@ def panel(qtbot, theme) -> BoundaryPanel:
 
 
 def _moons_state(with_boundary: bool = True) -> tuple[RunState, object]:
-    view = fake_events.moons_view()
-    events = fake_events.training_stream(2, total_steps=300)
+    view = event_factory.moons_view()
+    events = event_factory.training_stream(2, total_steps=300)
     state = RunState()
     state.apply([events[0], view, *events[1:]])
     if with_boundary:
-        state.apply([fake_events.decision_boundary(view, step=300)])
+        state.apply([event_factory.decision_boundary(view, step=300)])
     return state, view
 
 
@@ -112,16 +112,16 @@ def test_nothing_new_means_nothing_redrawn(panel: BoundaryPanel, monkeypatch) ->
             "setData" if item is panel.train_points else "setImage",
             lambda *a, **k: calls.append(1),
         )
-    state.apply(fake_events.training_stream(2, total_steps=50)[2:4])  # steps, no insights
+    state.apply(event_factory.training_stream(2, total_steps=50)[2:4])  # steps, no insights
     panel.safe_refresh(state)
     assert calls == []
 
 
 def test_many_classes_colour_by_predicted_class_and_say_what_is_held(panel: BoundaryPanel) -> None:
-    view = fake_events.blobs_view(3)
-    events = fake_events.training_stream(3, total_steps=200)
+    view = event_factory.blobs_view(3)
+    events = event_factory.training_stream(3, total_steps=200)
     state = RunState()
-    state.apply([events[0], view, *events[1:], fake_events.decision_boundary(view, step=200)])
+    state.apply([events[0], view, *events[1:], event_factory.decision_boundary(view, step=200)])
     panel.safe_refresh(state)
     assert panel.image.image.shape == (100, 100, 3)
     assert len(_contour_points(panel)) > 0  # the borders between classes
@@ -134,7 +134,7 @@ def test_many_classes_colour_by_predicted_class_and_say_what_is_held(panel: Boun
 def test_a_preview_shows_new_points_until_a_new_run_brings_its_own(panel: BoundaryPanel) -> None:
     state, view = _moons_state()
     panel.safe_refresh(state)
-    noisier = fake_events.moons_view(n_train=350, noise=0.3, seed=5)
+    noisier = event_factory.moons_view(n_train=350, noise=0.3, seed=5)
     panel.show_preview(noisier, ("upper moon", "lower moon"))
     panel.safe_refresh(state)
     assert len(panel.train_points.data) == 350
@@ -142,7 +142,7 @@ def test_a_preview_shows_new_points_until_a_new_run_brings_its_own(panel: Bounda
     assert not panel.image.isVisible()
     assert len(_contour_points(panel)) == 0
     assert "upper moon" in panel.legend_label.text()
-    state.apply([fake_events.run_started(2), noisier])  # Apply: the run on the new data
+    state.apply([event_factory.run_started(2), noisier])  # Apply: the run on the new data
     panel.safe_refresh(state)
     assert panel.preview is None
     assert panel.plot_title(panel.plot) != PREVIEW_TITLE
@@ -162,8 +162,8 @@ def test_a_preview_error_is_one_sentence_in_the_panel(panel: BoundaryPanel) -> N
 
 def test_data_with_one_feature_says_there_is_no_plane(panel: BoundaryPanel) -> None:
     state = RunState()
-    labels = fake_events.synthetic_labels(2)
-    state.apply([fake_events.run_started(2), fake_events.tabular_inputs(len(labels), 1)])
+    labels = event_factory.synthetic_labels(2)
+    state.apply([event_factory.run_started(2), event_factory.tabular_inputs(len(labels), 1)])
     panel.safe_refresh(state)
     assert "single input feature" in panel.message_label.text()
 

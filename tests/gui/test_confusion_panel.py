@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.engine.metrics import ThresholdTable
 from trainscope.gui.panels.confusion_panel import ConfusionPanel
 from trainscope.gui.panels.threshold_panel import ThresholdPanel
@@ -66,11 +66,11 @@ def test_binary_counts_follow_the_threshold_without_new_events(
 
 
 def test_no_evaluation_yet_draws_nothing(panel: ConfusionPanel) -> None:
-    from tests.gui import fake_events
+    from tests import event_factory
     from trainscope.gui.run_state import RunState
 
     state = RunState()
-    state.apply([fake_events.run_started(10)])
+    state.apply([event_factory.run_started(10)])
     assert panel.safe_refresh(state)
     assert panel.confusion is None
     assert panel.cell_strings() == []
@@ -84,7 +84,7 @@ def test_evaluations_faster_than_four_a_second_are_drawn_late_but_drags_at_once(
     panel.safe_refresh(binary_state)
     first = panel.confusion.copy()
     latest = binary_state.latest_validation
-    flipped = fake_events.evaluation(2100, latest.probabilities[:, ::-1].copy(), latest.labels)
+    flipped = event_factory.evaluation(2100, latest.probabilities[:, ::-1].copy(), latest.labels)
     binary_state.apply([flipped])
     now[0] += 0.05
     panel.safe_refresh(binary_state)
@@ -115,8 +115,8 @@ def test_multiclass_outlines_the_positive_class_and_keeps_the_arg_max_counts(
     from trainscope.gui.run_state import RunState
 
     state = RunState()
-    evaluation = fake_events.weak_class_evaluation(100, weak_class=1)
-    state.apply([fake_events.run_started(3), evaluation])
+    evaluation = event_factory.weak_class_evaluation(100, weak_class=1)
+    state.apply([event_factory.run_started(3), evaluation])
     panel.safe_refresh(state)
     assert panel.marked_class == state.positive_class == 1
     assert outlined_cells(panel) == [(-0.5, 0.5, 3.0, 1.0), (0.5, -0.5, 1.0, 3.0)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
 from trainscope.engine.settings import SETTINGS
@@ -19,7 +19,7 @@ def controls(qtbot, theme) -> ControlsPanel:
     panel = ControlsPanel(theme)
     qtbot.addWidget(panel)
     panel.show()
-    panel.follow([fake_events.run_started(2)], "running")
+    panel.follow([event_factory.run_started(2)], "running")
     return panel
 
 
@@ -196,8 +196,8 @@ def test_reset_and_the_test_set_ask_first(controls, sent, monkeypatch):
 
 
 def test_run_started_fills_every_control_and_the_run_description(controls, sent):
-    settings = dict(fake_events.SETTINGS, momentum=0.8, grad_clip=2.0, weight_decay=5e-4)
-    controls.follow([fake_events.run_started(10, settings)], "running")
+    settings = dict(event_factory.SETTINGS, momentum=0.8, grad_clip=2.0, weight_decay=5e-4)
+    controls.follow([event_factory.run_started(10, settings)], "running")
     assert sent == []
     assert controls.setting_widgets["momentum"].value() == 0.8
     assert controls.setting_widgets["grad_clip"].value() == 2.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.gui import fake_events
+from tests import event_factory
 from tests.gui.lesson_helpers import open_lesson
 from tests.gui.window_helpers import wait_for_run
 from trainscope.engine import events as ev
@@ -18,14 +18,14 @@ def _hint(step: int, kind: str, title: str) -> ev.Hint:
 
 def test_run_state_keeps_hints_marks_them_and_forgets_them_on_a_new_run():
     state = RunState()
-    state.apply([fake_events.run_started(10)])
+    state.apply([event_factory.run_started(10)])
     before = state.hints_version
     state.apply([_hint(140, "overfitting", "Overfitting")])
     assert [hint.title for hint in state.hints] == ["Overfitting"]
     assert state.hints_version == before + 1
     assert state.markers[-1].kind == "hint"
     assert state.markers[-1].label == "overfitting"
-    state.apply([fake_events.run_started(10)])  # a reset: the diagnosis starts over too
+    state.apply([event_factory.run_started(10)])  # a reset: the diagnosis starts over too
     assert state.hints == []
     assert state.hints_version == before + 2
 
@@ -35,7 +35,7 @@ def test_the_panel_lists_hints_newest_first_and_says_what_it_watches_for(qtbot, 
     qtbot.addWidget(panel)
     panel.show()
     state = RunState()
-    state.apply([fake_events.run_started(2)])
+    state.apply([event_factory.run_started(2)])
     panel.refresh(state)
     assert panel.placeholder.isVisible()
     assert panel.cards == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.engine.resources import resident_mib
 from trainscope.gui.resources_readout import resources_text
 from trainscope.gui.run_state import RunState
@@ -13,11 +13,13 @@ from trainscope.gui.run_state import RunState
 
 def test_the_newest_of_each_insight_is_kept_with_its_version() -> None:
     state = RunState()
-    view = fake_events.moons_view()
-    state.apply([fake_events.run_started(2), view, fake_events.decision_boundary(view, step=10)])
-    newer = fake_events.decision_boundary(view, step=20)
+    view = event_factory.moons_view()
+    state.apply(
+        [event_factory.run_started(2), view, event_factory.decision_boundary(view, step=10)]
+    )
+    newer = event_factory.decision_boundary(view, step=20)
     version = state.insights.boundary_version
-    state.apply([newer, fake_events.layer_health(), fake_events.resources()])
+    state.apply([newer, event_factory.layer_health(), event_factory.resources()])
     insights = state.insights
     assert insights.data_view is view
     assert insights.boundary is newer
@@ -28,20 +30,20 @@ def test_the_newest_of_each_insight_is_kept_with_its_version() -> None:
 
 def test_a_new_run_forgets_the_old_models_views_but_keeps_what_follows_it() -> None:
     state = RunState()
-    view = fake_events.moons_view()
-    labels = fake_events.synthetic_labels(2)
+    view = event_factory.moons_view()
+    labels = event_factory.synthetic_labels(2)
     state.apply(
         [
-            fake_events.run_started(2),
+            event_factory.run_started(2),
             view,
-            fake_events.decision_boundary(view),
-            fake_events.layer_health(),
-            fake_events.resources(),
+            event_factory.decision_boundary(view),
+            event_factory.layer_health(),
+            event_factory.resources(),
         ]
     )
-    inputs = fake_events.tabular_inputs(len(labels))
-    new_view = fake_events.moons_view(seed=4)
-    state.apply([fake_events.run_started(2), new_view, inputs])  # one drain: reset, then its data
+    inputs = event_factory.tabular_inputs(len(labels))
+    new_view = event_factory.moons_view(seed=4)
+    state.apply([event_factory.run_started(2), new_view, inputs])  # one drain: reset, then its data
     insights = state.insights
     assert insights.data_view is new_view
     assert insights.validation_inputs is inputs
@@ -51,8 +53,8 @@ def test_a_new_run_forgets_the_old_models_views_but_keeps_what_follows_it() -> N
 
 
 def test_resource_text_and_this_processes_memory() -> None:
-    text = resources_text(fake_events.resources(), 160.4)
+    text = resources_text(event_factory.resources(), 160.4)
     assert text == "worker CPU 98% · 412 MiB · window 160 MiB"
-    assert resources_text(fake_events.resources(), math.nan) == "worker CPU 98% · 412 MiB"
+    assert resources_text(event_factory.resources(), math.nan) == "worker CPU 98% · 412 MiB"
     if Path("/proc/self/statm").exists():
         assert 10 < resident_mib() < 100_000

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from tests import event_factory
 from tests.engine.session_helpers import small_config
-from tests.gui import fake_events
 from tests.gui.window_helpers import open_window, wait_for_run
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
@@ -59,7 +59,7 @@ class ScriptedSession:
 
 def two_feature_run() -> ev.RunStarted:
     return replace(
-        fake_events.run_started(2), dataset="moons", feature_names=("x1", "x2"), n_train=140
+        event_factory.run_started(2), dataset="moons", feature_names=("x1", "x2"), n_train=140
     )
 
 
@@ -81,7 +81,7 @@ def window(qtbot, tmp_path) -> MainWindow:
 
 
 def test_the_session_collects_only_the_insights_on_screen(window: MainWindow, qtbot) -> None:
-    feed(window, two_feature_run(), fake_events.moons_view())
+    feed(window, two_feature_run(), event_factory.moons_view())
     feed(window)  # the boundary tab was raised after the first frame's redraw
     session = window.session
     assert session.insights()[-1] == cmd.SetInsights(boundary=True, layer_health=False)
@@ -100,7 +100,7 @@ def test_the_session_collects_only_the_insights_on_screen(window: MainWindow, qt
 
 
 def test_a_new_session_is_told_again_once_its_run_started(window: MainWindow) -> None:
-    feed(window, two_feature_run(), fake_events.moons_view())
+    feed(window, two_feature_run(), event_factory.moons_view())
     feed(window)
     window.start_session(window.config)
     feed(window)
@@ -108,22 +108,22 @@ def test_a_new_session_is_told_again_once_its_run_started(window: MainWindow) ->
     assert second is window.session
     assert second is not ScriptedSession.made[0]
     assert second.insights() == []  # not before its data is known: the raised tab may change
-    feed(window, two_feature_run(), fake_events.moons_view())
+    feed(window, two_feature_run(), event_factory.moons_view())
     assert second.insights() == [cmd.SetInsights(boundary=True, layer_health=False)]
 
 
 def test_the_useful_tab_is_raised_once_per_kind_of_data(window: MainWindow) -> None:
     boundary, mistakes = window.panels["boundary"], window.panels["mistakes"]
-    feed(window, fake_events.run_started(10))  # digits-like: 8 features
+    feed(window, event_factory.run_started(10))  # digits-like: 8 features
     feed(window)
     assert not mistakes.visibleRegion().isEmpty()
     assert boundary.visibleRegion().isEmpty()
     window.docks["boundary"].raise_()  # the student's choice…
-    feed(window, fake_events.run_started(10))  # …survives a reset on the same data
+    feed(window, event_factory.run_started(10))  # …survives a reset on the same data
     feed(window)
     assert not boundary.visibleRegion().isEmpty()
     window.docks["mistakes"].raise_()
-    feed(window, two_feature_run(), fake_events.moons_view())  # two features: the boundary
+    feed(window, two_feature_run(), event_factory.moons_view())  # two features: the boundary
     feed(window)
     assert not boundary.visibleRegion().isEmpty()
     assert mistakes.visibleRegion().isEmpty()
@@ -132,7 +132,7 @@ def test_the_useful_tab_is_raised_once_per_kind_of_data(window: MainWindow) -> N
 def test_a_data_knob_previews_its_points_and_going_back_clears_it(
     window: MainWindow, qtbot
 ) -> None:
-    feed(window, two_feature_run(), fake_events.moons_view())
+    feed(window, two_feature_run(), event_factory.moons_view())
     feed(window)
     panel, setup = window.panels["boundary"], window.setup
     setup.noise_spin.setValue(0.35)
@@ -150,7 +150,7 @@ def test_a_data_knob_previews_its_points_and_going_back_clears_it(
 
 
 def test_a_knob_that_makes_no_data_says_why_in_the_panel(window: MainWindow, qtbot) -> None:
-    feed(window, two_feature_run(), fake_events.moons_view())
+    feed(window, two_feature_run(), event_factory.moons_view())
     feed(window)
     panel = window.panels["boundary"]
     window.setup.n_samples_spin.setValue(10)
@@ -166,7 +166,7 @@ def test_filling_the_form_for_a_new_run_is_not_a_preview(window: MainWindow, qtb
 
 
 def test_resources_show_in_the_status_bar(window: MainWindow) -> None:
-    feed(window, fake_events.run_started(10), fake_events.resources(gpu_memory_mib=1024.0))
+    feed(window, event_factory.run_started(10), event_factory.resources(gpu_memory_mib=1024.0))
     text = window.status.fields["resources"].text()
     assert text.startswith("worker CPU 98% · 412 MiB · GPU 1,024 MiB · window ")
     assert text.endswith(" MiB")
@@ -199,9 +199,9 @@ def test_a_real_run_fills_the_boundary_the_gallery_and_layer_health(qtbot, tmp_p
 
 
 def test_a_positive_class_pick_moves_only_the_one_vs_rest_views(window: MainWindow, qtbot) -> None:
-    evaluation = fake_events.weak_class_evaluation(100, weak_class=2)
+    evaluation = event_factory.weak_class_evaluation(100, weak_class=2)
     window.docks["mistakes"].raise_()
-    feed(window, fake_events.run_started(3), evaluation)
+    feed(window, event_factory.run_started(3), evaluation)
     threshold, confusion = window.panels["threshold"], window.panels["confusion"]
     mistakes = window.panels["mistakes"]
     assert window.state.positive_class == 2
@@ -223,9 +223,9 @@ def test_a_positive_class_pick_moves_only_the_one_vs_rest_views(window: MainWind
 def test_the_threshold_panel_keeps_two_thirds_of_its_row_on_a_multi_class_task(
     window: MainWindow,
 ) -> None:
-    feed(window, fake_events.run_started(2))
+    feed(window, event_factory.run_started(2))
     QApplication.processEvents()  # the row is re-shared just after the frame (a zero timer)
-    feed(window, fake_events.run_started(10), fake_events.weak_class_evaluation(0, 3, 10))
+    feed(window, event_factory.run_started(10), event_factory.weak_class_evaluation(0, 3, 10))
     QApplication.processEvents()
     calibration, threshold = window.docks["calibration"], window.docks["threshold"]
     assert threshold.width() > 1.5 * calibration.width()  # it has three charts here too

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.gui.panels.layer_health_panel import WAITING, LayerHealthPanel, ratio_position
 from trainscope.gui.run_state import RunState
 
@@ -24,7 +24,7 @@ def panel(qtbot, theme) -> LayerHealthPanel:
 @pytest.fixture
 def state() -> RunState:
     state = RunState()
-    state.apply([fake_events.run_started(10), fake_events.layer_health(step=700)])
+    state.apply([event_factory.run_started(10), event_factory.layer_health(step=700)])
     return state
 
 
@@ -90,7 +90,7 @@ def test_the_histogram_follows_the_chosen_layer(
 
 def test_a_new_run_waits_again(panel: LayerHealthPanel, state: RunState) -> None:
     panel.safe_refresh(state)
-    state.apply([fake_events.run_started(10)])
+    state.apply([event_factory.run_started(10)])
     panel.safe_refresh(state)
     assert panel.waiting_label.isVisible()
     assert not panel.table.isVisible()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from tests.gui import fake_events
+from tests import event_factory
 from tests.gui.layout_checks import layout_problems, settle
 from tests.gui.window_helpers import show_active, temp_settings
 from trainscope.engine.config import RunConfig
@@ -36,7 +36,7 @@ def open_at(qtbot, tmp_path, size: tuple[int, int], scale: float = 1.0) -> MainW
 
 
 def show_run(window: MainWindow) -> None:
-    window.state.apply(fake_events.training_stream(10))
+    window.state.apply(event_factory.training_stream(10))
     for panel in window.panels.values():
         panel.safe_refresh(window.state)
     window.status.show_resources("worker CPU 17% · 401 MiB · window 154 MiB")

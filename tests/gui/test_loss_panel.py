@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
-from tests.gui import fake_events
+from tests import event_factory
 from tests.gui.plot_gestures import double_click, wheel_zoom
 from trainscope.engine.events import ParamChanged
 from trainscope.gui.panels.loss_panel import MAX_SMOOTHED_POINTS, LossPanel
@@ -69,7 +69,7 @@ def test_log_scale_moves_reference_lines_into_log_space(panel: LossPanel, ten_cl
 
 def test_nan_and_inf_losses_do_not_crash_and_refresh_goes_on(panel: LossPanel) -> None:
     state = RunState()
-    state.apply(fake_events.diverging_stream())
+    state.apply(event_factory.diverging_stream())
     panel.raw_checkbox.setChecked(True)
     assert panel.safe_refresh(state)
     panel.grab()  # paint the non-finite curve
@@ -78,8 +78,8 @@ def test_nan_and_inf_losses_do_not_crash_and_refresh_goes_on(panel: LossPanel) -
     panel.grab()
     assert "diverged (loss inf)" in panel.markers.labels()
     assert np.isnan(panel.raw_curve.getOriginalDataset()[1]).any()
-    state.apply([fake_events.rewound(from_step=350, to_step=300)])
-    state.apply([fake_events.step_metrics(np.arange(301, 326), np.full(25, 0.5))])
+    state.apply([event_factory.rewound(from_step=350, to_step=300)])
+    state.apply([event_factory.step_metrics(np.arange(301, 326), np.full(25, 0.5))])
     assert panel.safe_refresh(state)
     x, _ = panel.smoothed_curve.getOriginalDataset()
     assert x[-1] == 325
@@ -101,14 +101,14 @@ def test_refresh_returns_early_when_nothing_changed(
     for _ in range(5):
         panel.safe_refresh(ten_class_state)
     assert calls == []
-    ten_class_state.apply([fake_events.step_metrics(np.arange(2001, 2026), np.full(25, 0.1))])
+    ten_class_state.apply([event_factory.step_metrics(np.arange(2001, 2026), np.full(25, 0.1))])
     panel.safe_refresh(ten_class_state)
     assert calls == [1]
 
 
 def test_rewind_truncates_the_drawn_curves(panel: LossPanel, ten_class_state) -> None:
     panel.safe_refresh(ten_class_state)
-    ten_class_state.apply([fake_events.rewound(from_step=2000, to_step=1200)])
+    ten_class_state.apply([event_factory.rewound(from_step=2000, to_step=1200)])
     panel.safe_refresh(ten_class_state)
     x, _ = panel.smoothed_curve.getOriginalDataset()
     assert x[-1] == 1200
@@ -121,11 +121,11 @@ def _long_state(total: int, recent_rows: int | None = None) -> tuple[RunState, n
     state = RunState()
     if recent_rows is not None:
         state.train = CompactingSeries(TRAIN_COLUMNS, recent_rows=recent_rows)
-    state.apply([fake_events.run_started()])
+    state.apply([event_factory.run_started()])
     steps = np.arange(1, total + 1)
-    loss = fake_events.loss_curve(steps, math.log(10))
+    loss = event_factory.loss_curve(steps, math.log(10))
     for block in np.array_split(np.arange(steps.size), 20):
-        state.apply([fake_events.step_metrics(steps[block], loss[block])])
+        state.apply([event_factory.step_metrics(steps[block], loss[block])])
     return state, loss
 
 
@@ -172,14 +172,14 @@ def test_zoom_into_compacted_history_shows_buckets_there_and_every_recent_step(
 
 def test_view_follows_the_run_in_jumps_not_every_frame(panel: LossPanel) -> None:
     state = RunState()
-    state.apply(fake_events.training_stream(10, total_steps=1000, lr_change_at=None))
+    state.apply(event_factory.training_stream(10, total_steps=1000, lr_change_at=None))
     panel.safe_refresh(state)
     view = panel.plot.getViewBox()
     ranges = [tuple(view.viewRange()[0])]
     rng = np.random.default_rng(1)
     for start in range(1001, 3001, 25):  # 80 frames of 25 steps: the run triples
         steps = np.arange(start, start + 25)
-        state.apply([fake_events.step_metrics(steps, 0.3 + 0.01 * rng.random(25))])
+        state.apply([event_factory.step_metrics(steps, 0.3 + 0.01 * rng.random(25))])
         panel.safe_refresh(state)
         x_low, x_high = view.viewRange()[0]
         assert x_low <= 1
@@ -188,7 +188,7 @@ def test_view_follows_the_run_in_jumps_not_every_frame(panel: LossPanel) -> None
             ranges.append((x_low, x_high))
     assert 2 <= len(ranges) <= 7  # 25% jumps: a handful of range changes, not 80
     y_high = view.viewRange()[1][1]
-    state.apply([fake_events.step_metrics(np.arange(3001, 3011), np.full(10, 50.0))])
+    state.apply([event_factory.step_metrics(np.arange(3001, 3011), np.full(10, 50.0))])
     panel.safe_refresh(state)
     spike = state.train.last("smoothed_loss")
     assert spike > y_high
@@ -203,7 +203,7 @@ def test_user_zoom_is_kept_until_a_double_click_or_the_a_button(
     wheel_zoom(panel.plot_widget, notches=3)
     assert not panel.live_range.following
     zoomed = view.viewRange()
-    ten_class_state.apply([fake_events.step_metrics(np.arange(2001, 4001), np.full(2000, 5.0))])
+    ten_class_state.apply([event_factory.step_metrics(np.arange(2001, 4001), np.full(2000, 5.0))])
     panel.safe_refresh(ten_class_state)
     assert view.viewRange() == zoomed  # new data does not take the view back
     double_click(panel.plot_widget)
@@ -233,7 +233,7 @@ def test_new_steps_outside_a_zoomed_window_cost_no_redraw(
     monkeypatch.setattr(
         panel.smoothed_curve, "setData", lambda *a, **k: (calls.append(1), original(*a, **k))
     )
-    ten_class_state.apply([fake_events.step_metrics(np.arange(2001, 2026), np.full(25, 0.1))])
+    ten_class_state.apply([event_factory.step_metrics(np.arange(2001, 2026), np.full(25, 0.1))])
     panel.safe_refresh(ten_class_state)
     assert calls == []
     panel.plot.getViewBox().setXRange(1900, 2100, padding=0)  # panning to the present draws it
@@ -285,8 +285,8 @@ def test_marker_lines_span_the_view_in_linear_and_log_scale(
 
 def _rewound_and_retrained(state: RunState) -> RunState:
     """The lr-too-high try-this: rewind from 2000 to 700, then 500 steps at the new rate."""
-    state.apply([fake_events.rewound(from_step=2000, to_step=700)])
-    state.apply([fake_events.step_metrics(np.arange(701, 1201), np.full(500, 0.6))])
+    state.apply([event_factory.rewound(from_step=2000, to_step=700)])
+    state.apply([event_factory.step_metrics(np.arange(701, 1201), np.full(500, 0.6))])
     return state
 
 
@@ -326,10 +326,10 @@ def test_the_ghost_is_set_once_per_rewind_not_every_frame(
     original = curve.setData
     monkeypatch.setattr(curve, "setData", lambda *a, **k: (calls.append(1), original(*a, **k)))
     for start in range(1201, 1301, 25):
-        state.apply([fake_events.step_metrics(np.arange(start, start + 25), np.full(25, 0.5))])
+        state.apply([event_factory.step_metrics(np.arange(start, start + 25), np.full(25, 0.5))])
         panel.safe_refresh(state)
     assert calls == []
-    state.apply([fake_events.rewound(from_step=1300, to_step=1000)])
+    state.apply([event_factory.rewound(from_step=1300, to_step=1000)])
     panel.safe_refresh(state)
     assert calls == [1]
     assert curve.getOriginalDataset()[0][-1] == 1300
@@ -338,7 +338,7 @@ def test_the_ghost_is_set_once_per_rewind_not_every_frame(
 def test_a_reset_clears_the_ghost(panel: LossPanel, ten_class_state) -> None:
     state = _rewound_and_retrained(ten_class_state)
     panel.safe_refresh(state)
-    state.apply([fake_events.run_started(10)])  # what a reset sends
+    state.apply([event_factory.run_started(10)])  # what a reset sends
     panel.safe_refresh(state)
     assert not any(curve.isVisible() for curve in panel.ghost.curves)
     x, _ = panel.ghost.curves[0].getOriginalDataset()

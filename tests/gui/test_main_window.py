@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from tests import event_factory
 from tests.engine.session_helpers import small_config
-from tests.gui import fake_events
 from tests.gui.window_helpers import (
     HANG_TIMEOUT_MS,
     RecordingThreadSession,
@@ -198,7 +198,7 @@ def test_a_focused_spin_box_keeps_its_arrows_and_a_text_field_passes_up_on(
 ):
     # The controls show the run's own settings from the start: momentum 0 here, so ↑ makes 0.05.
     window = open_window(qtbot, tmp_path, small_config(settings={"momentum": 0.0}), start=False)
-    window.controls.follow([fake_events.run_started(2)], "running")
+    window.controls.follow([event_factory.run_started(2)], "running")
     questions: list[str] = []
     monkeypatch.setattr(dialogs, "confirm", lambda *args, **kwargs: questions.append(args[1]))
     sent: list = []

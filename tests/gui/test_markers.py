@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QRectF
 
-from tests.gui import fake_events
+from tests import event_factory
 from tests.gui.plot_gestures import wheel_zoom
 from trainscope.engine import events as ev
 from trainscope.engine.events import Hint, ParamChanged
@@ -21,7 +21,7 @@ from trainscope.gui.run_state import Marker, RunState
 def crowded_state() -> RunState:
     """Four lr changes ten steps apart, a dropout change and a hint at the first one's step."""
     state = RunState()
-    state.apply(fake_events.training_stream(10, lr_change_at=None))
+    state.apply(event_factory.training_stream(10, lr_change_at=None))
     lr = 1e-3
     for step in (1000, 1010, 1020, 1030):
         state.apply([ParamChanged(step=step, key="lr", old=lr, new=lr * 2)])

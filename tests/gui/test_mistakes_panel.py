@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.gui.panels.mistakes_panel import (
     MIN_REBUILD_INTERVAL_S,
     SHOWN_MISTAKES,
@@ -27,14 +27,14 @@ def panel(qtbot, theme) -> MistakesPanel:
 
 
 def _digits_state(skill: float = 1.0) -> RunState:
-    labels = fake_events.synthetic_labels(10)
-    probabilities = fake_events.synthetic_probabilities(labels, 10, skill)
+    labels = event_factory.synthetic_labels(10)
+    probabilities = event_factory.synthetic_probabilities(labels, 10, skill)
     state = RunState()
     state.apply(
         [
-            fake_events.run_started(10),
-            fake_events.digit_inputs(labels),
-            fake_events.evaluation(400, probabilities, labels),
+            event_factory.run_started(10),
+            event_factory.digit_inputs(labels),
+            event_factory.evaluation(400, probabilities, labels),
         ]
     )
     return state
@@ -99,14 +99,14 @@ def test_clicking_a_mistake_shows_its_probabilities(panel: MistakesPanel, qtbot)
 
 
 def test_tabular_data_shows_a_table_that_follows_the_threshold(panel: MistakesPanel) -> None:
-    labels = fake_events.synthetic_labels(2)
-    probabilities = fake_events.synthetic_probabilities(labels, 2, 1.0)
+    labels = event_factory.synthetic_labels(2)
+    probabilities = event_factory.synthetic_probabilities(labels, 2, 1.0)
     state = RunState()
     state.apply(
         [
-            fake_events.run_started(2),
-            fake_events.tabular_inputs(len(labels), 4),
-            fake_events.evaluation(300, probabilities, labels),
+            event_factory.run_started(2),
+            event_factory.tabular_inputs(len(labels), 4),
+            event_factory.evaluation(300, probabilities, labels),
         ]
     )
     panel.safe_refresh(state)
@@ -122,8 +122,8 @@ def test_tabular_data_shows_a_table_that_follows_the_threshold(panel: MistakesPa
         assert panel.total_mistakes == wrong
         assert panel.table.rowCount() == min(wrong, SHOWN_MISTAKES)
         row = int(panel.mistakes[0])
-        assert panel.table.item(0, 0).text() == fake_events.BINARY_NAMES[predicted[row]]
-        assert panel.table.item(0, 1).text() == fake_events.BINARY_NAMES[labels[row]]
+        assert panel.table.item(0, 0).text() == event_factory.BINARY_NAMES[predicted[row]]
+        assert panel.table.item(0, 1).text() == event_factory.BINARY_NAMES[labels[row]]
 
 
 def test_refreshes_only_when_a_new_validation_evaluation_arrives(
@@ -133,12 +133,12 @@ def test_refreshes_only_when_a_new_validation_evaluation_arrives(
     panel.safe_refresh(state)
     rebuilt = []
     monkeypatch.setattr(panel, "_fill_gallery", lambda *args: rebuilt.append(1))
-    state.apply(fake_events.training_stream(10, total_steps=50)[3:5])  # step metrics only
+    state.apply(event_factory.training_stream(10, total_steps=50)[3:5])  # step metrics only
     panel.safe_refresh(state)
     assert rebuilt == []
     labels = state.latest_validation.labels
-    probabilities = fake_events.synthetic_probabilities(labels, 10, 2.0, seed=9)
-    state.apply([fake_events.evaluation(500, probabilities, labels)])
+    probabilities = event_factory.synthetic_probabilities(labels, 10, 2.0, seed=9)
+    state.apply([event_factory.evaluation(500, probabilities, labels)])
     clock = [time.monotonic()]
     panel.throttle.clock = lambda: clock[0]
     panel.safe_refresh(state)
@@ -152,10 +152,10 @@ def test_refreshes_only_when_a_new_validation_evaluation_arrives(
 def test_waiting_and_a_perfect_model(panel: MistakesPanel) -> None:
     panel.safe_refresh(RunState())
     assert "Waiting for the first validation evaluation" in panel.summary_label.text()
-    labels = fake_events.synthetic_labels(10)
+    labels = event_factory.synthetic_labels(10)
     perfect = np.eye(10, dtype=np.float32)[labels]
     state = RunState()
-    state.apply([fake_events.run_started(10), fake_events.evaluation(100, perfect, labels)])
+    state.apply([event_factory.run_started(10), event_factory.evaluation(100, perfect, labels)])
     panel.safe_refresh(state)
     assert panel.summary_label.text() == "No mistakes on the validation set at step 100."
     assert not panel.gallery.isVisible()

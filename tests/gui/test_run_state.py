@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.engine import events
 from trainscope.engine.events import CommandRefused, Error, Finished, ParamChanged, StateChanged
 from trainscope.gui.run_state import (
@@ -55,7 +55,7 @@ def test_best_step_is_the_lowest_validation_loss(ten_class_state: RunState) -> N
 def test_smoothed_loss_is_an_ema_of_about_fifty_steps() -> None:
     steps = np.arange(1, 401)
     loss = np.where(steps <= 200, 2.0, 0.0)
-    state = fold([fake_events.run_started(), fake_events.step_metrics(steps, loss)])
+    state = fold([event_factory.run_started(), event_factory.step_metrics(steps, loss)])
     smoothed = state.train["smoothed_loss"]
     assert smoothed[0] == 2.0
     assert smoothed[199] == pytest.approx(2.0)
@@ -66,7 +66,7 @@ def test_smoothed_loss_is_an_ema_of_about_fifty_steps() -> None:
 
 def test_non_finite_loss_leaves_a_gap_but_does_not_poison_the_ema() -> None:
     loss = np.array([1.0, np.nan, np.inf, 1.0])
-    state = fold([fake_events.run_started(), fake_events.step_metrics(np.arange(1, 5), loss)])
+    state = fold([event_factory.run_started(), event_factory.step_metrics(np.arange(1, 5), loss)])
     smoothed = state.train["smoothed_loss"]
     assert np.isnan(smoothed[1])
     assert np.isnan(smoothed[2])
@@ -74,7 +74,7 @@ def test_non_finite_loss_leaves_a_gap_but_does_not_poison_the_ema() -> None:
 
 
 def test_divergence_marks_and_stays_diverged_while_paused() -> None:
-    state = fold(fake_events.diverging_stream())
+    state = fold(event_factory.diverging_stream())
     assert state.state == "diverged"  # the StateChanged("paused") after it does not hide why
     assert [marker.kind for marker in state.markers] == ["diverged"]
     assert state.markers[0].label == "diverged (loss inf)"
@@ -84,9 +84,9 @@ def test_divergence_marks_and_stays_diverged_while_paused() -> None:
 
 
 def test_rewind_truncates_history_recomputes_best_and_restores_the_evaluation() -> None:
-    state = fold(fake_events.training_stream(10))
+    state = fold(event_factory.training_stream(10))
     version = state.series_version
-    state.apply([fake_events.rewound(from_step=2000, to_step=700)])
+    state.apply([event_factory.rewound(from_step=2000, to_step=700)])
     assert state.train["step"][-1] == 700
     assert len(state.train) == 700
     assert state.evaluations["step"][-1] == 700
@@ -103,11 +103,11 @@ def test_rewind_truncates_history_recomputes_best_and_restores_the_evaluation() 
 
 
 def test_re_evaluation_after_rewind_replaces_the_point_at_that_step() -> None:
-    state = fold(fake_events.training_stream(10, total_steps=500))
-    state.apply([fake_events.rewound(500, 300)])
-    labels = fake_events.synthetic_labels(10)
-    again = fake_events.evaluation(
-        300, fake_events.synthetic_probabilities(labels, 10, 1.0), labels
+    state = fold(event_factory.training_stream(10, total_steps=500))
+    state.apply([event_factory.rewound(500, 300)])
+    labels = event_factory.synthetic_labels(10)
+    again = event_factory.evaluation(
+        300, event_factory.synthetic_probabilities(labels, 10, 1.0), labels
     )
     state.apply([again])
     assert list(state.evaluations["step"]).count(300) == 1
@@ -115,9 +115,9 @@ def test_re_evaluation_after_rewind_replaces_the_point_at_that_step() -> None:
 
 
 def test_a_second_run_started_is_a_reset() -> None:
-    state = fold(fake_events.training_stream(10, total_steps=300))
+    state = fold(event_factory.training_stream(10, total_steps=300))
     run_version = state.run_version
-    state.apply([fake_events.run_started(10)])
+    state.apply([event_factory.run_started(10)])
     assert len(state.train) == 0
     assert len(state.evaluations) == 0
     assert state.latest_validation is None
@@ -128,7 +128,7 @@ def test_a_second_run_started_is_a_reset() -> None:
 
 
 def test_notices_are_kept_and_capped() -> None:
-    state = fold([fake_events.run_started()])
+    state = fold([event_factory.run_started()])
     state.apply(
         [CommandRefused(step=1, message=f"no {index}") for index in range(MAX_MESSAGES + 7)]
     )
@@ -140,7 +140,7 @@ def test_notices_are_kept_and_capped() -> None:
 
 
 def test_finished_test_opened_and_state_changes() -> None:
-    state = fold([fake_events.run_started(), StateChanged(step=0, state="running")])
+    state = fold([event_factory.run_started(), StateChanged(step=0, state="running")])
     state.apply([events.TestSetOpened(step=40)])
     assert state.markers[-1] == Marker(40, "test_opened", "test set opened")
     state.apply([Finished(step=50, reason="completed")])
@@ -164,38 +164,44 @@ def test_threshold_and_costs_bump_their_version_only_on_change() -> None:
 
 
 def test_positive_class_is_chosen_once_per_run_and_checked() -> None:
-    state = fold([fake_events.run_started(3)])
+    state = fold([event_factory.run_started(3)])
     assert state.positive_class is None  # nothing to choose from before an evaluation
-    state.apply([fake_events.weak_class_evaluation(0, weak_class=0, split="test")])
+    state.apply([event_factory.weak_class_evaluation(0, weak_class=0, split="test")])
     assert state.positive_class is None  # only validation chooses
-    state.apply([fake_events.weak_class_evaluation(100, weak_class=1)])
+    state.apply([event_factory.weak_class_evaluation(100, weak_class=1)])
     assert state.positive_class == 1
-    state.apply([fake_events.weak_class_evaluation(200, weak_class=2)])
+    state.apply([event_factory.weak_class_evaluation(200, weak_class=2)])
     assert state.positive_class == 1
     with pytest.raises(ValueError, match="one of 3 classes"):
         state.set_positive_class(3)
-    state.apply([fake_events.run_started(3), fake_events.weak_class_evaluation(100, weak_class=2)])
+    state.apply(
+        [event_factory.run_started(3), event_factory.weak_class_evaluation(100, weak_class=2)]
+    )
     assert state.positive_class == 2
-    assert fold([fake_events.run_started(2)]).positive_class == 1
+    assert fold([event_factory.run_started(2)]).positive_class == 1
 
 
 def test_the_untrained_models_step_0_evaluation_only_gives_a_provisional_positive_class() -> None:
-    state = fold([fake_events.run_started(3), fake_events.weak_class_evaluation(0, weak_class=0)])
+    state = fold(
+        [event_factory.run_started(3), event_factory.weak_class_evaluation(0, weak_class=0)]
+    )
     assert state.positive_class == 0  # something to show at once
-    state.apply([fake_events.weak_class_evaluation(100, weak_class=1)])
+    state.apply([event_factory.weak_class_evaluation(100, weak_class=1)])
     assert state.positive_class == 1  # chosen from the first trained evaluation
-    state.apply([fake_events.weak_class_evaluation(200, weak_class=2)])
+    state.apply([event_factory.weak_class_evaluation(200, weak_class=2)])
     assert state.positive_class == 1  # and kept
-    picked = fold([fake_events.run_started(3), fake_events.weak_class_evaluation(0, weak_class=0)])
+    picked = fold(
+        [event_factory.run_started(3), event_factory.weak_class_evaluation(0, weak_class=0)]
+    )
     picked.set_positive_class(2)
-    picked.apply([fake_events.weak_class_evaluation(100, weak_class=1)])
+    picked.apply([event_factory.weak_class_evaluation(100, weak_class=1)])
     assert picked.positive_class == 2  # the user's pick is never provisional
 
 
 def test_unrelated_versions_stay_put() -> None:
-    state = fold(fake_events.training_stream(10, total_steps=200))
+    state = fold(event_factory.training_stream(10, total_steps=200))
     markers, evaluation = state.markers_version, state.evaluation_version
-    state.apply([fake_events.step_metrics(np.arange(201, 226), np.ones(25))])
+    state.apply([event_factory.step_metrics(np.arange(201, 226), np.ones(25))])
     assert (state.markers_version, state.evaluation_version) == (markers, evaluation)
     state.apply([ParamChanged(step=226, key="dropout", old=0.0, new=0.5)])
     assert state.markers_version == markers + 1

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QStatusBar
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.engine import events as ev
 from trainscope.gui.run_state import RunState
 from trainscope.gui.status_line import StatusLine, step_text
@@ -15,7 +15,7 @@ from trainscope.gui.status_line import StatusLine, step_text
 
 def started(max_steps: int | None) -> RunState:
     state = RunState()
-    run = fake_events.run_started(2)
+    run = event_factory.run_started(2)
     state.apply([replace(run, max_steps=max_steps)])
     return state
 

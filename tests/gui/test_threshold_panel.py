@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.engine.metrics import ThresholdTable, roc_auc
 from trainscope.gui.panels import threshold_panel as threshold_module
 from trainscope.gui.panels.threshold_panel import (
@@ -45,7 +45,9 @@ def table_of(state: RunState) -> ThresholdTable:
 def three_class_state(weak_class: int = 2) -> RunState:
     """A 3-class run whose first validation evaluation has ``weak_class`` recall lowest."""
     state = RunState()
-    state.apply([fake_events.run_started(3), fake_events.weak_class_evaluation(100, weak_class)])
+    state.apply(
+        [event_factory.run_started(3), event_factory.weak_class_evaluation(100, weak_class)]
+    )
     return state
 
 
@@ -92,7 +94,7 @@ def test_default_positive_is_the_first_evaluations_lowest_recall_class_and_stays
     assert panel.class_picker.currentText() == "class 2"
     assert "positive: class 2 vs rest" in panel.readout.text()
     assert "positive: class 2 vs rest" in panel.plot_title(panel.sweep_plot)
-    later = fake_events.weak_class_evaluation(200, weak_class=0, seed=1)
+    later = event_factory.weak_class_evaluation(200, weak_class=0, seed=1)
     assert int(np.argmin(later.recall)) == 0
     state.apply([later])
     panel.safe_refresh(state)
@@ -111,17 +113,17 @@ def test_the_users_pick_sticks_until_a_new_run(panel: ThresholdPanel, qtbot) -> 
     assert state.positive_class == 0
     panel.safe_refresh(state)
     assert "positive: class 0 vs rest" in panel.readout.text()
-    state.apply([fake_events.weak_class_evaluation(200, weak_class=1, seed=1)])
+    state.apply([event_factory.weak_class_evaluation(200, weak_class=1, seed=1)])
     panel.safe_refresh(state)
     assert state.positive_class == 0
     assert panel.class_picker.currentText() == "class 0"
     emitted: list[int] = []
     panel.positive_class_changed.connect(emitted.append)
-    state.apply([fake_events.run_started(3)])  # a new run: its first evaluation chooses again
+    state.apply([event_factory.run_started(3)])  # a new run: its first evaluation chooses again
     panel.safe_refresh(state)
     assert state.positive_class is None
     assert panel.class_picker.currentIndex() == -1
-    state.apply([fake_events.weak_class_evaluation(100, weak_class=1, seed=1)])
+    state.apply([event_factory.weak_class_evaluation(100, weak_class=1, seed=1)])
     panel.safe_refresh(state)
     assert state.positive_class == 1
     assert panel.class_picker.currentText() == "class 1"
@@ -158,7 +160,9 @@ def test_lowest_cost_on_separable_saturated_scores_is_mid_gap_not_one(panel, qtb
     positive_probability = np.where(labels == 1, 1.0, np.linspace(0.0, 0.02, 100))
     probabilities = np.column_stack((1.0 - positive_probability, positive_probability))
     state = RunState()
-    state.apply([fake_events.run_started(2), fake_events.evaluation(100, probabilities, labels)])
+    state.apply(
+        [event_factory.run_started(2), event_factory.evaluation(100, probabilities, labels)]
+    )
     wire(panel, state)
     panel.safe_refresh(state)
     with qtbot.waitSignal(panel.threshold_changed):

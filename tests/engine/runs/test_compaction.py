@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from tests.engine.event_factory import evaluation
 from tests.engine.runs.helpers import fold, lesson_config
+from tests.event_factory import small_evaluation
 from trainscope.engine import events as ev
 from trainscope.engine.runs.archive import import_archive, write_archive
 from trainscope.engine.runs.compaction import CompactionPolicy
@@ -42,7 +42,7 @@ SPIKE_STEP, NAN_STEP, REWIND = 1_234, 2_345, (9_000, 8_500)
 
 def _evaluation(step: int, rng: np.random.Generator) -> ev.Evaluation:
     """A three-class validation evaluation of 60 rows (its metrics computed from the rows)."""
-    return evaluation(step, rng.dirichlet(np.ones(3), size=60), rng.integers(0, 3, 60))
+    return small_evaluation(step, rng.dirichlet(np.ones(3), size=60), rng.integers(0, 3, 60))
 
 
 def _start(total: int) -> ev.RunStarted:

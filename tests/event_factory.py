@@ -1,13 +1,20 @@
-"""Synthetic, internally consistent event streams for GUI tests and the panel render script.
+"""Synthetic, internally consistent engine events for every test (and the panel scripts).
 
 Evaluations are built from real (N, K) probability arrays with ``engine.metrics``, exactly as
-the trainer packages them, so a panel that recomputes something from the probabilities must
-agree with what the event carries. No torch: the GUI side never needs it.
+the trainer packages them, so a consumer that recomputes something from the probabilities
+agrees with what the event carries. No torch: neither the GUI nor the diagnosis needs it.
+
+Two presets share the builders. The plain ones (``run_started``, ``step_metrics``,
+``evaluation``, the streams) describe a digits-like or screening-like run as the window shows
+it. The ``small_`` ones describe a tiny synthetic task ("class 0", "class 1", 50 training rows
+each, 10 steps an epoch) with fixed training scores, for the torch-free consumers' tests
+(diagnosis, expectations, history), whose numbers are written against those values.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -107,21 +114,61 @@ def evaluation(
     train_loss: float | None = None,
     train_accuracy: float | None = None,
 ) -> Evaluation:
-    """An Evaluation whose every field is computed from ``probabilities`` and ``labels``."""
+    """An Evaluation whose every field is computed from ``probabilities`` and ``labels``.
+
+    The training scores default to a little better than the split's (loss x 0.8, accuracy +3
+    points); the baselines come from ``metrics.baselines``, ROC AUC from the binary scores.
+    """
+    n_classes = probabilities.shape[1]
+    base = metrics.baselines(labels, labels, n_classes)
+    roc_auc = float(metrics.roc_auc(probabilities[:, 1], labels)) if n_classes == 2 else None
+    scored = _scored(
+        step,
+        probabilities,
+        labels,
+        split=split,
+        epoch=step / 38.0,
+        zero_rule_accuracy=base.zero_rule_accuracy,
+        random_accuracy=base.random_accuracy,
+        roc_auc=roc_auc,
+        duration_ms=0.5,
+    )
+    return replace(
+        scored,
+        train_loss=scored.loss * 0.8 if train_loss is None else train_loss,
+        train_accuracy=(
+            min(1.0, scored.accuracy + 0.03) if train_accuracy is None else train_accuracy
+        ),
+    )
+
+
+def _scored(
+    step: int,
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    *,
+    split: str,
+    epoch: float,
+    zero_rule_accuracy: float,
+    random_accuracy: float,
+    roc_auc: float | None,
+    duration_ms: float,
+    loss: float | None = None,
+    train_loss: float = math.nan,
+    train_accuracy: float = math.nan,
+    slice_accuracy: dict[str, float] | None = None,
+) -> Evaluation:
+    """The one place an Evaluation's scores are computed from its rows (both presets use it)."""
     n_classes = probabilities.shape[1]
     predictions = probabilities.argmax(axis=1)
     confusion = metrics.confusion_matrix(labels, predictions, n_classes)
     precision, recall, f1 = metrics.precision_recall_f1(confusion)
-    accuracy = float(np.mean(predictions == labels))
-    loss = metrics.log_loss(probabilities, labels)
-    base = metrics.baselines(labels, labels, n_classes)
-    roc_auc = float(metrics.roc_auc(probabilities[:, 1], labels)) if n_classes == 2 else None
     return Evaluation(
         step=step,
-        epoch=step / 38.0,
+        epoch=epoch,
         split=split,
-        loss=loss,
-        accuracy=accuracy,
+        loss=metrics.log_loss(probabilities, labels) if loss is None else loss,
+        accuracy=float(np.mean(predictions == labels)),
         confusion=confusion,
         precision=precision,
         recall=recall,
@@ -130,11 +177,12 @@ def evaluation(
         roc_auc=roc_auc,
         probabilities=probabilities.astype(np.float32),
         labels=labels,
-        train_loss=loss * 0.8 if train_loss is None else train_loss,
-        train_accuracy=min(1.0, accuracy + 0.03) if train_accuracy is None else train_accuracy,
-        zero_rule_accuracy=base.zero_rule_accuracy,
-        random_accuracy=base.random_accuracy,
-        duration_ms=0.5,
+        train_loss=train_loss,
+        train_accuracy=train_accuracy,
+        zero_rule_accuracy=zero_rule_accuracy,
+        random_accuracy=random_accuracy,
+        duration_ms=duration_ms,
+        slice_accuracy=slice_accuracy,
     )
 
 
@@ -365,3 +413,94 @@ def tabular_inputs(n_rows: int, n_features: int = 4, seed: int = 0) -> Validatio
 
 def resources(step: int = 500, gpu_memory_mib: float | None = None) -> Resources:
     return Resources(step=step, cpu_percent=98.4, rss_mib=412.3, gpu_memory_mib=gpu_memory_mib)
+
+
+# ----- the small synthetic task (diagnosis, expectations, history) -------------------------------
+def small_run_started(
+    n_classes: int = 2, lr: float = 1e-3, class_counts: tuple[int, ...] | None = None
+) -> RunStarted:
+    """A run's start; its training rows are balanced (50 per class) unless ``class_counts``."""
+    return RunStarted(
+        dataset="synthetic",
+        class_names=tuple(f"class {k}" for k in range(n_classes)),
+        feature_names=("x1", "x2"),
+        n_train=100,
+        n_validation=100,
+        n_test=100,
+        model_description="test",
+        parameter_count=10,
+        device="cpu",
+        settings={"lr": lr},
+        seed=0,
+        max_steps=None,
+        steps_per_epoch=10,
+        chance_loss=math.log(n_classes),
+        train_class_counts=(50,) * n_classes if class_counts is None else class_counts,
+    )
+
+
+def small_step_metrics(first: int, losses: list[float], grad_norm: float = 1.0) -> StepMetrics:
+    """Consecutive steps from ``first`` with these losses and one gradient norm for all."""
+    count = len(losses)
+    steps = np.arange(first, first + count, dtype=np.int64)
+    return StepMetrics(
+        steps=steps,
+        loss=np.asarray(losses, dtype=np.float64),
+        batch_accuracy=np.zeros(count),
+        grad_norm=np.full(count, grad_norm),
+        lr=np.full(count, 1e-3),
+        epoch=(first + count) / 10,
+        steps_per_second=100.0,
+    )
+
+
+def small_evaluation(
+    step: int,
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    train_loss: float = 0.5,
+    train_accuracy: float = 0.8,
+    split: str = "validation",
+    loss: float | None = None,
+    slice_accuracy: dict[str, float] | None = None,
+) -> Evaluation:
+    """An evaluation scored from float64 ``probabilities``, with fixed training scores.
+
+    The zero rule is the majority share of ``labels``; ``loss`` overrides the computed loss.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    majority = np.bincount(labels, minlength=probabilities.shape[1]).max() / len(labels)
+    return _scored(
+        step,
+        probabilities,
+        labels,
+        split=split,
+        epoch=step / 10,
+        zero_rule_accuracy=float(majority),
+        random_accuracy=0.5,
+        roc_auc=None,
+        duration_ms=1.0,
+        loss=loss,
+        train_loss=train_loss,
+        train_accuracy=train_accuracy,
+        slice_accuracy=slice_accuracy,
+    )
+
+
+def confident(
+    labels: np.ndarray, right: float, confidence: float, n_classes: int = 2
+) -> np.ndarray:
+    """Probabilities that put ``confidence`` on the true class for a ``right`` share of rows.
+
+    The other rows put the same confidence on the next class: a model exactly as sure when it
+    is wrong as when it is right.
+    """
+    labels = np.asarray(labels)
+    n_right = round(right * len(labels))
+    chosen = labels.copy()
+    chosen[n_right:] = (labels[n_right:] + 1) % n_classes
+    rest = (1 - confidence) / (n_classes - 1)
+    probabilities = np.full((len(labels), n_classes), rest)
+    probabilities[np.arange(len(labels)), chosen] = confidence
+    return probabilities

@@ -34,7 +34,9 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from trainscope.engine import events as ev
+from trainscope.engine.measures import validation_loss_rise
 from trainscope.engine.metrics import macro_roc_auc, prior_loss
+from trainscope.engine.rewind import survives
 
 #: Hints read from ``LayerHealth``: they fire only while layer health is collected (the window
 #: shows that panel), so headless runs and scenarios never see them.
@@ -266,11 +268,14 @@ def _overfitting(episode: _Episode, evaluation: ev.Evaluation) -> Reading | None
     points = episode.validation
     if len(points) < 3:
         return None
-    best = min(points[:-1], key=lambda point: point.loss)
-    rise = evaluation.loss / best.loss - 1 if best.loss > 0 else 0.0
+    # The same rise the lesson promise "the validation loss rises" reads (engine.measures).
+    measured = validation_loss_rise(points)
+    if measured is None:
+        return None
+    best, rise = measured.lowest, measured.relative
     holds = (
         rise >= OVERFIT_RISE
-        and evaluation.loss - best.loss >= OVERFIT_MIN_RISE
+        and measured.absolute >= OVERFIT_MIN_RISE
         and evaluation.train_loss < best.train_loss
     )
     if not holds:
@@ -573,8 +578,10 @@ class Diagnostician:
 
     def _rewound(self, to_step: int) -> None:
         episode = self.episode
-        episode.validation = [point for point in episode.validation if point.step <= to_step]
-        episode.spikes = [spike for spike in episode.spikes if spike[0] <= to_step]
+        episode.validation = [
+            point for point in episode.validation if survives(point.step, to_step)
+        ]
+        episode.spikes = [spike for spike in episode.spikes if survives(spike[0], to_step)]
         episode.recent_losses = np.zeros(0)
         episode.fired -= _REARMED_BY_REWIND
         episode.streaks.clear()

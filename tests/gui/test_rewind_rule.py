@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gui import fake_events
+from tests import event_factory
 from trainscope.engine.history import RunHistory
 from trainscope.engine.runs.outcome import RunOutcome
 from trainscope.engine.runs.timeline import Timeline
@@ -52,7 +52,7 @@ def _agree(views: dict[str, tuple[int, list[int] | None]], last: int, evaluated:
 
 @pytest.fixture
 def stream() -> list:
-    return fake_events.training_stream(10, total_steps=FROM_STEP, eval_every=100)
+    return event_factory.training_stream(10, total_steps=FROM_STEP, eval_every=100)
 
 
 def test_before_the_rewind_every_view_sees_the_whole_run(stream):
@@ -60,16 +60,16 @@ def test_before_the_rewind_every_view_sees_the_whole_run(stream):
 
 
 def test_right_after_the_rewind_every_view_keeps_what_is_at_or_before_its_step(stream):
-    rewound = [*stream, fake_events.rewound(FROM_STEP, TO_STEP)]
+    rewound = [*stream, event_factory.rewound(FROM_STEP, TO_STEP)]
     _agree(_views(rewound), TO_STEP, [0, 100, 200, 300])
 
 
 def test_the_fresh_evaluation_at_the_rewind_step_replaces_the_old_one_everywhere(stream):
-    labels = fake_events.synthetic_labels(10)
-    again = fake_events.evaluation(
-        TO_STEP, fake_events.synthetic_probabilities(labels, 10, 1.0), labels
+    labels = event_factory.synthetic_labels(10)
+    again = event_factory.evaluation(
+        TO_STEP, event_factory.synthetic_probabilities(labels, 10, 1.0), labels
     )
-    events = [*stream, fake_events.rewound(FROM_STEP, TO_STEP), again]
+    events = [*stream, event_factory.rewound(FROM_STEP, TO_STEP), again]
     _agree(_views(events), TO_STEP, [0, 100, 200, 300])
     assert RunHistory.from_events(events).evaluations()[-1].loss == pytest.approx(again.loss)
     state = RunState()

@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from trainscope.engine import events as ev
-from trainscope.engine.measures import validation_loss_rise
+from trainscope.engine.measures import rarest_class, validation_loss_rise
 from trainscope.engine.metrics import macro_roc_auc, prior_loss
 from trainscope.engine.rewind import survives
 
@@ -302,7 +302,7 @@ def _no_better_than_baseline(episode: _Episode, evaluation: ev.Evaluation) -> Re
 def _minority_recall(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
     """The rarest validation class (well under its fair share) is almost never caught."""
     counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
-    rare = int(np.argmin(np.where(counts > 0, counts, counts.max() + 1)))
+    rare = rarest_class(evaluation.labels, len(evaluation.recall))
     share = counts[rare] / counts.sum()
     fair_share = 1.0 / len(counts)
     recall = float(evaluation.recall[rare])

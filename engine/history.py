@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trainscope.engine import events as ev
+from trainscope.engine.measures import rarest_class
 from trainscope.engine.rewind import survives, surviving_count
 
 if TYPE_CHECKING:
@@ -48,8 +49,7 @@ class EvaluationPoint:
 
 def point_of(evaluation: ev.Evaluation) -> EvaluationPoint:
     """Reduce an evaluation to its scalars (the probabilities stay with the latest only)."""
-    counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
-    rare = int(np.argmin(np.where(counts > 0, counts, counts.max(initial=0) + 1)))
+    rare = rarest_class(evaluation.labels, len(evaluation.recall))
     confidence = evaluation.probabilities.max(axis=1) if len(evaluation.labels) else np.zeros(1)
     return EvaluationPoint(
         step=evaluation.step,

@@ -2,7 +2,8 @@
 
 The overfitting hint (``engine.diagnosis``) and the promise "the validation loss rises"
 (``engine.expectations``) must not disagree about what a rise is, so both call
-``validation_loss_rise``: the newest validation loss against the lowest one so far.
+``validation_loss_rise``: the newest validation loss against the lowest one so far. Likewise
+the minority-recall hint and the promise on ``minority_recall`` watch one ``rarest_class``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+import numpy as np
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,3 +51,10 @@ def validation_loss_rise(points: Sequence[PointT]) -> LossRise[PointT] | None:
     lowest = min(points, key=lambda point: point.loss)
     relative = newest.loss / lowest.loss - 1.0 if lowest.loss > 0 else math.nan
     return LossRise(lowest, newest, relative, newest.loss - lowest.loss)
+
+
+def rarest_class(labels: np.ndarray, n_classes: int) -> int:
+    """The class with the fewest examples among those present (the one a collapse forgets
+    first): the minority-recall hint and the promise about it both watch this class."""
+    counts = np.bincount(labels, minlength=n_classes)
+    return int(np.argmin(np.where(counts > 0, counts, counts.max(initial=0) + 1)))

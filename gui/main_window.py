@@ -150,7 +150,16 @@ class MainWindow(QMainWindow):
         self.actions_by_name = build_menus(
             self, self, self.controls, self.docks, self.lessons, self.theme.classroom
         )
-        self.runs = RunTools(self, runs)  # replay, run browser, Runs and Export menus
+        self.runs = RunTools(  # replay, run browser, Runs and Export menus
+            self,
+            runs,
+            run=self,
+            starter=self,
+            status=self.status,
+            theme=self,
+            docks=self.docks,
+            recording=self.recording,
+        )
         self.actions_by_name.update(self.runs.actions)
         self._key_filter = FocusedControlKeepsArrows(self)
         keep_arrows_in_editors(self, self._key_filter)

@@ -176,7 +176,17 @@ class MainWindow(QMainWindow):
         self.layout_keeper.held = lambda: self.classroom.active
         self.lessons.lesson_changed.connect(self.classroom.follow_lesson)
         self.classroom.follow(self.theme.classroom, self.lessons.scenario)
-        self.insight_wiring = InsightsWiring(self)  # SetInsights, the insight tabs, previews
+        self.insight_wiring = InsightsWiring(  # SetInsights, the insight tabs, previews
+            self,
+            run=self,
+            panels=self.panels,
+            docks=self.docks,
+            status=self.status,
+            layout=self.layout_keeper,
+            classroom=self.classroom,
+            layout_was_restored=self._layout_was_restored,
+        )
+        self.setup.data_preview_requested.connect(self.insight_wiring.preview_data)
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
         self.frame_timer.timeout.connect(self.frame)

@@ -3,6 +3,7 @@
 ``start_fork`` is the whole story (plan the config with ``engine.runs.fork_config``, start
 the window's session from the checkpoint, record ``forked_from``); the dialog only gathers
 the step and the changes, written the way ``--set`` takes them ("dropout=0.3, lr=0.01").
+The fork starts through ``gui.window_api.RunStarter``: all it may do to the window.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from trainscope.engine.runs.fork import fork_config, fork_origin
 from trainscope.gui.run_state import format_value
 
 if TYPE_CHECKING:
-    from trainscope.gui.main_window import MainWindow
     from trainscope.gui.recording import RunLibrary
+    from trainscope.gui.window_api import RunStarter
 
 
 def parse_changes(text: str) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def parse_changes(text: str) -> dict[str, Any]:
 
 
 def start_fork(
-    window: MainWindow, library: RunLibrary, run_id: int, step: int, changes: dict[str, Any]
+    starter: RunStarter, library: RunLibrary, run_id: int, step: int, changes: dict[str, Any]
 ) -> str | None:
     """Start a live, recorded fork of ``run_id`` from its checkpoint at or before ``step``.
 
@@ -54,7 +55,7 @@ def start_fork(
             origin = fork_origin(store, run_id, checkpoint)
     except TrainScopeError as error:
         return str(error)
-    window.start_session(config, start_from=checkpoint, forked_from=origin)
+    starter.start_session(config, start_from=checkpoint, forked_from=origin)
     return None
 
 

@@ -14,7 +14,9 @@ Three jobs the main window hands over, each checked once per frame (a few cheap 
   training process (``PreviewData`` → ``DataPreview``), or here when there is none; a setting
   that makes no data shows its one sentence there.
 
-It also keeps the status bar's resource readout current.
+It also keeps the status bar's resource readout current. The window hands it only what
+these jobs read (``gui.window_api.RunReader`` for the run on screen, the panels, docks and
+layout helpers) and connects the Setup panel's preview requests to ``preview_data``.
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ from trainscope.engine.runs.replay import ReplaySession
 from trainscope.gui.resources_readout import resources_text
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
+    from collections.abc import Mapping
+
+    from PySide6.QtWidgets import QDockWidget, QWidget
 
     from trainscope.engine.config import DatasetSpec
     from trainscope.engine.events import DataPreview
-    from trainscope.gui.main_window import MainWindow
+    from trainscope.gui.classroom import ClassroomLayout
+    from trainscope.gui.panels.base import Panel
+    from trainscope.gui.status_line import StatusLine
+    from trainscope.gui.window_api import RunReader
+    from trainscope.gui.window_layout import WindowLayout
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +59,28 @@ def on_screen(widget: QWidget) -> bool:
 class InsightsWiring(QObject):
     """Keeps the session's insight collection, the insight tabs and the preview in step."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(
+        self,
+        window: QWidget,
+        *,
+        run: RunReader,
+        panels: Mapping[str, Panel],
+        docks: Mapping[str, QDockWidget],
+        status: StatusLine,
+        layout: WindowLayout,
+        classroom: ClassroomLayout,
+        layout_was_restored: bool,
+    ) -> None:
+        """``window``: minimized, nothing is on screen; ``layout_was_restored``: the layout is
+        the one the person left last time, so the first run's tab is theirs, not ours."""
         super().__init__(window)
         self.window = window
-        self.boundary = window.panels["boundary"]
-        self.layer_health = window.panels["layer_health"]
+        self.run = run
+        self.boundary = panels["boundary"]
+        self.layer_health = panels["layer_health"]
+        self.docks, self.status = docks, status
+        self.layout_keeper, self.classroom = layout, classroom
+        self.layout_was_restored = layout_was_restored
         self._session: object | None = None  # the session ``_sent`` was told
         self._sent: SetInsights | None = None
         self._run_seen: object | None = None
@@ -63,7 +88,6 @@ class InsightsWiring(QObject):
         self._pending_preview: tuple[DatasetSpec, int] | None = None
         self._asked_preview: tuple[DatasetSpec, int] | None = None  # sent, not yet answered
         self._resources_shown: tuple[object, int] | None = None  # (InsightState, version)
-        window.setup.data_preview_requested.connect(self.preview_data)
 
     def after_frame(self) -> None:
         """Once per frame, after the panels redrew: cheap checks, work only on a change."""
@@ -89,9 +113,8 @@ class InsightsWiring(QObject):
         (and thus the insight worth collecting) is unknown: asking early would make the worker
         compute a boundary nobody sees while the student waits for the first step.
         """
-        window = self.window
-        session = window.session
-        if session is None or isinstance(session, ReplaySession) or window._awaiting_new_run:
+        session = self.run.session
+        if session is None or isinstance(session, ReplaySession) or self.run.awaiting_new_run:
             return
         wanted = self.wanted()
         if (session, wanted) == (self._session, self._sent) or not session.is_alive():
@@ -101,7 +124,7 @@ class InsightsWiring(QObject):
 
     # --- which tab is raised -------------------------------------------------------------
     def _raise_tab_for_new_data(self) -> None:
-        state = self.window.state
+        state = self.run.state
         if state.run is None or state.run_key == self._run_seen:
             return
         self._run_seen = state.run_key
@@ -109,7 +132,7 @@ class InsightsWiring(QObject):
         if two_features == self._raised_for_two_features:
             return  # a reset, or more of the same kind of data: the student's tab stays
         first_in_remembered_layout = (
-            self._raised_for_two_features is None and self.window._layout_was_restored
+            self._raised_for_two_features is None and self.layout_was_restored
         )
         self._raised_for_two_features = two_features
         if not first_in_remembered_layout:
@@ -120,18 +143,18 @@ class InsightsWiring(QObject):
         whose layout shows only what the lesson names, nor where the default layout of a
         smaller screen tabs the insights with the confusion matrix or accuracy)."""
         two_features = self._raised_for_two_features
-        if two_features is None or self.window.classroom.active:
+        if two_features is None or self.classroom.active:
             return
-        keeper = self.window.layout_keeper
+        keeper = self.layout_keeper
         if keeper.tier != "wide" and not keeper.customized:
             return  # smaller layouts tab the insights with the core charts: those stay in front
-        self.window.docks["boundary" if two_features else "mistakes"].raise_()
+        self.docks["boundary" if two_features else "mistakes"].raise_()
 
     # --- previewing data knobs -----------------------------------------------------------
     @Slot(object, int)
     def preview_data(self, spec: DatasetSpec, seed: int) -> None:
         """The Setup panel's knobs moved: show the points they make (now, or once shown)."""
-        config = self.window.config
+        config = self.run.config
         if spec == config.dataset and seed == config.seed:
             self._pending_preview = None
             self.boundary.clear_preview()  # back to what the run trains on
@@ -147,7 +170,7 @@ class InsightsWiring(QObject):
         ~100 MiB the first time a knob moves.
         """
         self._pending_preview = None
-        session = self.window.session
+        session = self.run.session
         if session is not None and not isinstance(session, ReplaySession) and session.is_alive():
             self._asked_preview = (spec, seed)
             session.send(PreviewData(spec, seed))
@@ -156,7 +179,7 @@ class InsightsWiring(QObject):
 
     def _take_preview_answer(self) -> None:
         """Show the training process's answer to the newest question (older answers are stale)."""
-        insights = self.window.state.insights
+        insights = self.run.state.insights
         answer = insights.preview
         if answer is None or self._asked_preview is None:
             return
@@ -171,15 +194,15 @@ class InsightsWiring(QObject):
             )
         else:
             self.boundary.show_preview(answer.view, answer.class_names)
-        self.boundary.safe_refresh(self.window.state)
+        self.boundary.safe_refresh(self.run.state)
 
     # --- resources -----------------------------------------------------------------------
     def _show_resources(self) -> None:
-        insights = self.window.state.insights
+        insights = self.run.state.insights
         shown = self._resources_shown
         if insights.resources is None or (
             shown is not None and shown[0] is insights and shown[1] == insights.resources_version
         ):
             return
         self._resources_shown = (insights, insights.resources_version)
-        self.window.status.show_resources(resources_text(insights.resources, resident_mib()))
+        self.status.show_resources(resources_text(insights.resources, resident_mib()))

@@ -1,9 +1,10 @@
 """Which lesson is open, and what its buttons do to the window's run.
 
 The lesson panel and the Scenarios menu only ask ("open this lesson", "do step 2", "restart");
-this controller answers through the window's own ways in: ``start_session`` for a new run and
-``send_command`` for a change to the running one, so a lesson changes a run exactly as the
-controls would. Anything that would throw away a run in progress asks first.
+this controller answers through the window's own ways in (``gui.window_api``): ``start_session``
+for a new run, ``send_command`` for a change to the running one and ``set_decision`` for the
+lesson's threshold and costs, so a lesson changes a run exactly as the controls would. Anything
+that would throw away a run in progress asks first.
 """
 
 from __future__ import annotations
@@ -23,11 +24,21 @@ from trainscope.gui.panels.lesson_panel import MAX_KEYED_STEPS, LessonPanel, des
 from trainscope.gui.scenario_browser import ScenarioBrowser
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QMenu
+    from collections.abc import Mapping
+
+    from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
     from trainscope.engine.config import RunConfig
     from trainscope.engine.history import RunHistory
-    from trainscope.gui.main_window import MainWindow
+    from trainscope.gui.pace_control import PaceControl
+    from trainscope.gui.window_api import (
+        CommandSender,
+        DecisionSetter,
+        RunReader,
+        RunStarter,
+        StatusMessages,
+        ThemeReader,
+    )
 
 RUNNING_STATES = ("running", "paused", "diverged")
 STEP_MENU_TEXT_CHARS = 60
@@ -38,9 +49,26 @@ class LessonController(QObject):
 
     lesson_changed = Signal(object)  # the new Scenario, or None
 
-    def __init__(self, window: MainWindow, panel: LessonPanel) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        panel: LessonPanel,
+        *,
+        parent: QWidget,
+        run: RunReader,
+        starter: RunStarter,
+        commands: CommandSender,
+        decisions: DecisionSetter,
+        status: StatusMessages,
+        theme: ThemeReader,
+        pace: PaceControl,
+        docks: Mapping[str, QDockWidget],
+    ) -> None:
+        """``parent`` owns the dialogs it asks with; the rest are the window's ways in."""
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.run, self.starter, self.commands = run, starter, commands
+        self.decisions, self.status, self.theme_source = decisions, status, theme
+        self.pace, self.docks = pace, docks
         self.panel = panel
         self.scenario: Scenario | None = None
         self.lesson_config: RunConfig | None = None
@@ -84,7 +112,7 @@ class LessonController(QObject):
             self.panel.show_moment(True)
             self.raise_lesson()
             title = self.moment.scenario.title
-            self.window.status.show_message(f"lesson: {title} — now is the moment")
+            self.status.show_message(f"lesson: {title} — now is the moment")
 
     @Slot()
     def raise_lesson(self) -> None:
@@ -93,8 +121,8 @@ class LessonController(QObject):
     def _apply_decision(self, scenario: Scenario) -> None:
         """A lesson's threshold and costs belong to it: set them with its run."""
         decision = scenario.decision
-        self.window.state.set_threshold(decision.threshold)
-        self.window.state.set_costs(decision.cost_false_positive, decision.cost_false_negative)
+        costs = (decision.cost_false_positive, decision.cost_false_negative)
+        self.decisions.set_decision(decision.threshold, costs)
 
     def _update_step_actions(self) -> None:
         """Keys 1-9 (Scenarios menu) do the open lesson's steps; the rest are hidden and dead."""
@@ -122,7 +150,7 @@ class LessonController(QObject):
         try:
             infos = list_scenarios()
         except TrainScopeError as error:
-            self.window.status.show_message(str(error), error=True)
+            self.status.show_message(str(error), error=True)
             return
         for info in infos:
             action = self.list_menu.addAction(f"{info.title}  ({info.difficulty})")
@@ -135,7 +163,7 @@ class LessonController(QObject):
     def browse(self) -> ScenarioBrowser:
         """Open the scenario browser (non-blocking); the choice arrives in ``ask_open``."""
         current = self.scenario.id if self.scenario is not None else None
-        self.browser = ScenarioBrowser(self.window.theme, current, self.window)
+        self.browser = ScenarioBrowser(self.theme_source.theme, current, self.parent_widget)
         self.browser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.browser.scenario_chosen.connect(self.ask_open)
         self.browser.open()
@@ -150,7 +178,7 @@ class LessonController(QObject):
         """Open a lesson; if a run is going, ask first (opening one stops it)."""
         if self.run_is_going():
             question = "Open this lesson? The current run stops and the lesson's run starts."
-            if not dialogs.confirm(self.window, "Open a lesson", question, "Open lesson"):
+            if not dialogs.confirm(self.parent_widget, "Open a lesson", question, "Open lesson"):
                 return
         self.open(scenario_id)
 
@@ -160,30 +188,30 @@ class LessonController(QObject):
             scenario = load_scenario(scenario_id)
             config = scenario.run_config()
         except TrainScopeError as error:
-            self.window.status.show_message(str(error), error=True)
+            self.status.show_message(str(error), error=True)
             return False
         self.show_lesson(scenario, config)
         if scenario.pace is not None:  # a lesson unfolds at its own pace; ] or [ changes it
-            self.window.controls.pace_control.choose(scenario.pace)
-        self.window.start_session(config)
-        self.window.status.show_message(f"lesson: {scenario.title}")
+            self.pace.choose(scenario.pace)
+        self.starter.start_session(config)
+        self.status.show_message(f"lesson: {scenario.title}")
         return True
 
     def run_is_going(self) -> bool:
-        session = self.window.session
+        session = self.run.session
         alive = session is not None and session.is_alive()
-        return alive and self.window.state.state in RUNNING_STATES
+        return alive and self.run.state.state in RUNNING_STATES
 
     # --- the lesson's buttons ------------------------------------------------------------
     @Slot()
     def restart(self) -> None:
         """One click: the lesson's run again from step 0, with the lesson's threshold and costs."""
         if self.scenario is None or self.lesson_config is None:
-            self.window.status.show_message("no lesson is open — Scenarios ▸ Browse scenarios…")
+            self.status.show_message("no lesson is open — Scenarios ▸ Browse scenarios…")
             return
         self._apply_decision(self.scenario)
-        self.window.start_session(self.lesson_config)
-        self.window.status.show_message(f"lesson restarted: {self.scenario.title}")
+        self.starter.start_session(self.lesson_config)
+        self.status.show_message(f"lesson restarted: {self.scenario.title}")
 
     @Slot(int)
     def try_step(self, index: int) -> None:
@@ -195,13 +223,14 @@ class LessonController(QObject):
             self._try_with_new_run(index, step)
             return
         for command in step.commands():
-            self.window.send_command(command)
+            self.commands.send_command(command)
         if step.threshold is not None:
-            self.window.state.set_threshold(step.threshold)
-        if self.window.session is None or not self.window.session.is_alive():
+            self.decisions.set_decision(step.threshold)
+        session = self.run.session
+        if session is None or not session.is_alive():
             return  # send_command already said why nothing happened
         # After the planned end the status bar's state says "finished — Space to go on".
-        self.window.status.show_message(f"try this {index + 1}: {describe_action(step)}")
+        self.status.show_message(f"try this {index + 1}: {describe_action(step)}")
 
     @Slot(QAction)
     def try_from_menu(self, action: QAction) -> None:
@@ -212,20 +241,21 @@ class LessonController(QObject):
             f"This step needs a new run ({describe_action(step)}). The current run stops and "
             "the new one starts from step 0."
         )
-        if not dialogs.confirm(self.window, f"Try this {index + 1}", question, "Start the new run"):
+        title = f"Try this {index + 1}"
+        if not dialogs.confirm(self.parent_widget, title, question, "Start the new run"):
             return
         try:
-            config = step.restart_config(self.window.config)
+            config = step.restart_config(self.run.config)
         except TrainScopeError as error:
-            self.window.status.show_message(str(error), error=True)
+            self.status.show_message(str(error), error=True)
             return
-        self.window.start_session(config)
-        self.window.status.show_message(f"try this {index + 1}: {describe_action(step)}")
+        self.starter.start_session(config)
+        self.status.show_message(f"try this {index + 1}: {describe_action(step)}")
 
     @Slot(str)
     def show_panel(self, dock_name: str) -> None:
         """A watch-for link: bring that panel forward (reopening it if it was closed)."""
-        dock = self.window.docks.get(dock_name)
+        dock = self.docks.get(dock_name)
         if dock is not None:
             dock.show()
             dock.raise_()

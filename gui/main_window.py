@@ -14,7 +14,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QMainWindow, QToolBar
@@ -135,8 +135,31 @@ class MainWindow(QMainWindow):
         self._follow_pace(self.config.pace)
         for key, value in self.config.settings.items():  # the run's values before it starts,
             self.controls.show_setting(key, value)  # not the widgets' own defaults ("sgd", 1)
-        self.actions_by_name = build_menus(self)
-        self.runs = RunTools(self, runs)  # replay, run browser, Runs and Export menus
+        self.lessons = LessonController(
+            cast("LessonPanel", self.panels["lesson"]),  # PANEL_TYPES makes it one
+            parent=self,
+            run=self,
+            starter=self,
+            commands=self,
+            decisions=self,
+            status=self.status,
+            theme=self,
+            pace=self.controls.pace_control,
+            docks=self.docks,
+        )
+        self.actions_by_name = build_menus(
+            self, self, self.controls, self.docks, self.lessons, self.theme.classroom
+        )
+        self.runs = RunTools(  # replay, run browser, Runs and Export menus
+            self,
+            runs,
+            run=self,
+            starter=self,
+            status=self.status,
+            theme=self,
+            docks=self.docks,
+            recording=self.recording,
+        )
         self.actions_by_name.update(self.runs.actions)
         self._key_filter = FocusedControlKeepsArrows(self)
         keep_arrows_in_editors(self, self._key_filter)
@@ -153,7 +176,17 @@ class MainWindow(QMainWindow):
         self.layout_keeper.held = lambda: self.classroom.active
         self.lessons.lesson_changed.connect(self.classroom.follow_lesson)
         self.classroom.follow(self.theme.classroom, self.lessons.scenario)
-        self.insight_wiring = InsightsWiring(self)  # SetInsights, the insight tabs, previews
+        self.insight_wiring = InsightsWiring(  # SetInsights, the insight tabs, previews
+            self,
+            run=self,
+            panels=self.panels,
+            docks=self.docks,
+            status=self.status,
+            layout=self.layout_keeper,
+            classroom=self.classroom,
+            layout_was_restored=self._layout_was_restored,
+        )
+        self.setup.data_preview_requested.connect(self.insight_wiring.preview_data)
         self.frame_timer = QTimer(self)
         self.frame_timer.setInterval(FRAME_INTERVAL_MS)
         self.frame_timer.timeout.connect(self.frame)
@@ -173,7 +206,6 @@ class MainWindow(QMainWindow):
             self.docks[name] = make_dock(self, name, panel.title, panel)
         self.controls.command_requested.connect(self.send_command)
         self.setup.apply_requested.connect(self.start_session)
-        self.lessons = LessonController(self, self.panels["lesson"])
         threshold = self.panels["threshold"]
         threshold.threshold_changed.connect(self._on_threshold_changed)
         threshold.costs_changed.connect(self._on_costs_changed)
@@ -238,6 +270,14 @@ class MainWindow(QMainWindow):
     @Slot()
     def restart_session(self) -> None:
         self.start_session(self.config)
+
+    @property
+    def awaiting_new_run(self) -> bool:
+        """A session was started and has not announced its run yet (its old run is on screen).
+
+        Read-only for the helpers (``gui.window_api.RunReader``): only the window starts runs.
+        """
+        return self._awaiting_new_run
 
     def shutdown_session(self) -> None:
         """Stop the run and wait (briefly) for its last events, so --json sees the whole run.
@@ -388,6 +428,15 @@ class MainWindow(QMainWindow):
         """Only the one-vs-rest view and the confusion matrix's outline follow the pick."""
         self.state.set_positive_class(index)
         self._refresh_now("confusion", "threshold")
+
+    def set_decision(self, threshold: float, costs: tuple[float, float] | None = None) -> None:
+        """A lesson's threshold (and costs): set in the ``RunState``, drawn at the next frame.
+
+        The window is the one that changes its state; a helper asks (``DecisionSetter``).
+        """
+        self.state.set_threshold(threshold)
+        if costs is not None:
+            self.state.set_costs(*costs)
 
     def _refresh_now(self, *names: str) -> None:
         for name in names:

@@ -1,9 +1,11 @@
 """Replaying a recorded run in the window: a speed choice and a scrub bar under the panels.
 
-The replay itself is an ``engine.runs.ReplaySession`` handed to ``MainWindow.start_session``
+The replay itself is an ``engine.runs.ReplaySession`` handed to the window's ``start_session``
 in place of a live session, so every panel draws it exactly as it drew the live run. This bar
 only sends commands: ``SetSpeed`` when a speed is picked and ``Seek(step)`` when the scrub bar
-is let go (dragging only moves the label — cheap work while the mouse moves).
+is let go (dragging only moves the label — cheap work while the mouse moves). The controller
+reads the run on screen and starts the replay through ``gui.window_api``'s protocols; the
+``QMainWindow`` it is given only holds the bar and the dialogs.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from trainscope.engine.runs.replay import SPEEDS, ReplaySession, Seek, SetSpeed
 from trainscope.gui.dialogs import show_error
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
+
     from trainscope.engine import commands as cmd
     from trainscope.engine.runs.replay import ReplayCommand
-    from trainscope.gui.main_window import MainWindow
     from trainscope.gui.recording import RunLibrary
+    from trainscope.gui.window_api import RunReader, RunStarter, StatusMessages
 
 FOLLOW_INTERVAL_MS = 100
 
@@ -98,10 +102,20 @@ class ReplayBar(QWidget):
 class ReplayController(QObject):
     """Opens recorded runs as replays in the window and keeps the replay bar in step."""
 
-    def __init__(self, window: MainWindow, library: RunLibrary) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        library: RunLibrary,
+        *,
+        run: RunReader,
+        starter: RunStarter,
+        status: StatusMessages,
+    ) -> None:
+        """``window`` holds the replay bar (a toolbar) and parents the dialogs."""
         super().__init__(window)
         self.window = window
         self.library = library
+        self.run, self.starter, self.status = run, starter, status
         self.bar = ReplayBar()
         self.bar.command_requested.connect(self._send)
         self.toolbar = QToolBar("Replay")
@@ -119,7 +133,7 @@ class ReplayController(QObject):
     @property
     def active(self) -> bool:
         """A replay is what the window is showing now."""
-        return self.session is not None and self.window.session is self.session
+        return self.session is not None and self.run.session is self.session
 
     def open(self, run_id: int, speed: float | str = 1.0) -> bool:
         """Replay run ``run_id`` through the window's panels; False (after a dialog) if it cannot."""
@@ -134,9 +148,9 @@ class ReplayController(QObject):
             store.close()
             show_error(self.window, "Cannot replay", str(error))
             return False
-        config = session.config or self.window.config
-        self.window.start_session(config, session_factory=lambda _config: session)
-        if self.window.session is not session:
+        config = session.config or self.run.config
+        self.starter.start_session(config, session_factory=lambda _config: session)
+        if self.run.session is not session:
             store.close()
             return False
         self.session = session
@@ -144,7 +158,7 @@ class ReplayController(QObject):
         self.bar.show_replay(f"Replay of run {info.id} “{info.name}”", info.steps, speed)
         self.toolbar.show()
         self.timer.start()
-        self.window.status.show_message(f"replaying run {info.id} ({info.name})")
+        self.status.show_message(f"replaying run {info.id} ({info.name})")
         return True
 
     def _send(self, command: cmd.Command | ReplayCommand) -> None:
@@ -154,7 +168,7 @@ class ReplayController(QObject):
     @Slot()
     def _follow(self) -> None:
         if self.active:
-            self.bar.follow(self.window.state.step)
+            self.bar.follow(self.run.state.step)
         else:  # a live run (or nothing) took over: the bar goes away
             self.timer.stop()
             self.toolbar.hide()

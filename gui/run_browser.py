@@ -5,6 +5,7 @@ drive) with an ``ask_*`` twin that asks the user first. Anything that goes wrong
 sentence in a dialog. Each run shows what it takes in the store and the store its total on
 disk (deleting runs gives that space back). The store is opened per action, on the GUI thread, and closed again, so
 a run being recorded by the window (its recorder has its own connection) never waits for us.
+Of the window it knows only the theme (for comparisons) and how to start a fork.
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from PySide6.QtWidgets import QWidget
+
     from trainscope.engine.runs.store import RunInfo
-    from trainscope.gui.main_window import MainWindow
     from trainscope.gui.recording import RunLibrary
     from trainscope.gui.replay_bar import ReplayController
+    from trainscope.gui.window_api import RunStarter, ThemeReader
 
 COLUMNS = (
     "Name",
@@ -92,10 +95,18 @@ def row_texts(info: RunInfo) -> tuple[str, ...]:
 class RunBrowser(QDialog):
     """Recorded runs, newest first; select one or more and act on them."""
 
-    def __init__(self, window: MainWindow, library: RunLibrary, replays: ReplayController) -> None:
-        super().__init__(window)
+    def __init__(
+        self,
+        parent: QWidget,
+        library: RunLibrary,
+        replays: ReplayController,
+        *,
+        theme: ThemeReader,
+        starter: RunStarter,
+    ) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Recorded runs")
-        self.window_ = window
+        self.theme_source, self.starter = theme, starter
         self.library = library
         self.replays = replays
         self.runs: list[RunInfo] = []
@@ -197,7 +208,8 @@ class RunBrowser(QDialog):
 
     def compare(self, run_ids: list[int]) -> CompareView | None:
         view = self._guard(
-            "Cannot compare", lambda: CompareView(self.library, run_ids, self.window_.theme, self)
+            "Cannot compare",
+            lambda: CompareView(self.library, run_ids, self.theme_source.theme, self),
         )
         if view is not None:
             self.compare_views.append(view)
@@ -230,7 +242,7 @@ class RunBrowser(QDialog):
         self.refresh()
 
     def fork(self, run_id: int, step: int, changes: dict[str, Any]) -> bool:
-        problem = start_fork(self.window_, self.library, run_id, step, changes)
+        problem = start_fork(self.starter, self.library, run_id, step, changes)
         if problem:
             dialogs.show_error(self, "Cannot fork", problem)
             return False

@@ -3,7 +3,8 @@
 ``RunTools`` is everything the window needs for recorded runs, built once per window: the
 replay controller, the run browser (made when first opened) and the menu actions. Each export
 is a method taking a path (what tests call) behind a menu entry that asks for the path; a
-failure is one sentence in a dialog.
+failure is one sentence in a dialog. Of the window it gets the ``QMainWindow`` its menus,
+toolbar and dialogs sit in, its docks and recording, and ``gui.window_api``'s protocols.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from trainscope.gui.recording import RunLibrary
 from trainscope.gui.replay_bar import ReplayController
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
-    from trainscope.gui.main_window import MainWindow
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    from trainscope.gui.recording import WindowRecording
     from trainscope.gui.run_browser import RunBrowser
+    from trainscope.gui.window_api import RunReader, RunStarter, StatusMessages, ThemeReader
 
 #: format → (menu text, suggested file name, "is it a folder")
 EXPORTS = {
@@ -41,12 +45,29 @@ EXPORTS = {
 class RunTools(QObject):
     """Recorded runs in the window: replay, browser, export and import."""
 
-    def __init__(self, window: MainWindow, library: RunLibrary | None) -> None:
+    def __init__(
+        self,
+        window: QMainWindow,
+        library: RunLibrary | None,
+        *,
+        run: RunReader,
+        starter: RunStarter,
+        status: StatusMessages,
+        theme: ThemeReader,
+        docks: Mapping[str, QDockWidget],
+        recording: WindowRecording,
+    ) -> None:
+        """``window`` holds the menus, the replay bar and the dialogs; ``recording`` knows the
+        live run last recorded (what an export takes when nothing else is chosen)."""
         super().__init__(window)
         self.window = window
+        self.starter, self.status, self.theme_source = starter, status, theme
+        self.docks, self.recording = docks, recording
         # A window that does not record still browses the default folder (or the one given).
         self.library = library or RunLibrary(record=False)
-        self.replays = ReplayController(window, self.library)
+        self.replays = ReplayController(
+            window, self.library, run=run, starter=starter, status=status
+        )
         self.browser: RunBrowser | None = None
         self.actions: dict[str, QAction] = {}
         self._build_menus()
@@ -74,7 +95,7 @@ class RunTools(QObject):
         self._add(runs, "browse_runs", "Browse recorded runs…", self.open_browser, "Ctrl+Shift+R")
         export = bar.addMenu("&Export")
         panels = export.addMenu("Panel as PNG")
-        for name, dock in self.window.docks.items():
+        for name, dock in self.docks.items():
             action = QAction(dock.windowTitle(), self.window)
             action.triggered.connect(lambda _checked=False, name=name: self.ask_panel_png(name))
             panels.addAction(action)
@@ -97,7 +118,13 @@ class RunTools(QObject):
         from trainscope.gui.run_browser import RunBrowser
 
         if self.browser is None:
-            self.browser = RunBrowser(self.window, self.library, self.replays)
+            self.browser = RunBrowser(
+                self.window,
+                self.library,
+                self.replays,
+                theme=self.theme_source,
+                starter=self.starter,
+            )
         else:
             self.browser.refresh()
         self.browser.show()
@@ -112,7 +139,7 @@ class RunTools(QObject):
                 return selected[0]
         if self.replays.active and self.replays.session is not None:
             return self.replays.session.run_id
-        return self.window.recording.last_run_id
+        return self.recording.last_run_id
 
     # ----- exports (paths in) -------------------------------------------------------------------
     def save_png(self, widget: QWidget, path: str | Path) -> str | None:
@@ -150,14 +177,14 @@ class RunTools(QObject):
         if problem:
             dialogs.show_error(self.window, title, problem)
         else:
-            self.window.status.show_message(done)
+            self.status.show_message(done)
 
     def _ask_path(self, title: str, suggested: str, filter: str = "") -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.window, title, suggested, filter)
         return path or None
 
     def ask_panel_png(self, name: str) -> None:
-        dock = self.window.docks[name]
+        dock = self.docks[name]
         if path := self._ask_path(
             f"Save {dock.windowTitle()} as PNG", f"{name}.png", "PNG (*.png)"
         ):

@@ -369,29 +369,26 @@ def _dead_units(episode: _Episode, health: ev.LayerHealth) -> Reading:
 # ----- the rules ----------------------------------------------------------------------------
 _DIVERGED_SUGGESTION = "Rewind to the last good checkpoint and divide the learning rate by 10."
 
+
 #: Every hint, in the order the rules are judged on an event (their hints come in this order).
 #: A new hint: its measure above, its entry here, its kind in ``HINT_KINDS``.
+def _diverged_rule(reads: type[E], measure: Measure[E]) -> Rule[E]:
+    """A non-finite loss, however it is seen: one hint, the same words."""
+    return Rule(
+        "diverged",
+        reads,
+        measure,
+        title="Training diverged",
+        evidence="The training loss became {loss} at step {step}: the weights left the numbers.",
+        suggestion=_DIVERGED_SUGGESTION,
+        confirmations=1,
+        rearmed_by_rewind=True,
+    )
+
+
 RULES: tuple[Rule[Any], ...] = (
-    Rule(
-        "diverged",
-        ev.Diverged,
-        _diverged,
-        title="Training diverged",
-        evidence="The training loss became {loss} at step {step}: the weights left the numbers.",
-        suggestion=_DIVERGED_SUGGESTION,
-        confirmations=1,
-        rearmed_by_rewind=True,
-    ),
-    Rule(
-        "diverged",
-        ev.StepMetrics,
-        _non_finite,
-        title="Training diverged",
-        evidence="The training loss became {loss} at step {step}: the weights left the numbers.",
-        suggestion=_DIVERGED_SUGGESTION,
-        confirmations=1,
-        rearmed_by_rewind=True,
-    ),
+    _diverged_rule(ev.Diverged, _diverged),  # the loop reported it
+    _diverged_rule(ev.StepMetrics, _non_finite),  # seen in a batch of step losses
     Rule(
         "diverged",
         ev.StepMetrics,

@@ -14,7 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from trainscope.engine.trainer import Checkpoint
@@ -70,9 +70,9 @@ class CheckpointRing:
             self.disk.discard_after(step)
 
     def save_to_disk(
-        self, take: Callable[[], Checkpoint], settings: dict[str, Any], force: bool = True
+        self, take: Callable[[], Checkpoint], settings: Mapping[str, Any], force: bool = True
     ) -> None:
         """Write a fork point, always when ``force``, else when one is due; ``take`` makes the
         checkpoint only then (copying the weights is the costly part)."""
         if self.disk is not None and (force or self.disk.due()):
-            self.disk.save(take(), settings)
+            self.disk.save(take(), dict(settings))  # written as JSON beside the weights

@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
-from trainscope.engine.commands import parse_assignment
+from trainscope.engine.commands import parse_assignment, split_assignment
 from trainscope.engine.config import (
     ACTIVATIONS,
     MODEL_KINDS,
@@ -321,8 +321,7 @@ def config_from_args(
         threads=args.threads,
         pace=pace_from_args(args),
     )
-    initial = {change.key: change.value for change in map(parse_assignment, args.set)}
-    config = config.with_settings(**initial)
+    config = config.with_settings(**dict(map(split_assignment, args.set)))  # checked once, there
     config = replace(config, schedule=tuple(parse_scheduled(text) for text in args.at))
     return config.validate_to_start()
 
@@ -403,8 +402,7 @@ def _with_run_flags(
         config = replace(config, device=args.device)
     if "threads" in typed:
         config = replace(config, threads=args.threads)
-    initial = {change.key: change.value for change in map(parse_assignment, args.set)}
-    config = config.with_settings(**initial)
+    config = config.with_settings(**dict(map(split_assignment, args.set)))  # checked once, there
     extra = tuple(parse_scheduled(text) for text in args.at)
     return replace(config, schedule=config.schedule + extra)
 

@@ -151,9 +151,14 @@ Command = (
 )
 
 
-def parse_assignment(text: str) -> SetParam:
-    """Parse ``KEY=VALUE`` (as typed on the command line) into a validated ``SetParam``."""
+def split_assignment(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` as typed on the command line, split (the value is checked where it is used)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise SettingError(f"expected KEY=VALUE, e.g. lr=0.01 (got {text!r})")
-    return SetParam(key.strip(), value.strip())
+    return key.strip(), value.strip()
+
+
+def parse_assignment(text: str) -> SetParam:
+    """Parse ``KEY=VALUE`` (as typed on the command line) into a validated ``SetParam``."""
+    return SetParam(*split_assignment(text))

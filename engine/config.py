@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from trainscope.engine.device import check_device, device_name
 from trainscope.engine.errors import ConfigError
 from trainscope.engine.pace import validate_pace
-from trainscope.engine.settings import default_settings, validate_setting
+from trainscope.engine.settings import Settings
 
 if TYPE_CHECKING:
     from trainscope.engine.commands import SetParam
@@ -84,7 +84,7 @@ class RunConfig:
 
     dataset: DatasetSpec = field(default_factory=DatasetSpec)
     model: ModelSpec = field(default_factory=ModelSpec)
-    settings: dict = field(default_factory=default_settings)
+    settings: Settings = field(default_factory=Settings)
     steps: int | None = None  # planned length in steps; None with epochs None = until stopped
     epochs: float | None = None
     eval_every: int = 100  # steps between evaluations (~3% of training time for the default MLP)
@@ -99,12 +99,14 @@ class RunConfig:
     scenario: str | None = None  # the id of the scenario this run was built from, if any
     pace: float | None = None  # steps per second the training loop holds; None = max (engine.pace)
 
+    def __post_init__(self) -> None:
+        """Settings given as a plain mapping (a scenario, a recording) are checked here, once."""
+        if not isinstance(self.settings, Settings):
+            object.__setattr__(self, "settings", Settings(self.settings))
+
     def with_settings(self, **changes: object) -> RunConfig:
         """A copy with some initial settings replaced (each validated)."""
-        settings = dict(self.settings)
-        for key, value in changes.items():
-            settings[key] = validate_setting(key, value)
-        return replace(self, settings=settings)
+        return replace(self, settings=self.settings.replace(**changes))
 
     def validate(self) -> RunConfig:
         """Check what the configuration says; return self so calls can chain.
@@ -117,8 +119,6 @@ class RunConfig:
         # engine.data imports this module (for DatasetSpec), so it is imported here, not above.
         from trainscope.engine.data import check_seed, validate_spec
 
-        for key, value in self.settings.items():
-            validate_setting(key, value)
         self._validate_model()
         if self.steps is not None and self.steps < 1:
             raise ConfigError(f"steps must be at least 1 (got {self.steps})")
@@ -164,7 +164,7 @@ class RunConfig:
             return self.steps
         if self.epochs is None:
             return None
-        steps_per_epoch = max(1, math.ceil(training_rows / self.settings["batch_size"]))
+        steps_per_epoch = max(1, math.ceil(training_rows / self.settings.whole("batch_size")))
         return max(1, math.ceil(self.epochs * steps_per_epoch))
 
     def _validate_model(self) -> None:

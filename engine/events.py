@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from trainscope.engine.settings import Settings
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -18,7 +20,8 @@ if TYPE_CHECKING:
 class RunStarted:
     """The session built its data and model (also re-sent after a reset).
 
-    ``settings`` holds the live settings in force at step 0 (lr, dropout, optimizer, …).
+    ``settings`` holds the live settings in force at step 0 (lr, dropout, optimizer, …), as
+    the typed ``engine.settings.Settings``; a plain mapping (a recording read back) becomes one.
     """
 
     dataset: str
@@ -30,7 +33,7 @@ class RunStarted:
     model_description: str
     parameter_count: int
     device: str
-    settings: dict
+    settings: Settings
     seed: int
     max_steps: int | None
     steps_per_epoch: int
@@ -42,6 +45,10 @@ class RunStarted:
     # loss (engine.metrics.prior_loss) is the honest "chance" on imbalanced data. Empty in runs
     # recorded before it existed; readers then fall back to ln K.
     train_class_counts: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, Settings):
+            object.__setattr__(self, "settings", Settings(self.settings))
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,7 +190,7 @@ class _TrainingLoop:
                 model_description=self.description,
                 parameter_count=self.parameter_count,
                 device=str(self.trainer.device),
-                settings=dict(self.trainer.settings),
+                settings=self.trainer.settings,
                 seed=self.config.seed,
                 max_steps=self.max_steps,
                 steps_per_epoch=self.trainer.steps_per_epoch,

@@ -12,6 +12,7 @@ Adding a setting is one entry here plus its effect in the trainer.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -268,3 +269,63 @@ def validate_setting(key: str, raw: object) -> Value:
 def default_settings() -> dict[str, Value]:
     """Every setting at its default: what a run uses where it does not say otherwise."""
     return {name: spec.default for name, spec in SETTINGS.items()}
+
+
+class Settings(Mapping[str, Value]):
+    """Every live setting's value, checked once when made and never changed afterwards.
+
+    What ``RunConfig`` and ``RunStarted`` carry: the values were validated at the boundary
+    (one sentence for a bad one), so nothing further in has to check them again. A setting not
+    given keeps its default, which is also how a run recorded before a setting existed reads.
+    A change makes a new object (``replace``); the training loop keeps its own working copy.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, object] | None = None) -> None:
+        checked = default_settings()
+        for key, raw in (values or {}).items():
+            checked[key] = validate_setting(key, raw)
+        self._values = checked
+
+    def __getitem__(self, key: str) -> Value:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Settings({self._values!r})"
+
+    @classmethod
+    def _checked(cls, values: dict[str, Value]) -> Settings:
+        """Values this class has already checked (a copy, or across the worker's pipe)."""
+        settings = cls.__new__(cls)
+        settings._values = values
+        return settings
+
+    def __reduce__(self) -> tuple[Callable[[dict[str, Value]], Settings], tuple[dict[str, Value]]]:
+        return (Settings._checked, (self._values,))
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some values changed (only those are checked)."""
+        values = dict(self._values)
+        for key, raw in changes.items():
+            values[key] = validate_setting(key, raw)
+        return Settings._checked(values)
+
+    # Typed reads: the table's kind says which one a setting takes.
+    def number(self, name: str) -> float:
+        return float(self._values[name])
+
+    def whole(self, name: str) -> int:
+        return int(self._values[name])
+
+    def choice(self, name: str) -> str:
+        return str(self._values[name])
+
+    def switch(self, name: str) -> bool:
+        return bool(self._values[name])

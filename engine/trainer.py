@@ -24,14 +24,13 @@ from trainscope.engine import metrics
 from trainscope.engine.events import Evaluation
 from trainscope.engine.layers import LayerStep, StepProbe, find_layers
 from trainscope.engine.models import build_model, set_dropout
-from trainscope.engine.settings import default_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trainscope.engine.config import RunConfig
     from trainscope.engine.data import PreparedData
-    from trainscope.engine.settings import Value
+    from trainscope.engine.settings import Settings, Value
 
 #: The training split is scored on at most this many fixed rows per evaluation, so evaluation
 #: stays a small fraction of training time even on large generated sets.
@@ -57,10 +56,14 @@ class Checkpoint:
 
 
 def build_optimizer(
-    name: str, parameters: list[nn.Parameter], settings: dict
+    name: str, parameters: list[nn.Parameter], settings: Settings
 ) -> torch.optim.Optimizer:
     """SGD uses ``momentum`` as its momentum; Adam/AdamW use it as beta1."""
-    lr, weight_decay, momentum = settings["lr"], settings["weight_decay"], settings["momentum"]
+    lr, weight_decay, momentum = (
+        settings.number("lr"),
+        settings.number("weight_decay"),
+        settings.number("momentum"),
+    )
     if name == "sgd":
         return torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
     optimizer_class = torch.optim.Adam if name == "adam" else torch.optim.AdamW
@@ -74,20 +77,22 @@ class Trainer:
         self.config = config
         self.data = data
         self.device = device
-        self.settings = {**default_settings(), **config.settings}
+        self.settings: Settings = config.settings  # replaced (never changed) by apply_setting
         self.temperature = 1.0
         torch.manual_seed(config.seed)
         self.model = build_model(
             config.model,
             data.n_features,
             data.n_classes,
-            self.settings["dropout"],
+            self.settings.number("dropout"),
             data.image_shape,
         ).to(device)
         self.initial_state = copy.deepcopy(self.model.state_dict())
         self.parameters = list(self.model.parameters())
         self.layers = find_layers(self.model)
-        self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
+        self.optimizer = build_optimizer(
+            self.settings.choice("optimizer"), self.parameters, self.settings
+        )
         self.train_x = torch.as_tensor(data.train_x, device=device)
         self._build_training_labels(data, config.seed)
         self.splits = {
@@ -131,16 +136,16 @@ class Trainer:
     def _choose_training_labels(self) -> None:
         """Point training at the true or the shuffled labels, and rebuild the loss weights."""
         self.train_y = (
-            self.shuffled_train_y if self.settings["shuffled_labels"] else self.true_train_y
+            self.shuffled_train_y if self.settings.switch("shuffled_labels") else self.true_train_y
         )
         self.row_weights = self._row_weights()
 
     def _row_weights(self) -> torch.Tensor | None:
         """Per-row loss weights, or None when every row counts the same (the fast path)."""
         weights = torch.ones(len(self.train_y), device=self.device)
-        if self.settings["class_weighting"] == "balanced":
+        if self.settings.choice("class_weighting") == "balanced":
             weights = weights * _balanced(self.train_y, self.data.n_classes)[self.train_y]
-        if self.settings["slice_weighting"] == "balanced" and self.train_slices is not None:
+        if self.settings.choice("slice_weighting") == "balanced" and self.train_slices is not None:
             n_slices = len(self.data.slice_names)
             weights = weights * _balanced(self.train_slices, n_slices)[self.train_slices]
         if bool((weights == 1).all()):
@@ -157,7 +162,7 @@ class Trainer:
 
     def _next_batch_indices(self) -> torch.Tensor:
         """Indices of the next batch; a new random order starts at every epoch."""
-        batch_size = self.settings["batch_size"]
+        batch_size = self.settings.whole("batch_size")
         if self._position >= len(self._order):
             self._order = torch.randperm(
                 len(self.train_y), generator=self.generator, device=self.device
@@ -169,7 +174,7 @@ class Trainer:
 
     @property
     def steps_per_epoch(self) -> int:
-        return max(1, math.ceil(len(self.train_y) / self.settings["batch_size"]))
+        return max(1, math.ceil(len(self.train_y) / self.settings.whole("batch_size")))
 
     # ----- one step -------------------------------------------------------------------------
     def train_step(self, step: int, inspect_layers: bool = False) -> LayerStep | None:
@@ -183,7 +188,7 @@ class Trainer:
         inputs, targets = self.train_x[indices], self.train_y[indices]
         logits = self.model(inputs)
         loss, objective = self._loss_and_objective(logits, targets, indices)
-        if not self.settings["no_zero_grad"]:
+        if not self.settings.switch("no_zero_grad"):
             self.optimizer.zero_grad(set_to_none=True)
         objective.backward()
         grads = [p.grad for p in self.parameters if p.grad is not None]
@@ -191,15 +196,15 @@ class Trainer:
         probe = StepProbe(self.layers) if inspect_layers else None
         if probe is not None:
             probe.before_update()
-        if self.settings["grad_clip"] > 0:
-            clip_grads_with_norm_(self.parameters, self.settings["grad_clip"], grad_norm)
+        if self.settings.number("grad_clip") > 0:
+            clip_grads_with_norm_(self.parameters, self.settings.number("grad_clip"), grad_norm)
         self.optimizer.step()
         self._losses.append(loss.detach())
         self._correct.append((logits.detach().argmax(1) == targets).sum())
         self._batch_sizes.append(len(targets))
         self._grad_norms.append(grad_norm)
         self._record_steps.append(step)
-        self._record_lrs.append(self.settings["lr"])
+        self._record_lrs.append(self.settings.number("lr"))
         return None if probe is None else probe.after_update()
 
     def _loss_and_objective(
@@ -210,7 +215,7 @@ class Trainer:
         They differ only with loss weights or label smoothing: the curves show plain
         cross-entropy, so training stays comparable with validation whatever is minimised.
         """
-        smoothing = float(self.settings["label_smoothing"])
+        smoothing = self.settings.number("label_smoothing")
         if self.row_weights is None and smoothing == 0:
             loss = F.cross_entropy(logits, targets)
             return loss, loss
@@ -261,34 +266,34 @@ class Trainer:
         ``SETTING_EFFECTS`` says what each setting touches; a setting it does not name is read
         where it is used, at every step (batch size, gradient clip, label smoothing, the bugs).
         """
-        self.settings[key] = value
+        self.settings = self.settings.replace(**{key: value})
         effect = SETTING_EFFECTS.get(key)
         if effect is not None:
             effect(self)
 
     def _set_dropout(self) -> None:
-        set_dropout(self.model, float(self.settings["dropout"]))
+        set_dropout(self.model, self.settings.number("dropout"))
 
     def _rebuild_optimizer(self) -> None:
         self.optimizer = build_optimizer(
-            str(self.settings["optimizer"]), self.parameters, self.settings
+            self.settings.choice("optimizer"), self.parameters, self.settings
         )
 
     def _write_param_groups(self) -> None:
         for group in self.optimizer.param_groups:
-            group["lr"] = self.settings["lr"]
-            group["weight_decay"] = self.settings["weight_decay"]
+            group["lr"] = self.settings.number("lr")
+            group["weight_decay"] = self.settings.number("weight_decay")
             if "momentum" in group:
-                group["momentum"] = self.settings["momentum"]
+                group["momentum"] = self.settings.number("momentum")
             if "betas" in group:
-                group["betas"] = (self.settings["momentum"], group["betas"][1])
+                group["betas"] = (self.settings.number("momentum"), group["betas"][1])
 
     # ----- evaluation -----------------------------------------------------------------------
     @torch.no_grad()
     def _logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """The model's logits in eval mode — unless the no_eval_mode bug leaves dropout on."""
         was_training = self.model.training
-        self.model.train(bool(self.settings["no_eval_mode"]))
+        self.model.train(self.settings.switch("no_eval_mode"))
         try:
             return self.model(inputs)
         finally:
@@ -397,7 +402,7 @@ class Trainer:
         return Checkpoint(
             step,
             model_state,
-            self.settings["optimizer"],
+            self.settings.choice("optimizer"),
             copy.deepcopy(self.optimizer.state_dict()),
         )
 
@@ -405,8 +410,10 @@ class Trainer:
         """Load weights and (if the optimizer kind still matches) its state; keep current settings."""
         self.model.load_state_dict(checkpoint.model_state)
         self.optimizer.zero_grad(set_to_none=True)  # gradients piled up by the no_zero_grad bug
-        self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
-        if checkpoint.optimizer_name == self.settings["optimizer"]:
+        self.optimizer = build_optimizer(
+            self.settings.choice("optimizer"), self.parameters, self.settings
+        )
+        if checkpoint.optimizer_name == self.settings.choice("optimizer"):
             self.optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer_state))
             self._write_param_groups()
         self._clear_records()
@@ -416,8 +423,10 @@ class Trainer:
         self.model.load_state_dict(self.initial_state)
         self.optimizer.zero_grad(set_to_none=True)
         self.temperature = 1.0
-        set_dropout(self.model, self.settings["dropout"])
-        self.optimizer = build_optimizer(self.settings["optimizer"], self.parameters, self.settings)
+        set_dropout(self.model, self.settings.number("dropout"))
+        self.optimizer = build_optimizer(
+            self.settings.choice("optimizer"), self.parameters, self.settings
+        )
         self._restart_sampling()
         self._clear_records()
 

@@ -19,6 +19,7 @@ import dataclasses
 import json
 import math
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,7 +145,7 @@ def _encode(value: Any, buffer: bytearray) -> Any:
         return {TUPLE_TAG: [_encode(item, buffer) for item in value]}
     if isinstance(value, list):
         return [_encode(item, buffer) for item in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict, or the typed Settings (read back as a dict)
         return {DICT_TAG: [[_encode(k, buffer), _encode(v, buffer)] for k, v in value.items()]}
     return str(value)  # an unexpected type is kept as its text rather than lost or pickled
 

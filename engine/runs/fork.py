@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainscope.engine.runs.checkpoints import checkpoint_meta, list_checkpoints
 from trainscope.engine.runs.errors import RunStoreError
-from trainscope.engine.settings import SETTINGS, validate_setting
+from trainscope.engine.settings import SETTINGS, Settings, validate_setting
 
 if TYPE_CHECKING:
     from trainscope.engine.config import RunConfig
@@ -45,7 +45,7 @@ def fork_config(
         steps = start + steps  # forked at (or past) the planned end: train as long again
     forked = replace(
         config,
-        settings=settings,
+        settings=Settings(settings),
         steps=steps,
         schedule=tuple(change for change in config.schedule if change.step > start),
     )

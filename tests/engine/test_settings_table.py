@@ -8,6 +8,7 @@ scenario file, a command, and the trainer, where it must really soften the targe
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,21 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests import event_factory
 from tests.engine.session_helpers import small_config
 from trainscope.engine import commands as cmd
-from trainscope.engine.cli import build_parser
+from trainscope.engine.cli import build_parser, configure_run
+from trainscope.engine.config import RunConfig
 from trainscope.engine.data import prepare_data
 from trainscope.engine.errors import ScenarioError, SettingError
 from trainscope.engine.scenario import load_scenario
-from trainscope.engine.settings import SETTINGS, default_settings, validate_setting
+from trainscope.engine.settings import (
+    SETTINGS,
+    Settings,
+    SettingSpec,
+    default_settings,
+    validate_setting,
+)
 from trainscope.engine.trainer import SETTING_EFFECTS, Trainer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -162,3 +171,51 @@ def test_a_scenario_file_sets_label_smoothing_and_a_bad_value_is_refused(tmp_pat
     assert scenario.run_config().settings["label_smoothing"] == 0.1
     with pytest.raises(ScenarioError, match="label smoothing must be at least 0 and below 1"):
         load_scenario(str(_scenario_file(tmp_path, 1.5)))
+
+
+# --- the typed settings object ------------------------------------------------------------------
+
+
+def test_settings_are_a_frozen_typed_mapping_with_every_default():
+    settings = Settings({"lr": "0.01", "batch_size": 64.0})
+    assert settings.number("lr") == 0.01
+    assert settings.whole("batch_size") == 64
+    assert settings.choice("optimizer") == "adam"
+    assert settings.switch("no_zero_grad") is False
+    assert dict(settings) == {**default_settings(), "lr": 0.01, "batch_size": 64}
+    with pytest.raises(TypeError):
+        settings["lr"] = 1.0  # type: ignore[index]
+    changed = settings.replace(label_smoothing=0.1)
+    assert changed["label_smoothing"] == 0.1
+    assert settings["label_smoothing"] == 0.0  # the original is untouched
+    with pytest.raises(SettingError, match="unknown setting 'learning_rate'"):
+        Settings({"learning_rate": 0.1})
+
+
+def test_run_config_and_run_started_carry_settings_objects():
+    config = RunConfig(settings={"lr": 0.2})
+    assert isinstance(config.settings, Settings)
+    assert config.settings.number("lr") == 0.2
+    assert config.with_settings(dropout=0.5).settings.number("dropout") == 0.5
+    started = event_factory.run_started(2, settings={"lr": 0.3})
+    assert isinstance(started.settings, Settings)
+    assert started.settings.number("lr") == 0.3
+
+
+def test_a_set_value_is_checked_once_and_crossing_to_the_worker_checks_nothing(monkeypatch):
+    checked: list[str] = []
+    original = SettingSpec.validate
+
+    def counting(spec: SettingSpec, raw: object) -> object:
+        checked.append(spec.name)
+        return original(spec, raw)
+
+    monkeypatch.setattr(SettingSpec, "validate", counting)
+    parser = build_parser()
+    argv = ["--headless", "--dataset", "moons", "--set", "lr=0.5"]
+    config, _ = configure_run(parser, parser.parse_args(argv), argv, None)
+    assert checked.count("lr") == 1
+    checked.clear()
+    copied = pickle.loads(pickle.dumps(config))  # how the config reaches the worker process
+    assert copied.settings == config.settings
+    assert checked == []

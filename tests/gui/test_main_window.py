@@ -198,7 +198,8 @@ def test_a_focused_spin_box_keeps_its_arrows_and_a_text_field_passes_up_on(
 ):
     # The controls show the run's own settings from the start: momentum 0 here, so ↑ makes 0.05.
     window = open_window(qtbot, tmp_path, small_config(settings={"momentum": 0.0}), start=False)
-    window.controls.follow([event_factory.run_started(2)], "running")
+    # What the run reports at its start: every setting, momentum 0 among them.
+    window.controls.follow([event_factory.run_started(2, settings={"momentum": 0.0})], "running")
     questions: list[str] = []
     monkeypatch.setattr(dialogs, "confirm", lambda *args, **kwargs: questions.append(args[1]))
     sent: list = []

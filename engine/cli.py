@@ -24,7 +24,7 @@ from trainscope.engine.config import (
 from trainscope.engine.data import DATASET_NAMES
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.pace import validate_pace
-from trainscope.engine.settings import SETTINGS
+from trainscope.engine.settings import NEEDS_NEW_RUN, SETTINGS
 
 #: The window's pace unless ``--pace`` says otherwise: the default digits run does most of its
 #: learning in its first ~1,400 steps, which at this pace takes about 25 seconds to watch.
@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help=f"initial setting ({settings_help})",
+        help=f"initial setting ({settings_help}); not settings but a new run: "
+        f"{', '.join(NEEDS_NEW_RUN)} (their own flags)",
     )
     run.add_argument(
         "--at",

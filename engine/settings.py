@@ -254,7 +254,8 @@ _TABLE = (
 #: Every live setting by name, in the order help texts and the window list them.
 SETTINGS: dict[str, SettingSpec] = {spec.name: spec for spec in _TABLE}
 
-#: Knobs that are not live: changing one builds a new run (Setup panel, scenario files, flags).
+#: Knobs that are not live: changing one builds a new run (Setup panel, scenario files, flags);
+#: ``--help`` names them beside ``--set``.
 NEEDS_NEW_RUN = ("dataset and its knobs", "hidden widths", "activation", "model kind", "seed")
 
 

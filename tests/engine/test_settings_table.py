@@ -84,6 +84,7 @@ def test_help_lists_every_setting_with_its_words():
     help_text = " ".join(build_parser().format_help().split())
     for name, spec in SETTINGS.items():
         assert f"{name}: {' '.join(spec.help.split())}" in help_text
+    assert "not settings but a new run: dataset and its knobs, hidden widths" in help_text
 
 
 # --- label smoothing, end to end ---------------------------------------------------------------

@@ -302,7 +302,7 @@ def _no_better_than_baseline(episode: _Episode, evaluation: ev.Evaluation) -> Re
 def _minority_recall(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
     """The rarest validation class (well under its fair share) is almost never caught."""
     counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
-    rare = rarest_class(evaluation.labels, len(evaluation.recall))
+    rare = rarest_class(counts)
     share = counts[rare] / counts.sum()
     fair_share = 1.0 / len(counts)
     recall = float(evaluation.recall[rare])

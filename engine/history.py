@@ -49,7 +49,8 @@ class EvaluationPoint:
 
 def point_of(evaluation: ev.Evaluation) -> EvaluationPoint:
     """Reduce an evaluation to its scalars (the probabilities stay with the latest only)."""
-    rare = rarest_class(evaluation.labels, len(evaluation.recall))
+    counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
+    rare = rarest_class(counts)
     confidence = evaluation.probabilities.max(axis=1) if len(evaluation.labels) else np.zeros(1)
     return EvaluationPoint(
         step=evaluation.step,

@@ -53,8 +53,7 @@ def validation_loss_rise(points: Sequence[PointT]) -> LossRise[PointT] | None:
     return LossRise(lowest, newest, relative, newest.loss - lowest.loss)
 
 
-def rarest_class(labels: np.ndarray, n_classes: int) -> int:
-    """The class with the fewest examples among those present (the one a collapse forgets
-    first): the minority-recall hint and the promise about it both watch this class."""
-    counts = np.bincount(labels, minlength=n_classes)
+def rarest_class(counts: np.ndarray) -> int:
+    """The class with the fewest examples among those present (``counts`` per class, the one a
+    collapse forgets first): the minority-recall hint and the promise both watch this class."""
     return int(np.argmin(np.where(counts > 0, counts, counts.max(initial=0) + 1)))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainscope.engine.runs.checkpoints import checkpoint_meta, list_checkpoints
 from trainscope.engine.runs.errors import RunStoreError
-from trainscope.engine.settings import SETTINGS, Settings, validate_setting
+from trainscope.engine.settings import SETTINGS
 
 if TYPE_CHECKING:
     from trainscope.engine.config import RunConfig
@@ -34,18 +34,15 @@ def fork_config(
             f"run {run_id} has no checkpoint at or before step {step} (saved steps: {saved_steps})"
         )
     start, path = usable[-1]
-    settings = dict(config.settings)
-    for key, value in checkpoint_meta(path).get("settings", {}).items():
-        if key in SETTINGS:
-            settings[key] = validate_setting(key, value)
-    for key, value in (changes or {}).items():
-        settings[key] = validate_setting(key, value)
+    in_force = checkpoint_meta(path).get("settings", {})  # the settings at the checkpoint
+    settings = config.settings.replace(**{k: v for k, v in in_force.items() if k in SETTINGS})
+    settings = settings.replace(**(changes or {}))
     steps = config.steps
     if steps is not None and steps <= start:
         steps = start + steps  # forked at (or past) the planned end: train as long again
     forked = replace(
         config,
-        settings=Settings(settings),
+        settings=settings,
         steps=steps,
         schedule=tuple(change for change in config.schedule if change.step > start),
     )

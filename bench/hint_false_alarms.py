@@ -35,7 +35,7 @@ from trainscope.engine.diagnosis import EXPLOSION_FACTOR, EXPLOSION_SPIKES, EXPL
 from trainscope.engine.lesson_run import finished_run  # noqa: E402
 
 if TYPE_CHECKING:
-    from trainscope.engine.history import RunHistory
+    from trainscope.engine.run_fold import RunFold
 
 BUNDLED = tuple(name for name in DATASET_NAMES if name != "csv")
 
@@ -74,7 +74,7 @@ def main() -> int:
     return 0
 
 
-def _row(name: str, seed: int, history: RunHistory, seconds: float) -> str:
+def _row(name: str, seed: int, history: RunFold, seconds: float) -> str:
     losses = np.asarray(history.losses)
     steps = np.asarray(history.steps)
     over = steps[~np.isfinite(losses) | (losses > EXPLOSION_FACTOR * history.chance_loss)]

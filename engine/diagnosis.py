@@ -34,23 +34,18 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from trainscope.engine import events as ev
-from trainscope.engine.measures import rarest_class, validation_loss_rise
+from trainscope.engine.measures import (
+    confidence_gap,
+    mean_confidence,
+    rare_class_recall,
+    validation_loss_rise,
+)
 from trainscope.engine.metrics import macro_roc_auc, prior_loss
 from trainscope.engine.rewind import survives
 
 #: Hints read from ``LayerHealth``: they fire only while layer health is collected (the window
 #: shows that panel), so headless runs and scenarios never see them.
 LAYER_HINT_KINDS = ("vanishing_gradients", "exploding_gradients", "dead_units")
-#: Every kind a hint can have, in the order the scenario schema lists them; each rule has one.
-HINT_KINDS = (
-    "diverged",
-    "stuck_at_chance",
-    "overfitting",
-    "no_better_than_baseline",
-    "minority_recall_collapse",
-    "overconfident",
-    *LAYER_HINT_KINDS,
-)
 WARMUP_STEPS = 200  # judge "stuck" or "no better than a baseline" only after this many steps
 STUCK_TOLERANCE = 0.05  # validation loss no more than 5% below the prior's loss (or above it)
 STUCK_MAX_AUC = 0.6  # and it ranks validation cases little better than a coin (0.5)
@@ -302,10 +297,9 @@ def _no_better_than_baseline(episode: _Episode, evaluation: ev.Evaluation) -> Re
 def _minority_recall(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
     """The rarest validation class (well under its fair share) is almost never caught."""
     counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
-    rare = rarest_class(counts)
+    rare, recall = rare_class_recall(evaluation)  # the class the promise watches too
     share = counts[rare] / counts.sum()
     fair_share = 1.0 / len(counts)
-    recall = float(evaluation.recall[rare])
     if not (share < RARE_SHARE * fair_share and recall < RECALL_FLOOR):
         return CLEAR
     return _holds(
@@ -320,8 +314,8 @@ def _minority_recall(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
 
 def _overconfident(episode: _Episode, evaluation: ev.Evaluation) -> Reading:
     """Badly calibrated, and on the sure side: more confident on average than accurate."""
-    confidence = float(np.mean(np.max(evaluation.probabilities, axis=1)))
-    gap = confidence - evaluation.accuracy
+    confidence = mean_confidence(evaluation)
+    gap = confidence_gap(evaluation)  # the gap the promise confidence_minus_accuracy reads
     ece = evaluation.calibration.ece
     if not (ece >= HIGH_ECE and gap >= OVERCONFIDENCE_GAP):
         return CLEAR
@@ -371,7 +365,7 @@ _DIVERGED_SUGGESTION = "Rewind to the last good checkpoint and divide the learni
 
 
 #: Every hint, in the order the rules are judged on an event (their hints come in this order).
-#: A new hint: its measure above, its entry here, its kind in ``HINT_KINDS``.
+#: A new hint: its measure above and its entry here (``HINT_KINDS`` follows from the rules).
 def _diverged_rule(reads: type[E], measure: Measure[E]) -> Rule[E]:
     """A non-finite loss, however it is seen: one hint, the same words."""
     return Rule(
@@ -525,6 +519,8 @@ RULES: tuple[Rule[Any], ...] = (
         ),
     ),
 )
+#: Every kind a hint can have, in the order of the rules (the scenario schema lists these).
+HINT_KINDS: tuple[str, ...] = tuple(dict.fromkeys(rule.kind for rule in RULES))
 _REARMED_BY_REWIND = frozenset(rule.kind for rule in RULES if rule.rearmed_by_rewind)
 
 

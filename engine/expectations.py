@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainscope.engine.history import EvaluationPoint, RunHistory
 from trainscope.engine.measures import validation_loss_rise
+from trainscope.engine.run_fold import EvaluationPoint, RunFold
 from trainscope.engine.thresholds import ThresholdTable
 
 if TYPE_CHECKING:
@@ -78,14 +78,14 @@ class MeasureUnavailable(Exception):
 Measured = tuple[float, str]  # (value, where it was measured)
 
 
-def _final(history: RunHistory, split: str = "validation") -> EvaluationPoint:
+def _final(history: RunFold, split: str = "validation") -> EvaluationPoint:
     points = history.evaluations(split)
     if not points:
         raise MeasureUnavailable(f"the run has no {split} evaluation")
     return points[-1]
 
 
-def _first(history: RunHistory, split: str = "validation") -> EvaluationPoint:
+def _first(history: RunFold, split: str = "validation") -> EvaluationPoint:
     _final(history, split)
     return history.evaluations(split)[0]
 
@@ -98,7 +98,7 @@ def _relative_drop(first: float, last: float) -> float:
     return 1.0 - last / first if first > 0 else math.nan
 
 
-def _loss_rise(history: RunHistory) -> Measured:
+def _loss_rise(history: RunFold) -> Measured:
     """The validation loss's rise above its minimum, as the overfitting hint measures it."""
     rise = validation_loss_rise(history.evaluations())
     if rise is None:
@@ -111,7 +111,7 @@ def _loss_rise(history: RunHistory) -> Measured:
     )
 
 
-def _train_drop_per_epoch(history: RunHistory) -> Measured:
+def _train_drop_per_epoch(history: RunFold) -> Measured:
     first, final = _first(history), _final(history)
     epochs = final.epoch - first.epoch
     if epochs <= 0:
@@ -120,7 +120,7 @@ def _train_drop_per_epoch(history: RunHistory) -> Measured:
     return value, f"{value:.4f} per epoch over {epochs:.1f} epochs"
 
 
-def _max_step_loss(history: RunHistory) -> Measured:
+def _max_step_loss(history: RunFold) -> Measured:
     if not history.losses:
         raise MeasureUnavailable("the run took no steps")
     losses = np.asarray(history.losses)
@@ -130,7 +130,7 @@ def _max_step_loss(history: RunHistory) -> Measured:
     return value, f"{value:.3g} (loss {worst:.4g} at step {step}, chance {history.chance_loss:.3f})"
 
 
-def _deployment_drop(history: RunHistory) -> Measured:
+def _deployment_drop(history: RunFold) -> Measured:
     validation, deployment = _final(history), _final(history, "deployment")
     drop = validation.accuracy - deployment.accuracy
     return drop, (
@@ -139,14 +139,14 @@ def _deployment_drop(history: RunHistory) -> Measured:
     )
 
 
-def _slices(history: RunHistory) -> tuple[EvaluationPoint, dict[str, float]]:
+def _slices(history: RunFold) -> tuple[EvaluationPoint, dict[str, float]]:
     final = _final(history)
     if not final.slice_accuracy:
         raise MeasureUnavailable("the data has no slices")
     return final, final.slice_accuracy
 
 
-def _worst_slice(history: RunHistory) -> Measured:
+def _worst_slice(history: RunFold) -> Measured:
     final, slices = _slices(history)
     name = min(slices, key=slices.__getitem__)
     return slices[
@@ -154,28 +154,28 @@ def _worst_slice(history: RunHistory) -> Measured:
     ], f"{slices[name]:.3f} ('{name}', step {final.step}; overall {final.accuracy:.3f})"
 
 
-def _slice_gap(history: RunHistory) -> Measured:
+def _slice_gap(history: RunFold) -> Measured:
     final, slices = _slices(history)
     gap = max(slices.values()) - min(slices.values())
     shown = ", ".join(f"{name} {value:.3f}" for name, value in slices.items())
     return gap, f"{gap:.3f} ({shown} at step {final.step})"
 
 
-def _cost_table(history: RunHistory) -> tuple[ThresholdTable, ev.Evaluation]:
+def _cost_table(history: RunFold) -> tuple[ThresholdTable, ev.Evaluation]:
     latest = history.latest.get("validation")
     if latest is None or latest.probabilities.shape[1] != 2:
         raise MeasureUnavailable("threshold measures need a binary task with an evaluation")
     return ThresholdTable.from_scores(latest.probabilities[:, 1], latest.labels), latest
 
 
-def _best_threshold_distance(history: RunHistory, decision: Decision) -> Measured:
+def _best_threshold_distance(history: RunFold, decision: Decision) -> Measured:
     table, latest = _cost_table(history)
     best = table.best_cost_threshold(decision.cost_false_positive, decision.cost_false_negative)
     distance = abs(best - 0.5)
     return distance, f"{distance:.3f} (cheapest threshold {best:.3f} at step {latest.step})"
 
 
-def _cost_saving(history: RunHistory, decision: Decision) -> Measured:
+def _cost_saving(history: RunFold, decision: Decision) -> Measured:
     table, latest = _cost_table(history)
     costs = (decision.cost_false_positive, decision.cost_false_negative)
     best = table.best_cost_threshold(*costs)
@@ -184,7 +184,7 @@ def _cost_saving(history: RunHistory, decision: Decision) -> Measured:
     return saving, f"{saving:.3f} (cost per case {at_half:.4g} at 0.5, {at_best:.4g} at {best:.3f})"
 
 
-def _val_loss_jitter(history: RunHistory) -> Measured:
+def _val_loss_jitter(history: RunFold) -> Measured:
     points = history.evaluations()
     late = points[len(points) // 2 :]
     if len(late) < 3:
@@ -194,7 +194,7 @@ def _val_loss_jitter(history: RunHistory) -> Measured:
     return jitter, f"{jitter:.4f} (over the {len(late)} evaluations from step {late[0].step})"
 
 
-def _grad_norm_growth(history: RunHistory) -> Measured:
+def _grad_norm_growth(history: RunFold) -> Measured:
     norms = np.asarray(history.grad_norms)
     if len(norms) < 20:
         raise MeasureUnavailable("gradient growth needs at least 20 steps")
@@ -204,23 +204,23 @@ def _grad_norm_growth(history: RunHistory) -> Measured:
     return growth, f"{growth:.3g} (median gradient norm {early:.3g} early, {late:.3g} late)"
 
 
-NumberMeasure = Callable[[RunHistory, Decision], Measured]
+NumberMeasure = Callable[[RunFold, Decision], Measured]
 
 
 def _on_final(split: str, read: Callable[[EvaluationPoint], float]) -> NumberMeasure:
-    def measure(history: RunHistory, decision: Decision) -> Measured:
+    def measure(history: RunFold, decision: Decision) -> Measured:
         final = _final(history, split)
         return _at(final, read(final), split)
 
     return measure
 
 
-def _ignoring_decision(measure: Callable[[RunHistory], Measured]) -> NumberMeasure:
+def _ignoring_decision(measure: Callable[[RunFold], Measured]) -> NumberMeasure:
     return lambda history, decision: measure(history)
 
 
 def _chance_ratio(read: Callable[[EvaluationPoint], float], first: bool = False) -> NumberMeasure:
-    def measure(history: RunHistory, decision: Decision) -> Measured:
+    def measure(history: RunFold, decision: Decision) -> Measured:
         point = _first(history) if first else _final(history)
         return _at(point, read(point) / history.chance_loss)
 
@@ -228,7 +228,7 @@ def _chance_ratio(read: Callable[[EvaluationPoint], float], first: bool = False)
 
 
 def _drop(read: Callable[[EvaluationPoint], float]) -> NumberMeasure:
-    def measure(history: RunHistory, decision: Decision) -> Measured:
+    def measure(history: RunFold, decision: Decision) -> Measured:
         first, final = _first(history), _final(history)
         value = _relative_drop(read(first), read(final))
         return (
@@ -346,7 +346,7 @@ NUMBER_MEASURES: dict[str, tuple[NumberMeasure, str]] = {
 }
 
 #: Flag measures: true/false facts about the run.
-FLAG_MEASURES: dict[str, tuple[Callable[[RunHistory], bool], str]] = {
+FLAG_MEASURES: dict[str, tuple[Callable[[RunFold], bool], str]] = {
     "diverged": (lambda history: bool(history.diverged), "the loss became NaN or infinite"),
     "completed": (lambda history: history.completed, "the run reached its planned end"),
     "no_hints": (lambda history: not history.hints, "no diagnosis hint fired"),
@@ -357,22 +357,22 @@ MEASURES: tuple[str, ...] = (*NUMBER_MEASURES, *FLAG_MEASURES, *LIST_MEASURES)
 
 def check(
     expectations: Iterable[Expectation],
-    source: RunHistory | Iterable[ev.Event],
+    source: RunFold | Iterable[ev.Event],
     decision: Decision | None = None,
 ) -> list[Outcome]:
-    """Judge each expectation against a run: a ``RunHistory`` (or summary's) or its events."""
-    history = source if isinstance(source, RunHistory) else _history_of(source)
+    """Judge each expectation against a run: a ``RunFold`` (or summary's) or its events."""
+    history = source if isinstance(source, RunFold) else _history_of(source)
     return [_judge(expectation, history, decision or Decision()) for expectation in expectations]
 
 
-def _history_of(source: object) -> RunHistory:
-    recorded = getattr(source, "history", None)  # a RunSummary carries one
-    if isinstance(recorded, RunHistory):
+def _history_of(source: object) -> RunFold:
+    recorded = getattr(source, "fold", None)  # a RunSummary carries one
+    if isinstance(recorded, RunFold):
         return recorded
-    return RunHistory.from_events(source)  # type: ignore[arg-type]
+    return RunFold.from_events(source)  # type: ignore[arg-type]
 
 
-def _judge(expectation: Expectation, history: RunHistory, decision: Decision) -> Outcome:
+def _judge(expectation: Expectation, history: RunFold, decision: Decision) -> Outcome:
     name = expectation.describe()
     if expectation.kinds:
         missing = [kind for kind in expectation.kinds if kind not in history.hint_kinds]
@@ -393,6 +393,6 @@ def _judge(expectation: Expectation, history: RunHistory, decision: Decision) ->
     return Outcome(name, bool(held), detail, float(value))
 
 
-def measure(name: str, history: RunHistory, decision: Decision | None = None) -> float:
+def measure(name: str, history: RunFold, decision: Decision | None = None) -> float:
     """The raw value of one number measure (tests compare runs with it)."""
     return NUMBER_MEASURES[name][0](history, decision or Decision())[0]

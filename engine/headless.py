@@ -52,7 +52,7 @@ def run_headless(
                 progress.note(event)
                 ended = ended or _ends_run(event)
             if moment is not None:
-                moment.observe(events, summary.history)
+                moment.observe(events, summary.fold)
             progress.maybe_print(summary)
             if ended or not session.is_alive():
                 break
@@ -97,7 +97,7 @@ def _report(summary: RunSummary, scenario: Scenario | None, moment: MomentWatch 
     report = summary.to_dict()
     report["scenario"] = scenario.id if scenario else None
     report["moment_step"] = moment.step if moment is not None else None
-    outcomes = check(scenario.expect, summary.history, scenario.decision) if scenario else []
+    outcomes = check(scenario.expect, summary.fold, scenario.decision) if scenario else []
     report["expectations"] = [outcome.to_dict() for outcome in outcomes]
     return report
 

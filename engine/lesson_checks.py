@@ -29,7 +29,7 @@ from trainscope.engine.thresholds import ThresholdTable
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from trainscope.engine.history import RunHistory
+    from trainscope.engine.run_fold import RunFold
     from trainscope.engine.scenario import Scenario, TryThis
 
 # --- what is checked --------------------------------------------------------------------------
@@ -86,7 +86,7 @@ class Check:
         return text + (f" ({self.detail})" if self.detail else "")
 
 
-def promise_checks(history: RunHistory, scenario: Scenario) -> list[Check]:
+def promise_checks(history: RunFold, scenario: Scenario) -> list[Check]:
     """The scenario's ``[expect]`` section judged on ``history``, one check per bound."""
     checks: list[Check] = []
     for expectation, outcome in zip(
@@ -111,7 +111,7 @@ def run_promise(scenario: Scenario, seed: int) -> list[Check]:
 # --- the "try this" of each scenario ----------------------------------------------------------
 
 
-def _step_losses(history: RunHistory, first: int, last: int) -> np.ndarray:
+def _step_losses(history: RunFold, first: int, last: int) -> np.ndarray:
     steps, losses = np.asarray(history.steps), np.asarray(history.losses)
     return losses[(steps >= first) & (steps <= last)]
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from trainscope.engine import events as ev
 from trainscope.engine.expectations import check
-from trainscope.engine.history import RunHistory
+from trainscope.engine.run_fold import RunFold
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,7 +30,7 @@ END_ONLY = ("completed",)
 MOMENT_AT_LEAST_S, ACT_AT_LEAST_S = 10.0, 15.0
 
 
-def promises_hold(scenario: Scenario, history: RunHistory) -> bool:
+def promises_hold(scenario: Scenario, history: RunFold) -> bool:
     """Whether every phenomenon the lesson promises is visible in ``history`` already (and the
     run has reached the lesson's ``moment_step``)."""
     promises = [promise for promise in scenario.expect if promise.name not in END_ONLY]
@@ -47,7 +47,7 @@ class MomentWatch:
         self.scenario = scenario
         self.step: int | None = None
 
-    def observe(self, events: Iterable[ev.Event], history: RunHistory) -> bool:
+    def observe(self, events: Iterable[ev.Event], history: RunFold) -> bool:
         """Fold in a batch (already in ``history``); True when the moment has just come."""
         evaluated = False
         for event in events:
@@ -65,7 +65,7 @@ class MomentWatch:
 
 def first_moment(scenario: Scenario, events: Iterable[ev.Event]) -> int | None:
     """The step of the first validation evaluation at which the lesson's promises hold."""
-    history, watch = RunHistory(), MomentWatch(scenario)
+    history, watch = RunFold(), MomentWatch(scenario)
     for event in events:
         history.update(event)
         if watch.observe((event,), history):

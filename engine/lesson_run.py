@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
-from trainscope.engine.history import RunHistory
+from trainscope.engine.run_fold import RunFold
 from trainscope.engine.session import ThreadSession
 
 if TYPE_CHECKING:
@@ -62,8 +62,8 @@ class LessonRun:
         self.session.start()
 
     @property
-    def history(self) -> RunHistory:
-        return RunHistory.from_events(self.events)
+    def history(self) -> RunFold:
+        return RunFold.from_events(self.events)
 
     def to_end(self) -> LessonRun:
         """Wait for the planned end (or a divergence, which pauses the run)."""
@@ -136,7 +136,7 @@ def lesson_run(config: RunConfig) -> Iterator[LessonRun]:
         run.close()
 
 
-def finished_run(config: RunConfig) -> RunHistory:
+def finished_run(config: RunConfig) -> RunFold:
     """Run ``config`` to its planned end and return its history."""
     with lesson_run(config) as run:
         return run.to_end().history

@@ -3,7 +3,9 @@
 The overfitting hint (``engine.diagnosis``) and the promise "the validation loss rises"
 (``engine.expectations``) must not disagree about what a rise is, so both call
 ``validation_loss_rise``: the newest validation loss against the lowest one so far. Likewise
-the minority-recall hint and the promise on ``minority_recall`` watch one ``rarest_class``.
+the minority-recall hint and the promise on ``minority_recall`` watch one class and its recall
+(``rare_class_recall``: a collapse), and the overconfidence hint and the promise
+``confidence_minus_accuracy`` one gap (``confidence_gap``, from ``mean_confidence``).
 """
 
 from __future__ import annotations
@@ -57,3 +59,37 @@ def rarest_class(counts: np.ndarray) -> int:
     """The class with the fewest examples among those present (``counts`` per class, the one a
     collapse forgets first): the minority-recall hint and the promise both watch this class."""
     return int(np.argmin(np.where(counts > 0, counts, counts.max(initial=0) + 1)))
+
+
+class _Scored(Protocol):
+    """What an evaluation offers the measures below (``engine.events.Evaluation`` has it)."""
+
+    @property
+    def probabilities(self) -> np.ndarray: ...
+    @property
+    def labels(self) -> np.ndarray: ...
+    @property
+    def recall(self) -> np.ndarray: ...
+    @property
+    def accuracy(self) -> float: ...
+
+
+def mean_confidence(evaluation: _Scored) -> float:
+    """The mean top-label probability: how sure the model says it is (0 with no examples)."""
+    if not len(evaluation.labels):
+        return 0.0
+    return float(np.mean(np.max(evaluation.probabilities, axis=1)))
+
+
+def confidence_gap(evaluation: _Scored) -> float:
+    """Mean confidence minus accuracy: above 0 the model is surer than it is right (the
+    overconfidence hint and the promise ``confidence_minus_accuracy`` read this one gap)."""
+    return mean_confidence(evaluation) - float(evaluation.accuracy)
+
+
+def rare_class_recall(evaluation: _Scored) -> tuple[int, float]:
+    """The rarest class among the labels and its recall: what a collapse of the minority
+    class forgets first (the minority-recall hint and the promise ``minority_recall``)."""
+    counts = np.bincount(evaluation.labels, minlength=len(evaluation.recall))
+    rare = rarest_class(counts)
+    return rare, float(evaluation.recall[rare])

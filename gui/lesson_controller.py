@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 
     from trainscope.engine.config import RunConfig
-    from trainscope.engine.history import RunHistory
+    from trainscope.engine.run_fold import RunFold
     from trainscope.gui.pace_control import PaceControl
     from trainscope.gui.window_api import (
         CommandSender,
@@ -99,7 +99,7 @@ class LessonController(QObject):
             QTimer.singleShot(0, self.raise_lesson)  # a tab cannot be raised before it is shown
         self.lesson_changed.emit(scenario)
 
-    def follow(self, events: list[ev.Event], history: RunHistory) -> None:
+    def follow(self, events: list[ev.Event], history: RunFold) -> None:
         """Announce the lesson's moment once per run: the first validation evaluation at which
         everything the lesson promises is on screen (``engine.lesson_moment``)."""
         if self.moment is None:

@@ -1,7 +1,7 @@
 """The main window: one session, one ``RunState``, a frame timer, and every panel in a dock.
 
 The window owns the loop the architecture describes: a ``QTimer`` on the GUI thread drains the
-session about 30 times a second, folds the events into the run summary and the ``RunState``,
+session about 30 times a second, folds the events into the ``RunState`` (and its one ``RunFold``),
 and asks each *visible* panel to redraw at most once. Training never waits for painting and a
 slow panel never slows training; a panel that raises shows its own error and the rest go on.
 The window sends commands and reads events — it never sees the model or the optimizer, and it
@@ -118,7 +118,6 @@ class MainWindow(QMainWindow):
         self.session_factory = session_factory
         self.session: Session | None = None
         self.state = RunState()
-        self.summary = RunSummary.bounded()
         self.window_settings = WindowSettings(settings if settings is not None else QSettings())
         self.theme = Theme.for_scale(self.window_settings.scale(), self.window_settings.classroom())
         self._remembered_classroom = self.theme.classroom  # --present does not change it
@@ -293,12 +292,12 @@ class MainWindow(QMainWindow):
         deadline = time.monotonic() + STOP_WAIT_S
         while session.is_alive() and time.monotonic() < deadline:
             events = self._recorded(session.drain())
-            self._summarize(events)
+            self.state.apply(events)
             announced = announced or any(isinstance(event, ev.RunStarted) for event in events)
             if not announced:
                 break
             time.sleep(STOP_POLL_S)
-        self._summarize(self._recorded(session.drain()))
+        self.state.apply(self._recorded(session.drain()))
         session.close()
         problem = self.recording.finish()
         if problem:
@@ -312,9 +311,10 @@ class MainWindow(QMainWindow):
             self.status.show_message(problem, error=True)
         return events
 
-    def _summarize(self, events: Sequence[ev.Event]) -> None:
-        for event in events:
-            self.summary.update(event)
+    @property
+    def summary(self) -> RunSummary:
+        """The run's final JSON (``--json``), read from the fold the run state keeps."""
+        return RunSummary(self.state.fold)
 
     def _follow_pace(self, pace: float | None) -> None:
         """Show the pace in the controls and the status bar, and keep the status bar following."""
@@ -355,12 +355,11 @@ class MainWindow(QMainWindow):
 
     def _take_events(self, events: list[ev.Event]) -> None:
         if self._awaiting_new_run and any(isinstance(event, ev.RunStarted) for event in events):
-            self.state, self.summary = fresh_state_after(self.state), RunSummary.bounded()
+            self.state = fresh_state_after(self.state)
             self._awaiting_new_run = False
-        self._summarize(events)
         self.state.apply(events)
         self.controls.follow(events, self.state.state)
-        self.lessons.follow(events, self.summary.history)
+        self.lessons.follow(events, self.state.fold)
         for event in events:
             if isinstance(event, ev.RunStarted):
                 self._show_run_title(event)

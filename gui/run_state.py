@@ -1,23 +1,26 @@
-"""Everything the panels show, folded from the event stream; no Qt here on purpose.
+"""Everything the panels show, read from the run's one fold; no Qt here on purpose.
 
-The window drains events once per frame and calls ``apply``; panels then compare the integer
-version counters with the ones they last drew and redraw only what changed. Keeping this plain
-Python + numpy makes it testable without a display and reusable for replay and comparison.
+The window drains events once per frame and calls ``apply``: it folds each event into the run's
+``RunFold`` (``engine.run_fold``: the step, the latest and best evaluations, the settings, the
+hints — what the run summary, the lesson checks and the recorder read too) and then keeps what
+only a screen needs: the curves as drawable series (the newest steps exact, older ones in
+buckets), the markers, the rewind's ghost, the threshold and the version counters. Panels
+compare those counters with the ones they last drew and redraw only what changed. Keeping this
+plain Python + numpy makes it testable without a display and reusable for replay and comparison.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from trainscope.engine import events as ev
-from trainscope.engine.events import ReplaySeeked
 from trainscope.engine.metrics import lowest_recall_class
 from trainscope.engine.rewind import survives
+from trainscope.engine.run_fold import RunFold
 from trainscope.gui.ghost import RewindGhost, cut_off
 from trainscope.gui.insight_state import InsightState
 from trainscope.gui.series import CompactingSeries, GrowableSeries
@@ -45,8 +48,6 @@ SMOOTHING_STEPS = 50
 """The smoothed loss is an EMA whose span is about this many steps (alpha = 2 / (span + 1))."""
 
 MAX_MESSAGES = 50
-RECENT_EVALUATIONS = 16
-"""Evaluations kept per split so a rewind can bring back the one the model now matches."""
 
 TRAIN_COLUMNS = ("step", "loss", "smoothed_loss", "batch_accuracy", "grad_norm", "lr")
 EVALUATION_COLUMNS = ("step", "val_loss", "val_accuracy", "train_loss", "train_accuracy")
@@ -86,23 +87,16 @@ class RunState:
     """The GUI's model of one session's run (a reset starts over inside the same object)."""
 
     def __init__(self) -> None:
-        self.run: ev.RunStarted | None = None
+        self.fold = RunFold.bounded()
+        """The run's one fold: what the summary, the lesson checks and replay read as well."""
         self._identity = object()
         # The newest steps exact, older ones in min/max/mean buckets: bounded memory however
         # long the run (the run store on disk keeps every step).
         self.train = CompactingSeries(TRAIN_COLUMNS)
         self.evaluations = GrowableSeries(EVALUATION_COLUMNS, capacity=256)
-        self.latest_by_split: dict[str, ev.Evaluation] = {}
-        self._recent: dict[str, deque[ev.Evaluation]] = {}
         self.markers: list[Marker] = []
-        self.best_step: int | None = None
-        self.best_val_loss: float | None = None
         self.state = "idle"
-        self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
-        self.settings: dict = {}
         self.messages: list[str] = []
-        self.hints: list[ev.Hint] = []
-        """Diagnosis hints of this run, oldest first (the hints panel shows the newest on top)."""
         self.threshold, self.cost_fp, self.cost_fn = 0.5, 1.0, 1.0
         self._chosen_positive: int | None = None  # K > 2: picked once per run, or by the user
         self._positive_is_provisional = False  # picked from the untrained model at step 0
@@ -126,7 +120,7 @@ class RunState:
             ev.Diverged: self._on_diverged,
             ev.Finished: self._on_finished,
             ev.Error: self._on_error,
-            ReplaySeeked: self._on_replay_seeked,
+            ev.ReplaySeeked: self._on_replay_seeked,
             ev.Hint: self._on_hint,
         }
         self.insights = InsightState()  # the newest boundary, layer health, resources…
@@ -137,13 +131,52 @@ class RunState:
         """Which run this is, unique across RunState objects (panels may be handed another one)."""
         return (self._identity, self.run_version)
 
+    # ----- read from the fold ------------------------------------------------------------
+    @property
+    def run(self) -> ev.RunStarted | None:
+        return self.fold.run
+
+    @property
+    def step(self) -> int:
+        return self.fold.step
+
+    @property
+    def epoch(self) -> float:
+        return self.fold.epoch
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.fold.steps_per_second
+
+    @property
+    def settings(self) -> dict:
+        """The values in force now: the run's start, then every change."""
+        return self.fold.settings
+
+    @property
+    def hints(self) -> list[ev.Hint]:
+        """Diagnosis hints of this run, oldest first (the hints panel shows the newest on top)."""
+        return self.fold.hints
+
+    @property
+    def latest_by_split(self) -> dict[str, ev.Evaluation]:
+        return self.fold.latest
+
+    @property
+    def best_step(self) -> int | None:
+        return self.fold.best.step if self.fold.best is not None else None
+
+    @property
+    def best_val_loss(self) -> float | None:
+        return self.fold.best.loss if self.fold.best is not None else None
+
     @property
     def latest_validation(self) -> ev.Evaluation | None:
-        return self.latest_by_split.get("validation")
+        return self.fold.latest.get("validation")
 
     @property
     def latest_test(self) -> ev.Evaluation | None:
-        return self.latest_by_split.get("test")
+        return self.fold.latest.get("test")
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -197,8 +230,9 @@ class RunState:
             self.threshold_version += 1
 
     def apply(self, events: Iterable[ev.Event]) -> None:
-        """Fold a frame's worth of events in, in order; unknown event types are ignored."""
+        """Fold a frame's worth of events in, in order: into the run's fold, then the drawables."""
         for event in events:
+            self.fold.update(event)
             handler = self._handlers.get(type(event))
             if handler is not None:
                 handler(event)
@@ -213,26 +247,19 @@ class RunState:
         self.status_version += 1
 
     def _on_run_started(self, event: ev.RunStarted) -> None:
-        """A first start, or a reset: either way the history starts over at step 0."""
-        was_running_before = self.run is not None
-        self.run = event
+        """A first start, or a reset: either way the history starts over at step 0 (the fold
+        starts its timeline and hints over too: old advice no longer holds)."""
         self.insights.on_run_started()
         self.train.clear()
         self.evaluations.clear()
-        self.latest_by_split.clear()
-        self._recent.clear()
         self.markers = []
-        self.hints = []  # the diagnostician starts a new episode too: old advice no longer holds
         self._set_ghost(None)  # a reset or a new run is a fresh start, not a comparison
-        self.best_step = self.best_val_loss = None
         self._ema = None
-        self.step, self.epoch, self.steps_per_second = 0, 0.0, 0.0
-        self.settings = dict(event.settings)
         self._chosen_positive = None  # the next run picks its own, at its first evaluation
         self._positive_is_provisional = False
         if self.state == "diverged":
             self.state = "paused"  # a reset clears the divergence; StateChanged follows
-        if was_running_before:
+        if self.fold.starts > 1:
             self.markers.append(Marker(0, "reset", "reset"))
         self.run_version += 1
         self.series_version += 1
@@ -246,10 +273,6 @@ class RunState:
         self.train.append(
             event.steps, loss, self._smooth(loss), event.batch_accuracy, event.grad_norm, event.lr
         )
-        if len(event.steps):
-            self.step = int(event.steps[-1])
-        self.epoch = float(event.epoch)
-        self.steps_per_second = float(event.steps_per_second)
         self.series_version += 1
         self.status_version += 1
 
@@ -268,8 +291,6 @@ class RunState:
         return smoothed
 
     def _on_evaluation(self, event: ev.Evaluation) -> None:
-        self.latest_by_split[event.split] = event
-        self._recent.setdefault(event.split, deque(maxlen=RECENT_EVALUATIONS)).append(event)
         if event.split == "validation":
             undecided = self._chosen_positive is None or self._positive_is_provisional
             if undecided and self.n_classes > 2:
@@ -281,17 +302,10 @@ class RunState:
             self.evaluations.append(
                 event.step, event.loss, event.accuracy, event.train_loss, event.train_accuracy
             )
-            if replaced:
-                self._recompute_best()
-            elif math.isfinite(event.loss) and (
-                self.best_val_loss is None or event.loss < self.best_val_loss
-            ):
-                self.best_val_loss, self.best_step = float(event.loss), int(event.step)
             self.series_version += 1
         self.evaluation_version += 1
 
     def _on_param_changed(self, event: ev.ParamChanged) -> None:
-        self.settings[event.key] = event.new
         self._add_marker(event.step, "param", param_label(event.key, event.old, event.new))
         self.status_version += 1
 
@@ -324,17 +338,8 @@ class RunState:
         self._ema = (
             last_smoothed if last_smoothed is not None and math.isfinite(last_smoothed) else None
         )
-        self._recompute_best()
-        for split, recent in self._recent.items():
-            while recent and not survives(recent[-1].step, to_step):
-                recent.pop()
-            if recent:
-                self.latest_by_split[split] = recent[-1]
-            else:
-                self.latest_by_split.pop(split, None)
         self.markers = [marker for marker in self.markers if survives(marker.step, to_step)]
         self._add_marker(to_step, "rewind", f"rewind from {event.from_step}")
-        self.step = to_step
         if self.state == "diverged":
             self.state = "paused"
         self.series_version += 1
@@ -345,16 +350,6 @@ class RunState:
         if ghost is not None or self.ghost is not None:
             self.ghost = ghost
             self.ghost_version += 1
-
-    def _recompute_best(self) -> None:
-        losses = self.evaluations["val_loss"]
-        finite = np.isfinite(losses)
-        if not finite.any():
-            self.best_step = self.best_val_loss = None
-            return
-        index = int(np.argmin(np.where(finite, losses, np.inf)))
-        self.best_step = int(self.evaluations["step"][index])
-        self.best_val_loss = float(losses[index])
 
     def _on_test_opened(self, event: ev.TestSetOpened) -> None:
         self._add_marker(event.step, "test_opened", "test set opened")
@@ -369,8 +364,7 @@ class RunState:
         self.status_version += 1
 
     def _on_hint(self, event: ev.Hint) -> None:
-        """Keep the hint, and mark its step on the time charts (unless a divergence marks it)."""
-        self.hints.append(event)
+        """Mark the hint's step on the time charts (unless a divergence marks it); the fold keeps it."""
         self.hints_version += 1
         already_marked = any(
             marker.step == event.step and marker.kind == "diverged" for marker in self.markers
@@ -378,9 +372,9 @@ class RunState:
         if not already_marked:
             self._add_marker(event.step, "hint", HINT_MARKER_LABELS.get(event.kind, "hint"))
 
-    def _on_replay_seeked(self, event: ReplaySeeked) -> None:
-        """A replay jumped: the run follows again from its first event, as a first start."""
-        self.run = None  # the RunStarted that follows is a first start, not a reset marker
+    def _on_replay_seeked(self, event: ev.ReplaySeeked) -> None:
+        """A replay jumped: the run follows again from its first event, as a first start (the
+        fold started over, so the RunStarted that follows is no reset marker)."""
         self.messages = []
         self.status_version += 1
 

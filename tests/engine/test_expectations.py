@@ -18,7 +18,7 @@ from trainscope.engine.expectations import (
     check,
     measure,
 )
-from trainscope.engine.history import RunHistory
+from trainscope.engine.run_fold import RunFold
 from trainscope.engine.summary import RunSummary
 
 LABELS = np.array([0, 1] * 50)
@@ -41,7 +41,7 @@ def overfitting_run() -> list[ev.Event]:
 
 
 def test_number_measures_read_the_curve():
-    history = RunHistory.from_events(overfitting_run())
+    history = RunFold.from_events(overfitting_run())
     assert measure("val_loss_rise_from_min", history) == pytest.approx(0.5)
     assert measure("final_val_loss", history) == pytest.approx(0.6)
     assert measure("train_val_accuracy_gap", history) == pytest.approx(0.2)
@@ -81,8 +81,8 @@ def test_check_accepts_events_a_history_or_a_run_summary():
         summary.update(event)
     expectation = [Expectation("final_train_loss", at_most=0.05)]
     by_events = check(expectation, events)
-    assert by_events == check(expectation, RunHistory.from_events(events))
-    assert by_events == check(expectation, summary.history)
+    assert by_events == check(expectation, RunFold.from_events(events))
+    assert by_events == check(expectation, summary.fold)
     assert by_events == check(expectation, summary)
 
 
@@ -91,7 +91,7 @@ def test_a_rewind_cuts_the_history_back():
     events.append(
         small_evaluation(100, confident(LABELS, 0.8, 0.95), LABELS, loss=0.4, train_loss=0.2)
     )
-    history = RunHistory.from_events(events)
+    history = RunFold.from_events(events)
     assert [point.step for point in history.evaluations()] == [0, 50, 100]
     assert history.steps[-1] == 100
     assert measure("val_loss_rise_from_min", history) == pytest.approx(0.0)
@@ -105,7 +105,7 @@ def test_deployment_slices_and_missing_splits():
         ),
         small_evaluation(10, confident(LABELS, 0.55, 0.9), LABELS, split="deployment"),
     ]
-    history = RunHistory.from_events(events)
+    history = RunFold.from_events(events)
     assert measure("deployment_accuracy_drop", history) == pytest.approx(0.4)
     assert measure("slice_accuracy_gap", history) == pytest.approx(0.38)
     assert measure("worst_slice_accuracy", history) == pytest.approx(0.6)
@@ -124,13 +124,12 @@ def test_cost_measures_find_the_cheap_threshold():
     costly_misses = Decision(cost_false_positive=1.0, cost_false_negative=50.0)
     assert (
         measure(
-            "best_cost_threshold_distance_from_half", RunHistory.from_events(events), costly_misses
+            "best_cost_threshold_distance_from_half", RunFold.from_events(events), costly_misses
         )
         >= 0.4
     )
     assert (
-        measure("cost_saving_at_best_threshold", RunHistory.from_events(events), costly_misses)
-        >= 0.5
+        measure("cost_saving_at_best_threshold", RunFold.from_events(events), costly_misses) >= 0.5
     )
 
 
@@ -144,7 +143,7 @@ def test_jitter_and_gradient_growth():
         small_evaluation(s, confident(LABELS, 0.8, 0.8), LABELS, loss=loss)
         for s, loss in zip(range(0, 400, 50), [0.5, 0.5, 0.5, 0.5, 0.3, 0.7, 0.3, 0.7], strict=True)
     ]
-    history = RunHistory.from_events(wobbly)
+    history = RunFold.from_events(wobbly)
     assert measure("val_loss_jitter", history) == pytest.approx(0.4 / 0.5)
     assert measure("grad_norm_growth", history) == pytest.approx(30.0)
 
@@ -174,7 +173,7 @@ def test_describe_reads_like_the_toml():
 @pytest.mark.parametrize("old_value", [40.0, math.nan])
 def test_a_bounded_history_thins_old_steps_but_keeps_a_spike_and_the_newest_exactly(old_value):
     """A spike (or a divergence) long ago survives thinning; the newest steps stay exact."""
-    history = RunHistory(max_rows=1000)
+    history = RunFold(max_rows=1000)
     history.update(small_run_started())
     for start in range(0, 5000, 100):
         steps = np.arange(start + 1, start + 101)
@@ -193,7 +192,7 @@ def test_a_bounded_history_thins_old_steps_but_keeps_a_spike_and_the_newest_exac
 
 
 def test_a_bounded_history_keeps_a_bounded_number_of_evaluation_points():
-    history = RunHistory(max_rows=64 * 100)
+    history = RunFold(max_rows=64 * 100)
     history.update(small_run_started())
     probabilities = confident(LABELS, 0.8, 0.9)
     for step in range(0, 100_000, 100):

@@ -9,8 +9,8 @@ import numpy as np
 
 from tests.event_factory import small_evaluation, small_run_started
 from trainscope.engine.expectations import Expectation
-from trainscope.engine.history import RunHistory
 from trainscope.engine.lesson_moment import MomentWatch, first_moment
+from trainscope.engine.run_fold import RunFold
 from trainscope.engine.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def test_the_moment_waits_for_the_files_moment_step():
 
 
 def test_the_watch_announces_once_per_run_and_again_after_a_reset():
-    watch, history = MomentWatch(lesson()), RunHistory()
+    watch, history = MomentWatch(lesson()), RunFold()
 
     def feed(*events: ev.Event) -> bool:
         for event in events:

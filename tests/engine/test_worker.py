@@ -109,7 +109,7 @@ def test_gui_side_engine_modules_do_not_import_torch():
     code = (
         "import sys; import trainscope.engine.worker, trainscope.engine.session, trainscope.engine.summary, trainscope.engine.cli, trainscope.engine.metrics, "
         "trainscope.engine.data, trainscope.engine.scenario, trainscope.engine.scenario_schema, trainscope.engine.diagnosis, trainscope.engine.expectations, "
-        "trainscope.engine.history, trainscope.engine.data_variants; print('torch' in sys.modules)"
+        "trainscope.engine.run_fold, trainscope.engine.data_variants; print('torch' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

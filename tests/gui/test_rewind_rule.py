@@ -2,7 +2,7 @@
 
 One event stream — a run, a rewind, then the loop's fresh evaluation at the rewind's step — is
 folded by each view the product has: the window's ``RunState``, the lesson checks'
-``RunHistory``, the exports' ``Timeline``, the headless ``RunSummary`` and the store's
+``RunFold``, the exports' ``Timeline``, the headless ``RunSummary`` and the store's
 ``RunOutcome``. At every point of the stream they must agree on the last step and on which
 evaluations are still part of the run.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests import event_factory
-from trainscope.engine.history import RunHistory
+from trainscope.engine.run_fold import RunFold
 from trainscope.engine.runs.outcome import RunOutcome
 from trainscope.engine.runs.timeline import Timeline
 from trainscope.engine.summary import RunSummary
@@ -25,7 +25,7 @@ def _views(events: list) -> dict[str, tuple[int, list[int]]]:
     """(last step, validation evaluation steps) as each view sees ``events``."""
     state = RunState()
     state.apply(events)
-    history = RunHistory.from_events(events)
+    history = RunFold.from_events(events)
     timeline = Timeline.from_events(events)
     summary, outcome = RunSummary(), RunOutcome()
     for event in events:
@@ -36,7 +36,7 @@ def _views(events: list) -> dict[str, tuple[int, list[int]]]:
     ]
     return {
         "RunState": (int(state.step), [int(step) for step in state.evaluations["step"]]),
-        "RunHistory": (int(history.steps[-1]), [p.step for p in history.evaluations()]),
+        "RunFold": (int(history.steps[-1]), [p.step for p in history.evaluations()]),
         "Timeline": (int(timeline.train["step"][-1]), timeline_evaluations),
         "RunSummary": (summary.steps, None),
         "RunOutcome": (outcome.steps, None),
@@ -71,7 +71,33 @@ def test_the_fresh_evaluation_at_the_rewind_step_replaces_the_old_one_everywhere
     )
     events = [*stream, event_factory.rewound(FROM_STEP, TO_STEP), again]
     _agree(_views(events), TO_STEP, [0, 100, 200, 300])
-    assert RunHistory.from_events(events).evaluations()[-1].loss == pytest.approx(again.loss)
+    assert RunFold.from_events(events).evaluations()[-1].loss == pytest.approx(again.loss)
     state = RunState()
     state.apply(events)
     assert state.evaluations.last("val_loss") == pytest.approx(again.loss)
+
+
+def _best_and_latest(events: list) -> dict[str, tuple[int | None, int | None]]:
+    """(best validation step, latest validation step) as each view reports them."""
+    state = RunState()
+    state.apply(events)
+    summary, outcome = RunSummary(), RunOutcome()
+    for event in events:
+        summary.update(event)
+        outcome.update(event)
+    report, row = summary.to_dict(), outcome.final()
+    latest = state.latest_validation
+    return {
+        "RunState": (state.best_step, latest.step if latest else None),
+        "RunSummary": (report["best"]["step"], summary.last_validation.step),
+        "RunOutcome": (row["best_step"], None),
+    }
+
+
+def test_after_a_rewind_past_the_best_every_view_finds_the_same_best_on_the_timeline(stream):
+    before = _best_and_latest(stream)
+    assert {best for best, _ in before.values()} == {FROM_STEP}  # the loss falls to the end
+    after = _best_and_latest([*stream, event_factory.rewound(FROM_STEP, TO_STEP)])
+    for name, (best, latest) in after.items():
+        assert best == TO_STEP, f"{name} still reports the cut-off best at step {best}"
+        assert latest in (None, TO_STEP), f"{name} shows the evaluation at {latest}"

@@ -22,9 +22,9 @@ def started(max_steps: int | None) -> RunState:
 
 def test_the_step_counter_shows_the_plan_only_while_within_it():
     state = started(600)
-    state.step = 120
+    state.apply([event_factory.small_step_metrics(120, [0.5])])
     assert step_text(state) == "step 120 / 600"
-    state.step = 5_829  # trained on past the planned end
+    state.apply([event_factory.small_step_metrics(5_829, [0.5])])  # past the planned end
     assert step_text(state) == "step 5,829"
     assert step_text(started(None)) == "step 0"
 

@@ -127,22 +127,9 @@ def test_bad_speeds_and_seeks_are_one_sentence():
         Seek(-1)
 
 
-class SeekAwareRunState(RunState):
-    """RunState with the one-handler wiring the report asks for: start over on ReplaySeeked."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._handlers[ReplaySeeked] = self._on_replay_seeked
-
-    def _on_replay_seeked(self, event: ReplaySeeked) -> None:
-        self.run = None  # the RunStarted that follows is a first start, not a reset
-        self.messages = []
-        self.status_version += 1
-
-
 def test_a_panel_state_that_lives_across_seeks_matches_a_fresh_one(recorded):
     path, run_id, live = recorded
-    state = SeekAwareRunState()
+    state = RunState()  # it starts over on ReplaySeeked
     with RunStore(path) as store:
         replay = ReplaySession(store, run_id, speed="max")
         replay.start()

@@ -12,13 +12,13 @@ import copy
 import math
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils import clip_grads_with_norm_, get_total_norm
+from torch.nn.utils import clip_grads_with_norm_
 
 from trainscope.engine import metrics
 from trainscope.engine.events import Evaluation
@@ -55,6 +55,21 @@ class Checkpoint:
     optimizer_state: dict
 
 
+#: Devices where the optimizer uses its fused kernel (one call updates every parameter).
+#: Not the CPU, measured: fused Adam trains this MLP ~35% faster there, but its rounding moves
+#: the lr-too-high lesson's trajectories enough that "rewind and divide by 10" fails on 3 of
+#: 11 seeds (``bench/scenario_seeds.py --scenarios lr-too-high --part try``); the lessons are
+#: tuned on the CPU's default implementation. A GPU's numbers differ from the CPU's anyway.
+FUSED_DEVICES = frozenset({"cuda"})
+
+
+def optimizer_implementation(device: torch.device) -> dict[str, bool]:
+    """The implementation the engine's optimizers use on ``device``: fused on a GPU, else
+    PyTorch's default. The benchmark's hand-written loop asks for the same, so the engine's
+    overhead is measured against an equally fast optimizer."""
+    return {"fused": True} if device.type in FUSED_DEVICES else {}
+
+
 def build_optimizer(
     name: str, parameters: list[nn.Parameter], settings: Settings
 ) -> torch.optim.Optimizer:
@@ -64,10 +79,20 @@ def build_optimizer(
         settings.number("weight_decay"),
         settings.number("momentum"),
     )
+    implementation = optimizer_implementation(parameters[0].device)
     if name == "sgd":
-        return torch.optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        return torch.optim.SGD(
+            parameters, lr=lr, momentum=momentum, weight_decay=weight_decay, **implementation
+        )
     optimizer_class = torch.optim.Adam if name == "adam" else torch.optim.AdamW
-    return optimizer_class(parameters, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
+    return optimizer_class(
+        parameters, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay, **implementation
+    )
+
+
+def parameter_norms(grads: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Each gradient's 2-norm in one fused call (the global norm is the norm of these)."""
+    return list(torch._foreach_norm(grads))
 
 
 class Trainer:
@@ -188,23 +213,27 @@ class Trainer:
         inputs, targets = self.train_x[indices], self.train_y[indices]
         logits = self.model(inputs)
         loss, objective = self._loss_and_objective(logits, targets, indices)
-        if not self.settings.switch("no_zero_grad"):
+        settings = self.settings
+        if not settings.switch("no_zero_grad"):
             self.optimizer.zero_grad(set_to_none=True)
         objective.backward()
-        grads = [p.grad for p in self.parameters if p.grad is not None]
-        grad_norm = get_total_norm(grads)
+        norms = parameter_norms([p.grad for p in self.parameters if p.grad is not None])
         probe = StepProbe(self.layers) if inspect_layers else None
         if probe is not None:
             probe.before_update()
-        if self.settings.number("grad_clip") > 0:
-            clip_grads_with_norm_(self.parameters, self.settings.number("grad_clip"), grad_norm)
+        clip = settings.number("grad_clip")
+        if clip > 0:
+            total = torch.linalg.vector_norm(torch.stack(norms))
+            clip_grads_with_norm_(self.parameters, clip, total)
         self.optimizer.step()
+        # Kept as they are, reduced once per fetch: the batch accuracy from the logits and
+        # the global norm from the per-parameter norms cost no kernel here.
         self._losses.append(loss.detach())
-        self._correct.append((logits.detach().argmax(1) == targets).sum())
-        self._batch_sizes.append(len(targets))
-        self._grad_norms.append(grad_norm)
+        self._step_logits.append(logits.detach())
+        self._step_targets.append(targets)
+        self._step_norms.append(norms)
         self._record_steps.append(step)
-        self._record_lrs.append(self.settings.number("lr"))
+        self._record_lrs.append(settings.number("lr"))
         return None if probe is None else probe.after_update()
 
     def _loss_and_objective(
@@ -233,29 +262,50 @@ class Trainer:
     def fetch_step_records(
         self,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Steps, loss, batch accuracy, gradient norm and lr since the last fetch (one transfer)."""
+        """Steps, loss, batch accuracy, gradient norm and lr since the last fetch (one transfer).
+
+        The per-step work was only keeping references; here a few batched kernels reduce them:
+        every kept step's predictions against its targets, and the global gradient norm of each
+        step as the norm of its per-parameter norms (what ``get_total_norm`` computes).
+        """
         if not self._losses:
             empty = np.empty(0)
             return np.empty(0, dtype=np.int64), empty, empty, empty, empty
-        stacked = torch.stack(
-            (
-                torch.stack(self._losses).float(),
-                torch.stack(self._correct).float(),
-                torch.stack(self._grad_norms).float(),
+        sizes = [len(targets) for targets in self._step_targets]
+        hits = torch.cat(self._step_logits).argmax(1) == torch.cat(self._step_targets)
+        if len(set(sizes)) == 1:  # one batch size throughout: one reshape
+            correct = hits.view(len(sizes), sizes[0]).sum(1).float()
+        else:  # the batch size changed, or an epoch ended on a short batch
+            rows = torch.repeat_interleave(
+                torch.arange(len(sizes), device=hits.device),
+                torch.as_tensor(sizes, device=hits.device),
             )
-        )
-        loss, correct, grad_norm = stacked.to("cpu", torch.float64).numpy()
-        accuracy = correct / np.asarray(self._batch_sizes, dtype=np.float64)
+            correct = torch.zeros(len(sizes), device=hits.device).index_add_(0, rows, hits.float())
+        stacked = torch.stack((torch.stack(self._losses).float(), correct, self._global_norms()))
+        loss, correct_count, grad_norm = stacked.to("cpu", torch.float64).numpy()
+        accuracy = correct_count / np.asarray(sizes, dtype=np.float64)
         steps = np.asarray(self._record_steps, dtype=np.int64)
         lrs = np.asarray(self._record_lrs, dtype=np.float64)
         self._clear_records()
         return steps, loss, accuracy, grad_norm, lrs
 
+    def _global_norms(self) -> torch.Tensor:
+        """Each kept step's global gradient norm (float32), in one call when the steps agree on
+        how many parameters had gradients (they do unless a parameter only sometimes has one)."""
+        counts = {len(norms) for norms in self._step_norms}
+        if len(counts) == 1:
+            per_parameter = torch.stack([norm for norms in self._step_norms for norm in norms])
+            rows = per_parameter.reshape(len(self._step_norms), counts.pop()).float()
+            return torch.linalg.vector_norm(rows, dim=1)
+        return torch.stack(
+            [torch.linalg.vector_norm(torch.stack(norms).float()) for norms in self._step_norms]
+        )
+
     def _clear_records(self) -> None:
         self._losses: list[torch.Tensor] = []
-        self._correct: list[torch.Tensor] = []
-        self._grad_norms: list[torch.Tensor] = []
-        self._batch_sizes: list[int] = []
+        self._step_logits: list[torch.Tensor] = []
+        self._step_targets: list[torch.Tensor] = []
+        self._step_norms: list[list[torch.Tensor]] = []
         self._record_steps: list[int] = []
         self._record_lrs: list[float] = []
 
@@ -403,7 +453,7 @@ class Trainer:
             step,
             model_state,
             self.settings.choice("optimizer"),
-            copy.deepcopy(self.optimizer.state_dict()),
+            _cloned(self.optimizer.state_dict()),
         )
 
     def restore(self, checkpoint: Checkpoint) -> None:
@@ -414,7 +464,7 @@ class Trainer:
             self.settings.choice("optimizer"), self.parameters, self.settings
         )
         if checkpoint.optimizer_name == self.settings.choice("optimizer"):
-            self.optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer_state))
+            self.optimizer.load_state_dict(_cloned(checkpoint.optimizer_state))
             self._write_param_groups()
         self._clear_records()
 
@@ -429,6 +479,19 @@ class Trainer:
         )
         self._restart_sampling()
         self._clear_records()
+
+
+def _cloned(state: Any) -> Any:
+    """A copy of an optimizer's state dict: tensors cloned, containers rebuilt, the rest shared
+    (numbers, strings). ``copy.deepcopy`` does the same at several times the cost: a checkpoint
+    is taken at every evaluation."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {key: _cloned(value) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(_cloned(value) for value in state)
+    return state
 
 
 #: How a live setting (``engine.settings``) takes effect when it changes mid-run.

@@ -1,4 +1,4 @@
-"""TrainScope's shipped files: the application icon and sample data.
+"""TrainScope's shipped files: the application icon, sample data and the bundled datasets.
 
 Read through ``importlib.resources``, so they load the same from a checkout, an editable install
 or a wheel. Qt-free: the window turns the bytes into an icon (``gui.app_icon``), the launcher
@@ -25,3 +25,8 @@ def icon_svg() -> bytes:
 def sample_path(name: str) -> str:
     """Where a sample file under ``assets/samples`` is (a real file in a checkout or a wheel)."""
     return str(resources.files(__name__) / "samples" / name)
+
+
+def dataset_path(name: str) -> str:
+    """Where a bundled dataset's arrays are (``assets/datasets/<name>.npz``)."""
+    return str(resources.files(__name__) / "datasets" / f"{name}.npz")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from trainscope.assets import dataset_path
 from trainscope.engine import data_variants as variants
 from trainscope.engine.csv_import import MIN_ROWS_PER_CLASS, read_csv_table
 from trainscope.engine.errors import DataError
@@ -26,15 +27,16 @@ from trainscope.engine.generators import (
 )
 from trainscope.engine.playground_sets import MAX_NOISE as PLAYGROUND_MAX_NOISE
 from trainscope.engine.playground_sets import PLAYGROUND_SETS
+from trainscope.engine.splits import stratified_split
 
 if TYPE_CHECKING:
     from trainscope.engine.config import DatasetSpec
 
+#: The real datasets TrainScope ships (``assets/datasets``, written by ``tools/make_datasets.py``
+#: from scikit-learn's offline copies).
+BUNDLED_SETS = ("digits", "breast_cancer", "wine", "iris")
 DATASET_NAMES: tuple[str, ...] = (
-    "digits",
-    "breast_cancer",
-    "wine",
-    "iris",
+    *BUNDLED_SETS,
     "moons",
     "circles",
     "blobs",
@@ -270,24 +272,23 @@ def _load_rows(spec: DatasetSpec, seed: int) -> Dataset:
 
 
 def _load_bundled(name: str) -> Dataset:
-    """One of scikit-learn's offline datasets.
+    """One of the shipped datasets (scikit-learn's, kept as arrays: no import of it needed).
 
     Breast cancer is relabelled so class 1 is "malignant": it is the condition being screened
     for, so it is the positive, minority class that recall, thresholds and imbalance talk about.
     """
-    from sklearn import datasets as sk_datasets
-
-    bunch = getattr(sk_datasets, f"load_{name}")()
-    labels = np.asarray(bunch.target, dtype=np.int64)
-    class_names = tuple(str(class_name) for class_name in bunch.target_names)
+    with np.load(dataset_path(name)) as arrays:
+        features, labels = arrays["features"], arrays["labels"]
+        class_names = tuple(str(class_name) for class_name in arrays["class_names"])
+        feature_names = tuple(str(feature) for feature in arrays["feature_names"])
     if name == "breast_cancer":
         labels = 1 - labels
         class_names = class_names[::-1]
     return Dataset(
-        features=np.asarray(bunch.data, dtype=np.float32),
+        features=features,
         labels=labels,
         class_names=class_names,
-        feature_names=tuple(str(feature) for feature in bunch.feature_names),
+        feature_names=feature_names,
         name=name,
         image_shape=(8, 8) if name == "digits" else None,
     )
@@ -386,23 +387,11 @@ def _stratified_split(
     labels: np.ndarray, validation_fraction: float, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row indices of train, validation and test, each with the whole set's class mix."""
-    from sklearn.model_selection import train_test_split
-
     rows = np.arange(len(labels))
-    try:
-        rest, test = train_test_split(
-            rows, test_size=test_fraction, stratify=labels, random_state=seed
-        )
-        train, validation = train_test_split(
-            rest,
-            test_size=validation_fraction / (1 - test_fraction),
-            stratify=labels[rest],
-            random_state=seed,
-        )
-    except ValueError as error:  # a rare class too small for these fractions
-        raise DataError(
-            f"the data cannot be split with every class in each split ({error})"
-        ) from error
+    rest, test = stratified_split(rows, labels, test_fraction, seed)
+    train, validation = stratified_split(
+        rest, labels[rest], validation_fraction / (1 - test_fraction), seed
+    )
     return train, validation, test
 
 

@@ -13,18 +13,27 @@ the pipe, because tearing down an interpreter with torch loaded took 1.8-2.1 s o
 time the window spent waiting after its user closed it. A worker that has not said anything yet
 (still importing torch or building its data) has nothing to keep and is terminated at once.
 
+Starting early: importing torch, and the ``torch._dynamo`` that PyTorch imports when the first
+optimizer is made, is most of the time from launch to the first step. A ``WarmWorker`` is
+spawned as soon as the command line is checked and does those imports while the window is
+built in the parent; the first ``ProcessSession`` then hands it its run instead of spawning a
+process of its own. Every worker, warm or not, receives its run as the first message on the
+pipe (``WorkerStart``), so the two start the same way.
+
 This module imports neither torch nor Qt: the GUI process uses it, the child imports torch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from trainscope.engine import commands as cmd
@@ -42,11 +51,59 @@ if TYPE_CHECKING:
 FORWARD_INTERVAL_S = 0.01
 
 
+@dataclass(frozen=True)
+class WorkerStart:
+    """The run a worker is to train: the first message it reads from its pipe."""
+
+    config: RunConfig
+    checkpoint_dir: str | Path | None = None
+    start_from: str | Path | None = None
+
+
+class WarmWorker:
+    """A worker process started before any run is asked for, importing torch meanwhile.
+
+    ``take`` gives its process and pipe to the first session that asks (once); ``close``
+    ends it if nobody did. It costs one idle interpreter with torch loaded until then.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child_connection = context.Pipe(duplex=True)
+        self._process = context.Process(
+            target=worker_process_main,
+            args=(child_connection, os.getpid()),
+            name="trainscope-worker",
+            daemon=True,
+        )
+        self._process.start()
+        child_connection.close()  # the parent must not hold the child's end (EOF on death)
+        self._taken = False
+
+    def take(self) -> tuple[multiprocessing.process.BaseProcess, Connection] | None:
+        """The warm process and its pipe, the first time and while it lives; else None."""
+        if self._taken or not self._process.is_alive():
+            return None
+        self._taken = True
+        return self._process, self._connection
+
+    def close(self) -> None:
+        """End the worker if no session took it (it holds nothing worth waiting for)."""
+        if self._taken:
+            return
+        self._taken = True
+        with contextlib.suppress(OSError):
+            self._connection.close()
+        self._process.terminate()
+        self._process.join(1.0)
+
+
 class ProcessSession:
     """A ``ThreadSession`` running inside a spawned child process.
 
     ``checkpoint_dir`` and ``start_from`` pass through to the ``ThreadSession`` (disk
-    checkpoints of a recorded run; the checkpoint a fork starts from).
+    checkpoints of a recorded run; the checkpoint a fork starts from). With ``warm``, the
+    session runs in that already started worker when it is still free, else in a new one.
     """
 
     def __init__(
@@ -54,17 +111,24 @@ class ProcessSession:
         config: RunConfig,
         checkpoint_dir: str | Path | None = None,
         start_from: str | Path | None = None,
+        warm: WarmWorker | None = None,
     ) -> None:
         self.config = config.validate()
-        context = multiprocessing.get_context("spawn")
-        self._connection, child_connection = context.Pipe(duplex=True)
-        self._child_connection: Connection | None = child_connection
-        self._process = context.Process(
-            target=worker_process_main,
-            args=(self.config, child_connection, os.getpid(), checkpoint_dir, start_from),
-            name="trainscope-worker",
-            daemon=True,
-        )
+        self._start = WorkerStart(self.config, checkpoint_dir, start_from)
+        taken = warm.take() if warm is not None else None
+        self._child_connection: Connection | None = None
+        if taken is not None:
+            self._process, self._connection = taken
+        else:
+            context = multiprocessing.get_context("spawn")
+            self._connection, child_connection = context.Pipe(duplex=True)
+            self._child_connection = child_connection
+            self._process = context.Process(
+                target=worker_process_main,
+                args=(child_connection, os.getpid()),
+                name="trainscope-worker",
+                daemon=True,
+            )
         self._lost_reported = False
         self._heard_from_worker = False  # no event yet: the worker is still starting up
 
@@ -73,11 +137,17 @@ class ProcessSession:
         return self._process.pid
 
     def start(self) -> None:
-        self._process.start()
-        # The parent must not hold the child's end, or it would never see EOF when the child dies.
-        if self._child_connection is not None:
+        if self._child_connection is not None:  # not a warm worker: start the process now
+            self._process.start()
+            # The parent must not hold the child's end, or it would never see EOF on its death.
             self._child_connection.close()
             self._child_connection = None
+        self.send_start()
+
+    def send_start(self) -> None:
+        """Tell the worker which run to train (it waits for this after its imports)."""
+        with contextlib.suppress(OSError, EOFError, ValueError):
+            self._connection.send(self._start)
 
     def send(self, command: cmd.Command) -> None:
         """Send a command; one sent to a dead worker is dropped (its death is reported by drain)."""
@@ -137,20 +207,22 @@ class ProcessSession:
 
 
 # ----- the child side ------------------------------------------------------------------------
-def worker_process_main(
-    config: RunConfig,
-    connection: Connection,
-    parent_pid: int,
-    checkpoint_dir: str | Path | None = None,
-    start_from: str | Path | None = None,
-) -> None:
-    """The worker process's target: ``worker_main``, then leave at once.
+def worker_process_main(connection: Connection, parent_pid: int) -> None:
+    """The worker process's target: warm up, wait for its run, ``worker_main``, leave at once.
 
     By now the last events are in the pipe and checkpoints are closed files; what the normal exit
     would add is the interpreter's teardown, which with torch loaded takes ~2 s on two cores.
     An exception takes the normal path (traceback, exit code 1), where the time does not matter.
     """
-    worker_main(config, connection, parent_pid, checkpoint_dir, start_from)
+    _die_with_parent(parent_pid)
+    _say_when("worker_started")
+    _warm_up()
+    _say_when("worker_ready")
+    try:
+        start = connection.recv()
+    except (EOFError, OSError):  # the parent closed the window before asking for a run
+        os._exit(0)
+    worker_main(start, connection, parent_pid)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -170,18 +242,28 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-def worker_main(
-    config: RunConfig,
-    connection: Connection,
-    parent_pid: int,
-    checkpoint_dir: str | Path | None = None,
-    start_from: str | Path | None = None,
-) -> None:
+def _say_when(moment: str) -> None:
+    """For ``bench/launch_timeline.py`` (``TRAINSCOPE_TIMING=1``): one JSON line on stderr."""
+    if os.environ.get("TRAINSCOPE_TIMING"):
+        print(json.dumps({moment: time.time()}), file=sys.stderr, flush=True)
+
+
+def _warm_up() -> None:
+    """Import what every run needs before the run is known: torch and the training loop, and
+    ``torch._dynamo``, which PyTorch imports when the first optimizer is made (~1 s here)."""
+    import torch
+
+    import trainscope.engine.session  # noqa: F401  (torch, the trainer, the data)
+
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def worker_main(start: WorkerStart, connection: Connection, parent_pid: int) -> None:
     """Entry point of the worker process: run a ThreadSession and relay both ways."""
     _die_with_parent(parent_pid)
     from trainscope.engine.session import ThreadSession
 
-    session = ThreadSession(config, checkpoint_dir, start_from)
+    session = ThreadSession(start.config, start.checkpoint_dir, start.start_from)
     session.start()
     reader = threading.Thread(
         target=_relay_commands, args=(connection, session), name="trainscope-commands", daemon=True

@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -23,6 +24,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Slot
 from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog
 
+from trainscope.engine.worker import ProcessSession
 from trainscope.gui.app_icon import application_icon
 from trainscope.gui.gui_thread_gc import GuiThreadCollector
 from trainscope.gui.main_window import MainWindow
@@ -31,7 +33,11 @@ from trainscope.gui.recording import RunLibrary
 from trainscope.gui.window_layout import size_for_screen
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.session_protocol import Session
+    from trainscope.engine.worker import WarmWorker
     from trainscope.gui.window_options import WindowOptions
 
 log = logging.getLogger(__name__)
@@ -172,8 +178,11 @@ def run_library(options: WindowOptions) -> RunLibrary:
     return RunLibrary(options.runs_dir, record=options.record, name=options.run_name)
 
 
-def run_window(config: RunConfig, options: WindowOptions) -> int:
-    """Open the window on ``config``; return the process exit code (2: no window can open here)."""
+def run_window(config: RunConfig, options: WindowOptions, warm: WarmWorker | None = None) -> int:
+    """Open the window on ``config``; return the process exit code (2: no window can open here).
+
+    ``warm``, a worker started before this module was imported, trains the first run.
+    """
     logging.basicConfig(level=logging.WARNING, format="trainscope: %(levelname)s: %(message)s")
     problem = None if QApplication.instance() else window_problem()
     if problem:  # Qt would abort the process with its own, misleading message
@@ -187,21 +196,29 @@ def run_window(config: RunConfig, options: WindowOptions) -> int:
     app.setDesktopFileName("trainscope")  # matches --install-desktop-entry's menu entry
     collector = GuiThreadCollector(app)  # cyclic garbage is freed on this thread only
     try:
-        return _open(app, config, options)
+        return _open(app, config, options, partial(ProcessSession, warm=warm))
     finally:
         collector.stop()
 
 
-def _open(app: QApplication, config: RunConfig, options: WindowOptions) -> int:
+def _open(
+    app: QApplication,
+    config: RunConfig,
+    options: WindowOptions,
+    sessions: Callable[..., Session],
+) -> int:
     size = options.size or size_for_screen()
     runs = run_library(options)
     if options.quit_after is None:
-        return _run(app, MainWindow(config, runs=runs, size=size), config, options)
+        window = MainWindow(config, runs=runs, size=size, session_factory=sessions)
+        return _run(app, window, config, options)
     with tempfile.TemporaryDirectory(prefix="trainscope-") as scratch:
         # A scripted run (tests, benchmarks, documentation images) starts from the default
         # layout and size every time, and never rewrites the user's remembered settings.
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(config, settings=settings, runs=runs, size=size)
+        window = MainWindow(
+            config, settings=settings, runs=runs, size=size, session_factory=sessions
+        )
         return _run(app, window, config, options)
 
 

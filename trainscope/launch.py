@@ -12,6 +12,7 @@ from trainscope.engine.cli import (
 )
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.runs.cli import add_runs_arguments, run_runs_command, start_recording
+from trainscope.engine.worker import WarmWorker
 
 
 def install_launcher() -> int:
@@ -51,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
 
         recorder = None if args.no_record else start_recording(config, args.runs_dir, args.run_name)
         return run_headless(config, emit_json=args.json, scenario=scenario, recorder=recorder)
-    from trainscope.gui.app import run_window
-    from trainscope.gui.window_options import WindowOptions
+    # The worker starts importing torch now, on another core, while Qt builds the window.
+    warm = None if args.replay is not None else WarmWorker()
+    try:
+        from trainscope.gui.app import run_window
+        from trainscope.gui.window_options import WindowOptions
 
-    return run_window(config, WindowOptions.from_args(args, scenario))
+        return run_window(config, WindowOptions.from_args(args, scenario), warm)
+    finally:
+        if warm is not None:
+            warm.close()

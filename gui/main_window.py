@@ -35,6 +35,7 @@ from trainscope.gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editor
 from trainscope.gui.lesson_controller import LessonController
 from trainscope.gui.menus import build_menus
 from trainscope.gui.panels.accuracy_panel import AccuracyPanel
+from trainscope.gui.panels.base import EvaluationThrottle, RedrawSlots
 from trainscope.gui.panels.boundary_panel import BoundaryPanel
 from trainscope.gui.panels.confusion_panel import ConfusionPanel
 from trainscope.gui.panels.hints_panel import HintsPanel
@@ -203,6 +204,12 @@ class MainWindow(QMainWindow):
         }
         for name, panel in self.panels.items():
             self.docks[name] = make_dock(self, name, panel.title, panel)
+        # Held-back evaluation redraws take turns, one a frame (see RedrawSlots).
+        self.redraw_slots = RedrawSlots()
+        for panel in self.panels.values():
+            throttle = getattr(panel, "throttle", None)
+            if isinstance(throttle, EvaluationThrottle):
+                throttle.slots = self.redraw_slots
         self.controls.command_requested.connect(self.send_command)
         self.setup.apply_requested.connect(self.start_session)
         threshold = self.panels["threshold"]
@@ -382,6 +389,7 @@ class MainWindow(QMainWindow):
         """Hidden, closed and tabbed-away panels cost nothing; they catch up when shown."""
         if self.isMinimized():
             return []
+        self.redraw_slots.next_frame()
         # isVisible() stays true for a dock tabbed behind another; an empty visible region does not.
         drawn = [
             panel

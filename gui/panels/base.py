@@ -224,27 +224,55 @@ EVALUATION_REDRAW_INTERVAL_S = 0.25
 """Panels drawn from evaluations redraw at most this often for new evaluations alone."""
 
 
+class RedrawSlots:
+    """How many held-back evaluation redraws one frame may do: one, so they take turns.
+
+    Each throttled panel redraws at most every ``interval_s``; started by the same evaluation,
+    their intervals run out together and one frame would pay for all five (confusion,
+    reliability, threshold, accuracy, mistakes: the frame time's p95). The window makes one of
+    these, hands it to every panel's throttle and calls ``next_frame`` each frame; a panel whose
+    turn is taken draws on one of the next frames (30 a second, so a frame or four later).
+    """
+
+    def __init__(self, per_frame: int = 1) -> None:
+        self.per_frame = per_frame
+        self._left = per_frame
+
+    def next_frame(self) -> None:
+        self._left = self.per_frame
+
+    def take(self) -> bool:
+        """Claim a redraw in this frame; False when this frame's are used up."""
+        if self._left <= 0:
+            return False
+        self._left -= 1
+        return True
+
+
 class EvaluationThrottle:
     """Lets a panel redraw for a new evaluation at most once per interval.
 
     A fast run evaluates ten times a second, faster than anyone reads a confusion matrix, and
     each redraw of an evaluation panel costs several milliseconds of the GUI thread. A change
     held back is drawn on a later frame (the window asks every frame), so what is on screen is
-    never more than ``interval_s`` behind. Anything else in the key (a threshold drag, a
-    toggle, another run) is drawn at once.
+    never more than ``interval_s`` (and the few frames ``slots`` may add) behind. Anything else
+    in the key (a threshold drag, a toggle, another run) is drawn at once.
     """
 
     def __init__(
         self,
         interval_s: float = EVALUATION_REDRAW_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        slots: RedrawSlots | None = None,
     ) -> None:
         self.interval_s = interval_s
         self.clock = clock
+        self.slots = slots  # the window's, shared by every panel; None: no turns to take
         self._last = -math.inf
 
     def holds(self, drawn: tuple | None, key: tuple, evaluation_index: int) -> bool:
-        """True to skip this frame: only ``key[evaluation_index]`` moved, and too recently.
+        """True to skip this frame: only ``key[evaluation_index]`` moved, and too recently (or
+        another panel already took this frame's turn).
 
         When it returns False the caller is expected to draw, and the interval starts again.
         """
@@ -254,8 +282,11 @@ class EvaluationThrottle:
             for index, (old, new) in enumerate(zip(drawn, key, strict=True))
             if index != evaluation_index
         )
-        if only_evaluation and now - self._last < self.interval_s:
-            return True
+        if only_evaluation:
+            if now - self._last < self.interval_s:
+                return True
+            if self.slots is not None and not self.slots.take():
+                return True
         self._last = now
         return False
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 
-from trainscope.gui.panels.base import EvaluationThrottle, Panel
+from trainscope.gui.panels.base import EvaluationThrottle, Panel, RedrawSlots
 from trainscope.gui.panels.markers import MarkerLines
 from trainscope.gui.run_state import Marker, RunState
 
@@ -67,6 +67,30 @@ def test_evaluation_throttle_holds_back_only_fast_new_evaluations() -> None:
     now[0] += 0.2
     assert not throttle.holds(("run", 2, 1), ("run", 3, 1), evaluation_index=1)  # drawn late
     assert not throttle.holds(("run", 3, 1), ("other run", 3, 1), evaluation_index=1)
+
+
+def test_held_back_redraws_take_turns_one_a_frame() -> None:
+    """Five panels whose intervals run out together draw on five frames, not all in one."""
+    now, slots = [100.0], RedrawSlots()
+    throttles = [
+        EvaluationThrottle(interval_s=0.25, clock=lambda: now[0], slots=slots) for _ in range(5)
+    ]
+    for throttle in throttles:
+        slots.next_frame()
+        assert not throttle.holds(None, ("run", 1), evaluation_index=1)  # a first draw: at once
+    now[0] += 0.3  # every interval is over, and a new evaluation has come
+    drawn_per_frame = []
+    pending = list(throttles)
+    while pending:
+        slots.next_frame()
+        drawing = [t for t in pending if not t.holds(("run", 1), ("run", 2), evaluation_index=1)]
+        drawn_per_frame.append(len(drawing))
+        pending = [t for t in pending if t not in drawing]
+        now[0] += 1 / 30
+    assert drawn_per_frame == [1, 1, 1, 1, 1]
+    slots.next_frame()  # a change that is not a new evaluation never waits for a turn
+    assert slots.take()
+    assert not throttles[0].holds(("run", 2), ("other run", 2), evaluation_index=1)
 
 
 def test_marker_lines_add_new_markers_without_rebuilding_the_old_ones(qtbot, theme) -> None:

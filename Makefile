@@ -54,6 +54,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/lesson_timing.py
 	$(BIN)/python bench/scenario_seeds.py
 	$(BIN)/python bench/hint_false_alarms.py
+	$(BIN)/python bench/launch_timeline.py
+	PYTHONPATH=. $(BIN)/python bench/gpu_check.py
 
 clean:
 	rm -rf $(VENV)

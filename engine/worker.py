@@ -222,6 +222,8 @@ def worker_process_main(connection: Connection, parent_pid: int) -> None:
         start = connection.recv()
     except (EOFError, OSError):  # the parent closed the window before asking for a run
         os._exit(0)
+    if not isinstance(start, WorkerStart):  # closed before it was given a run (a Stop)
+        os._exit(0)
     worker_main(start, connection, parent_pid)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

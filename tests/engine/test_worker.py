@@ -20,7 +20,7 @@ from tests.engine.session_helpers import (
 )
 from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
-from trainscope.engine.worker import ProcessSession
+from trainscope.engine.worker import ProcessSession, WarmWorker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -132,3 +132,36 @@ def test_worker_relays_insights_when_asked():
     assert of_type(events, ev.DataView)
     assert of_type(events, ev.ValidationInputs)
     assert of_type(events, ev.DecisionBoundary)[0].predicted_class.shape == (100, 100)
+
+
+def test_a_warm_worker_trains_the_first_run_and_only_the_first():
+    warm = WarmWorker()
+    first = ProcessSession(small_config(), warm=warm)
+    second = ProcessSession(small_config(), warm=warm)  # the warm one is taken: a fresh spawn
+    try:
+        first.start()
+        assert first.pid == warm_pid(warm)
+        events = collect_until(first, [], lambda e: step_count(e) >= 10)
+        assert of_type(events, ev.RunStarted)[0].seed == small_config().seed
+        second.start()
+        assert second.pid != first.pid
+        collect_until(second, [], lambda e: step_count(e) >= 5)
+    finally:
+        first.close()
+        second.close()
+        warm.close()  # taken: closing it leaves the session's process to the session
+    assert not first.is_alive()
+    assert not second.is_alive()
+
+
+def test_a_warm_worker_nobody_took_is_ended_by_close():
+    warm = WarmWorker()
+    pid = warm_pid(warm)
+    warm.close()
+    assert not _pid_alive(pid)
+    assert warm.take() is None
+
+
+def warm_pid(warm: WarmWorker) -> int:
+    """The warm worker's process id, read without taking it."""
+    return warm._process.pid  # noqa: SLF001  (a test looking inside)

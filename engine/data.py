@@ -1,10 +1,11 @@
 """Datasets: load or generate them, shape them with the spec's knobs, split and standardize.
 
-numpy and scikit-learn only, no torch: the GUI process (which must never load torch) reads the
-same arrays for galleries, class names and the CSV import dialog; the training side turns them
-into tensors. Every step is seeded, so one seed always gives the same rows, split and flips.
-scikit-learn is imported inside the functions that use it: importing it costs most of a second,
-and the GUI process imports this module just for names, validation and CSV checks.
+numpy (and scikit-learn's generators) only, no torch: the GUI process (which must never load
+torch) reads the same arrays for galleries, class names and the CSV import dialog; the training
+side turns them into tensors. Every step is seeded, so one seed always gives the same rows, split
+and flips. The bundled sets are shipped arrays and the split is numpy (``engine.splits``);
+scikit-learn is imported only inside the generators that use it: importing it costs most of a
+second, and the GUI process imports this module just for names, validation and CSV checks.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def training_rows(spec: DatasetSpec, seed: int) -> int:
     """How many rows the run will train on: the data is built (torch-free) to know exactly.
 
     Needed only to turn a length in epochs into steps before the run starts; see
-    ``RunConfig.validate_to_start``. It costs the scikit-learn import and one pass of preparation.
+    ``RunConfig.validate_to_start``. It costs one pass of preparation (and, for a generated set,
+    the scikit-learn import).
     """
     return len(prepare_data(spec, seed).train_y)
 
@@ -363,7 +365,7 @@ def _add_feature_noise(dataset: Dataset, noise: float, seed: int) -> Dataset:
 
 
 def _check_splittable(dataset: Dataset, validation_fraction: float, test_fraction: float) -> None:
-    """Refuse, in words, the splits scikit-learn would refuse with a stratification error."""
+    """Refuse, in words, the splits a stratified split (``engine.splits``) would refuse."""
     counts = np.bincount(dataset.labels, minlength=len(dataset.class_names))
     for class_name, count in zip(dataset.class_names, counts, strict=True):
         if count < MIN_ROWS_PER_CLASS:

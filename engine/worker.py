@@ -68,14 +68,7 @@ class WarmWorker:
     """
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._connection, child_connection = context.Pipe(duplex=True)
-        self._process = context.Process(
-            target=worker_process_main,
-            args=(child_connection, os.getpid()),
-            name="trainscope-worker",
-            daemon=True,
-        )
+        self._process, self._connection, child_connection = _new_worker()
         self._process.start()
         child_connection.close()  # the parent must not hold the child's end (EOF on death)
         self._taken = False
@@ -120,15 +113,7 @@ class ProcessSession:
         if taken is not None:
             self._process, self._connection = taken
         else:
-            context = multiprocessing.get_context("spawn")
-            self._connection, child_connection = context.Pipe(duplex=True)
-            self._child_connection = child_connection
-            self._process = context.Process(
-                target=worker_process_main,
-                args=(child_connection, os.getpid()),
-                name="trainscope-worker",
-                daemon=True,
-            )
+            self._process, self._connection, self._child_connection = _new_worker()
         self._lost_reported = False
         self._heard_from_worker = False  # no event yet: the worker is still starting up
 
@@ -142,10 +127,7 @@ class ProcessSession:
             # The parent must not hold the child's end, or it would never see EOF on its death.
             self._child_connection.close()
             self._child_connection = None
-        self.send_start()
-
-    def send_start(self) -> None:
-        """Tell the worker which run to train (it waits for this after its imports)."""
+        # The worker waits for its run after its imports (a dead one is reported by drain).
         with contextlib.suppress(OSError, EOFError, ValueError):
             self._connection.send(self._start)
 
@@ -206,6 +188,19 @@ class ProcessSession:
         self._process.join(timeout)
 
 
+def _new_worker() -> tuple[multiprocessing.process.BaseProcess, Connection, Connection]:
+    """A worker process, not started yet, and both ends of its pipe (parent's, child's)."""
+    context = multiprocessing.get_context("spawn")
+    connection, child_connection = context.Pipe(duplex=True)
+    process = context.Process(
+        target=worker_process_main,
+        args=(child_connection, os.getpid()),
+        name="trainscope-worker",
+        daemon=True,
+    )
+    return process, connection, child_connection
+
+
 # ----- the child side ------------------------------------------------------------------------
 def worker_process_main(connection: Connection, parent_pid: int) -> None:
     """The worker process's target: warm up, wait for its run, ``worker_main``, leave at once.
@@ -262,7 +257,6 @@ def _warm_up() -> None:
 
 def worker_main(start: WorkerStart, connection: Connection, parent_pid: int) -> None:
     """Entry point of the worker process: run a ThreadSession and relay both ways."""
-    _die_with_parent(parent_pid)
     from trainscope.engine.session import ThreadSession
 
     session = ThreadSession(start.config, start.checkpoint_dir, start.start_from)

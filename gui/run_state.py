@@ -172,7 +172,7 @@ class RunState:
 
     @property
     def latest_validation(self) -> ev.Evaluation | None:
-        return self.fold.latest.get("validation")
+        return self.fold.latest_validation
 
     @property
     def latest_test(self) -> ev.Evaluation | None:

@@ -38,6 +38,7 @@ HEADLESS_EPOCHS = 20.0
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.scenario import Scenario
 
 #: Flags that describe the data or the model; a scenario already fixes both.
@@ -260,7 +261,99 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="CPU threads for torch (default 1: fastest for small models)",
     )
+    add_experiment_arguments(parser)
     return parser
+
+
+def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--experiment KIND`` and the flags that size it (``engine.experiment_plan``)."""
+    from trainscope.engine.experiment_plan import EXPERIMENT_KINDS
+
+    group = parser.add_argument_group("experiments (many runs of one config)")
+    group.add_argument(
+        "--experiment",
+        choices=tuple(EXPERIMENT_KINDS),
+        help="kfold: one run per validation fold; seeds: one per seed; learning-curve: one per "
+        "training share; bagging: one per bootstrap resample",
+    )
+    group.add_argument("--folds", type=int, help="kfold: how many folds (default 5)")
+    group.add_argument(
+        "--repeat", type=int, help="seeds: this many seeds counting up from --seed (default 5)"
+    )
+    group.add_argument("--seeds", metavar="S1,S2,...", help="seeds: exactly these seeds")
+    group.add_argument(
+        "--train-fractions",
+        metavar="F1,F2,...",
+        help="learning-curve: shares of the training rows (default 0.1,0.25,0.5,1)",
+    )
+    group.add_argument("--members", type=int, help="bagging: ensemble members (default 5)")
+    group.add_argument(
+        "--parallel",
+        type=int,
+        help="runs trained at once (default: every core headless, one fewer beside the window)",
+    )
+    group.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also fit logistic regression, a random forest and gradient boosting on the split",
+    )
+
+
+#: Flags that only mean something with ``--experiment``.
+EXPERIMENT_ONLY = (
+    "folds",
+    "repeat",
+    "seeds",
+    "train_fractions",
+    "members",
+    "parallel",
+    "baselines",
+)
+
+
+def plan_from_args(args: argparse.Namespace, base: RunConfig) -> ExperimentPlan:
+    """The experiment the flags ask for, checked against the data before anything starts."""
+    from trainscope.engine.experiment_plan import check_plan, plan_experiment
+
+    if args.parallel is not None and args.parallel < 1:
+        raise TrainScopeError(f"--parallel must be at least 1 (got {args.parallel})")
+    plan = plan_experiment(
+        args.experiment,
+        base,
+        folds=args.folds,
+        seeds=_numbers(args.seeds, "--seeds", int),
+        repeat=args.repeat,
+        train_fractions=_numbers(args.train_fractions, "--train-fractions", float),
+        members=args.members,
+    )
+    return check_plan(plan)
+
+
+def check_experiment_flags(args: argparse.Namespace) -> None:
+    """Refuse an experiment's flag given without ``--experiment`` (it would be ignored)."""
+    if getattr(args, "experiment", None) is None:
+        for dest in EXPERIMENT_ONLY:
+            value = getattr(args, dest, None)
+            if value not in (None, False):
+                flag = "--" + dest.replace("_", "-")
+                raise TrainScopeError(f"{flag} sizes an experiment; add --experiment KIND")
+
+
+def _numbers(text: str | None, flag: str, kind: type) -> list | None:
+    if text is None:
+        return None
+    try:
+        values = [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise TrainScopeError(
+            f"{flag} takes numbers separated by commas, e.g. {'3,7,42' if kind is int else '0.1,0.5,1'} "
+            f"(got {text!r})"
+        ) from None
+    if not values:
+        raise TrainScopeError(f"{flag} needs at least one number")
+    if kind is float and not all(math.isfinite(value) for value in values):
+        raise TrainScopeError(f"{flag} takes finite numbers (got {text!r})")
+    return values
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

@@ -38,6 +38,14 @@ class DatasetSpec:
     adds a column that is the label in disguise, except at deployment; ``slice_fraction`` makes
     a subgroup of that share of the rows whose inputs relate to the label differently;
     ``train_subset`` trains on only that many training rows.
+
+    The experiment knobs (``engine.experiment_plan`` sets them, one run per value): ``folds``
+    and ``fold`` make the validation split fold ``fold`` of a stratified k-fold over the rows
+    the test split leaves (the test split stays what it would be, sealed); ``train_fraction``
+    trains on that share of the training rows (a learning curve's point); ``bootstrap`` trains
+    on a resample, with replacement, of the training rows drawn with that seed (a bagging
+    member); ``split_seed`` fixes the data and the split while the run's own seed moves only
+    the initial weights and the batch order (a seed-spread experiment).
     """
 
     name: str = "digits"
@@ -59,6 +67,11 @@ class DatasetSpec:
     leak_feature: bool = False
     slice_fraction: float | None = None
     train_subset: int | None = None
+    folds: int | None = None
+    fold: int = 0
+    train_fraction: float | None = None
+    bootstrap: int | None = None
+    split_seed: int | None = None
 
 
 @dataclass(frozen=True)

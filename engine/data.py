@@ -117,12 +117,17 @@ def prepare_data(spec: DatasetSpec, seed: int) -> PreparedData:
     The lesson knobs (deployment split, slices, leaked feature, training subset) are applied
     around the split as ``engine.data_variants`` describes.
     """
+    if spec.split_seed is not None:  # the data stays put while the run's seed moves the model
+        seed = spec.split_seed
     dataset = load_dataset(spec, seed)
     deployment = None
     if spec.deployment:
         dataset, deployment = variants.deployment_rows(spec, dataset, seed)
     dataset, deployment = variants.apply_column_knobs(spec, dataset, deployment, seed)
-    prepared = split_and_scale(dataset, spec.validation_fraction, spec.test_fraction, seed)
+    folds = None if spec.folds is None else (spec.folds, spec.fold)
+    prepared = split_and_scale(
+        dataset, spec.validation_fraction, spec.test_fraction, seed, folds=folds
+    )
     if deployment is not None:
         prepared = variants.attach_deployment(prepared, deployment)
     if spec.label_noise > 0:
@@ -132,6 +137,10 @@ def prepare_data(spec: DatasetSpec, seed: int) -> PreparedData:
         prepared = replace(prepared, train_y=train_y, flipped_label_count=flipped)
     if spec.train_subset is not None:
         prepared = variants.keep_training_rows(prepared, spec.train_subset, seed)
+    if spec.train_fraction is not None and spec.train_fraction < 1:
+        prepared = variants.keep_training_share(prepared, spec.train_fraction, seed)
+    if spec.bootstrap is not None:
+        prepared = variants.bootstrap_training_rows(prepared, spec.bootstrap)
     return prepared
 
 
@@ -194,19 +203,29 @@ def validate_spec(spec: DatasetSpec) -> DatasetSpec:
 
 
 def split_and_scale(
-    dataset: Dataset, validation_fraction: float, test_fraction: float, seed: int
+    dataset: Dataset,
+    validation_fraction: float,
+    test_fraction: float,
+    seed: int,
+    folds: tuple[int, int] | None = None,
 ) -> PreparedData:
     """Stratified train/validation/test split, then standardize with train-only statistics.
 
     Fitting the scaler on the training split alone keeps validation and test honest: their
-    rows never influence what the model sees, just as future data would not.
+    rows never influence what the model sees, just as future data would not. With ``folds``
+    (k, i), validation is fold i of a stratified k-fold over the rows left after the test split.
     """
     _check_fractions(validation_fraction, test_fraction)
     check_seed(seed)
     _check_splittable(dataset, validation_fraction, test_fraction)
     # With slices, stratify by class and slice together so every split holds the subgroup.
     strata = dataset.labels if dataset.groups is None else dataset.labels * 2 + dataset.groups
-    train, validation, test = _stratified_split(strata, validation_fraction, test_fraction, seed)
+    if folds is None:
+        train, validation, test = _stratified_split(
+            strata, validation_fraction, test_fraction, seed
+        )
+    else:
+        train, validation, test = _fold_split(dataset, strata, test_fraction, seed, *folds)
     mean, std = _fit_scaler(dataset.features[train])
     groups = dataset.groups
 
@@ -395,6 +414,27 @@ def _stratified_split(
         rest, labels[rest], validation_fraction / (1 - test_fraction), seed
     )
     return train, validation, test
+
+
+def _fold_split(
+    dataset: Dataset, strata: np.ndarray, test_fraction: float, seed: int, k: int, fold: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train and validation from fold ``fold`` of a stratified k-fold (scikit-learn's
+    ``StratifiedKFold``, shuffled with ``seed``) over the rows the usual test split leaves: the
+    test rows are the same as a single run's, and no fold ever sees them."""
+    from sklearn.model_selection import StratifiedKFold
+
+    rest, test = stratified_split(np.arange(len(strata)), strata, test_fraction, seed)
+    counts = np.bincount(dataset.labels[rest], minlength=len(dataset.class_names))
+    smallest = int(np.argmin(counts))
+    if counts[smallest] < k:
+        raise DataError(
+            f"{k} folds need at least {k} rows of each class outside the test split, but class "
+            f"'{dataset.class_names[smallest]}' has {counts[smallest]}; use fewer folds"
+        )
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    train, validation = list(splitter.split(rest, dataset.labels[rest]))[fold]
+    return rest[train], rest[validation], test
 
 
 def _fit_scaler(train_features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

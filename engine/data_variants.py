@@ -39,6 +39,7 @@ MAX_SHIFT = 20.0
 MAX_TRAIN_WIDTH = 20.0
 WAVE_DEPLOYMENT_HALF_WIDTH = 1.0  # deployment x1 lies within this of ``shift``
 SLICE_STREAM, DEPLOYMENT_SLICE_STREAM, LEAK_STREAM, DEPLOYMENT_STREAM, SUBSET_STREAM = 5, 6, 7, 8, 9
+BOOTSTRAP_STREAM = 12  # 1-4 are engine.data's, 11 engine.trainer's
 
 
 def validate_variant_knobs(spec: DatasetSpec) -> None:
@@ -64,6 +65,24 @@ def validate_variant_knobs(spec: DatasetSpec) -> None:
         )
     if spec.train_subset is not None and spec.train_subset < 1:
         raise DataError(f"train_subset must be at least 1 (got {spec.train_subset})")
+    _validate_experiment_knobs(spec)
+
+
+def _validate_experiment_knobs(spec: DatasetSpec) -> None:
+    """The knobs an experiment sets on each of its runs (see ``DatasetSpec``)."""
+    if spec.folds is not None:
+        if spec.folds < 2:
+            raise DataError(f"folds must be at least 2 (got {spec.folds})")
+        if not 0 <= spec.fold < spec.folds:
+            raise DataError(f"fold must be between 0 and {spec.folds - 1} (got {spec.fold})")
+        if spec.deployment:
+            raise DataError("folds cannot be combined with a deployment split")
+    elif spec.fold != 0:
+        raise DataError("fold needs folds, the number of folds it is one of")
+    if spec.train_fraction is not None and not 0 < spec.train_fraction <= 1:
+        raise DataError(
+            f"train_fraction must be greater than 0 and at most 1 (got {spec.train_fraction})"
+        )
 
 
 # --- the knobs, in the order engine.data.prepare_data applies them ----------------------------
@@ -106,6 +125,34 @@ def keep_training_rows(prepared: PreparedData, n_rows: int, seed: int) -> Prepar
         train_x=prepared.train_x[rows],
         train_y=prepared.train_y[rows],
         train_slices=slices,
+    )
+
+
+def keep_training_share(prepared: PreparedData, fraction: float, seed: int) -> PreparedData:
+    """Train on ``fraction`` of the training rows, every class kept in proportion."""
+    n_rows = max(prepared.n_classes, round(fraction * len(prepared.train_y)))
+    return keep_training_rows(prepared, n_rows, seed)
+
+
+def bootstrap_training_rows(prepared: PreparedData, resample: int) -> PreparedData:
+    """Train on as many rows as the training split, drawn from it with replacement.
+
+    Each class keeps its count (a stratified bootstrap), so no member of a bagging ensemble
+    misses a rare class by chance; ``resample`` seeds the draw, one per member.
+    """
+    rng = np.random.default_rng([resample, BOOTSTRAP_STREAM])
+    labels = prepared.train_y
+    rows = np.sort(
+        np.concatenate(
+            [
+                rng.choice(members, size=len(members), replace=True)
+                for members in (np.flatnonzero(labels == label) for label in np.unique(labels))
+            ]
+        )
+    )
+    slices = None if prepared.train_slices is None else prepared.train_slices[rows]
+    return replace(
+        prepared, train_x=prepared.train_x[rows], train_y=labels[rows], train_slices=slices
     )
 
 

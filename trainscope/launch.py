@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from trainscope.engine.cli import (
     build_parser,
+    check_experiment_flags,
     configure_run,
     default_epochs,
     fail,
     format_scenario_list,
+    plan_from_args,
 )
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.runs.cli import add_runs_arguments, run_runs_command, start_recording
@@ -44,9 +46,23 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.install_desktop_entry:
             return install_launcher()
+        check_experiment_flags(args)
         config, scenario = configure_run(parser, args, argv, default_epochs(args))
+        plan = plan_from_args(args, config) if args.experiment else None
     except TrainScopeError as error:
         fail(str(error))
+    if plan is not None and args.headless:
+        from trainscope.engine.experiment_headless import run_experiment_headless
+        from trainscope.engine.experiment_runner import default_parallel
+
+        return run_experiment_headless(
+            plan,
+            args.parallel or default_parallel(beside_window=False),
+            emit_json=args.json,
+            with_baselines=args.baselines,
+            runs_dir=args.runs_dir,
+            record=not args.no_record,
+        )
     if args.headless:
         from trainscope.engine.headless import run_headless
 

@@ -52,11 +52,12 @@ class RunRecorder:
         *,
         versions: dict[str, Any] | None = None,
         forked_from: dict[str, Any] | None = None,
+        experiment: dict[str, Any] | None = None,
         commit_interval_s: float = COMMIT_INTERVAL_S,
         compaction: CompactionPolicy | None = None,
         compact: bool = True,
     ) -> None:
-        self.run_id = store.create_run(config, name, versions, forked_from)
+        self.run_id = store.create_run(config, name, versions, forked_from, experiment)
         self._compactor = RunCompactor(self.run_id, compaction) if compact else None
         self._steps_since_pass = self._evaluations_since_pass = 0
         self.compactions = 0

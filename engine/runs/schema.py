@@ -10,7 +10,9 @@ Space: a new file uses incremental auto-vacuum, so deleting runs gives the space
 (``reclaim_space``); a file made before that is converted (one ``VACUUM``) the first time
 runs are deleted from it. Version 2 keeps each run's stored size in ``runs.stored_bytes``
 (the run browser shows it without reading the events); migrating a version-1 file adds the
-column and fills it in once.
+column and fills it in once. Version 3 adds ``runs.experiment``: for a run that is one of an
+experiment's, the group it belongs to (JSON: the experiment's uid and kind, the run's index,
+label and varied value); NULL for a single run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
@@ -53,7 +55,8 @@ SCHEMA = (
         final TEXT NOT NULL DEFAULT '{}',
         test_opened_at INTEGER,
         forked_from TEXT,
-        stored_bytes INTEGER NOT NULL DEFAULT 0
+        stored_bytes INTEGER NOT NULL DEFAULT 0,
+        experiment TEXT
     )""",
     """CREATE TABLE events (
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -76,6 +79,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "UPDATE runs SET stored_bytes = (SELECT COALESCE(SUM(length(payload) "
         "+ COALESCE(length(arrays), 0)), 0) FROM events WHERE events.run_id = runs.id)",
     ),
+    2: ("ALTER TABLE runs ADD COLUMN experiment TEXT",),
 }
 
 BUSY_TIMEOUT_MS = 10_000

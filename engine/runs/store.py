@@ -36,7 +36,8 @@ T = TypeVar("T")
 
 RUN_COLUMNS = (
     "id, uid, name, note, status, created, heartbeat, ended, pid, host, scenario, dataset, "
-    "seed, device, config, versions, steps, final, test_opened_at, forked_from, stored_bytes"
+    "seed, device, config, versions, steps, final, test_opened_at, forked_from, stored_bytes, "
+    "experiment"
 )
 EVENT_COLUMNS = "seq, t, kind, step, last_step, payload, arrays"
 
@@ -63,6 +64,7 @@ class RunInfo:
     test_opened_at: int | None
     forked_from: dict[str, Any] | None
     stored_bytes: int = 0  # its events as stored (payload + arrays), without SQLite's overhead
+    experiment: dict[str, Any] | None = None  # the group an experiment's run belongs to
 
     @property
     def title(self) -> str:
@@ -138,6 +140,7 @@ class RunStore:
         name: str | None = None,
         versions: dict[str, Any] | None = None,
         forked_from: dict[str, Any] | None = None,
+        experiment: dict[str, Any] | None = None,
     ) -> int:
         """Add a "running" run owned by this process; the recorder fills in the rest."""
         now = time.time()
@@ -156,6 +159,7 @@ class RunStore:
             "config": json.dumps(config_to_dict(config)),
             "versions": json.dumps(versions or library_versions()),
             "forked_from": json.dumps(forked_from) if forked_from else None,
+            "experiment": json.dumps(experiment) if experiment else None,
         }
         with schema.transaction(self._connection):
             return self._insert_run(row)
@@ -322,6 +326,7 @@ def _run_info(row: tuple) -> RunInfo:
     for name in ("final", "config", "versions"):
         values[name] = json.loads(values[name])
     forked_from = values.pop("forked_from")
+    values["experiment"] = json.loads(values["experiment"]) if values["experiment"] else None
     for unused in ("heartbeat", "pid", "host"):
         values.pop(unused)
     return RunInfo(**values, forked_from=json.loads(forked_from) if forked_from else None)

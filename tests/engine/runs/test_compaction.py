@@ -244,6 +244,7 @@ def _as_version_1(path: Path) -> None:
     """Turn a store into what the first TrainScope wrote: no size column, no auto-vacuum."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("ALTER TABLE runs DROP COLUMN stored_bytes")
+    connection.execute("ALTER TABLE runs DROP COLUMN experiment")  # version 3's
     connection.execute("UPDATE schema_version SET version = 1")
     connection.executescript("PRAGMA auto_vacuum = NONE; VACUUM;")
     assert connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
@@ -270,4 +271,4 @@ def test_a_store_from_before_compaction_opens_compacts_and_shrinks(tmp_path):
     assert after < 0.5 * before, (before, after)
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
-        assert connection.execute("SELECT version FROM schema_version").fetchone()[0] == 2
+        assert connection.execute("SELECT version FROM schema_version").fetchone()[0] == 3

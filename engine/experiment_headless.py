@@ -1,0 +1,151 @@
+"""``--headless --experiment KIND``: run an experiment's runs in parallel worker processes, print
+a line as each ends, then (``--json``) one line with every run, the mean ± std and the rest."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, TextIO
+
+from trainscope.engine import experiment_report as report
+from trainscope.engine.experiment_runner import ENDED, ExperimentRunner
+
+if TYPE_CHECKING:
+    from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
+    from trainscope.engine.experiment_runner import RecordStart, RunProgress, SessionFactory
+
+logger = logging.getLogger(__name__)
+POLL_INTERVAL_S = 0.05
+
+
+def run_experiment_headless(
+    plan: ExperimentPlan,
+    parallel: int,
+    emit_json: bool,
+    with_baselines: bool = False,
+    runs_dir: str | None = None,
+    record: bool = True,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    session_factory: SessionFactory | None = None,
+) -> int:
+    """Run ``plan`` to its end; 0 when every run finished or diverged, 1 when any failed."""
+    if session_factory is None:
+        from trainscope.engine.worker import ProcessSession
+
+        session_factory = ProcessSession
+    record_start = experiment_recording(plan, runs_dir) if record else None
+    runner = ExperimentRunner(plan, parallel, session_factory, record_start)
+    print(
+        f"experiment {plan.kind}: {len(plan.runs)} runs, {min(parallel, len(plan.runs))} at a time",
+        file=err,
+        flush=True,
+    )
+    reported: set[int] = set()
+    try:
+        while not runner.done:
+            runner.poll()
+            for index, progress in enumerate(runner.runs):
+                if progress.status in ENDED and index not in reported:
+                    reported.add(index)
+                    print(_ended_line(progress), file=err, flush=True)
+            time.sleep(POLL_INTERVAL_S)
+    except KeyboardInterrupt:
+        print("interrupted: stopping every run", file=err)
+    finally:
+        runner.close()
+    baselines = None
+    if with_baselines:
+        from trainscope.engine.sklearn_baselines import baselines_over
+
+        splits = [run.config for run in plan.runs] if plan.kind == "kfold" else [plan.base]
+        baselines = baselines_over(splits)
+    result = experiment_result(plan, runner.runs, baselines)
+    print(_summary_line(result), file=err, flush=True)
+    if emit_json:
+        print(json.dumps(result), file=out, flush=True)
+    return 1 if any(run.status == "failed" for run in runner.runs) else 0
+
+
+def experiment_result(
+    plan: ExperimentPlan, runs: list[RunProgress], baselines: list[dict] | None
+) -> dict[str, Any]:
+    """The experiment as one JSON-ready dict (the ``--json`` line)."""
+    rows = [run_row(plan, run) for run in runs]
+    best = report.best_run(runs)
+    result: dict[str, Any] = {
+        "experiment": plan.kind,
+        "axis": plan.axis,
+        "runs": rows,
+        "summary": report.summarise(runs),
+        "best": rows[runs.index(best)] if best is not None else None,
+        "counts": {status: sum(run["status"] == status for run in rows) for status in ENDED},
+    }
+    if baselines is not None:
+        result["sklearn_baselines"] = baselines
+    ensemble = report.soft_vote(plan, runs)
+    if ensemble is not None:
+        result["ensemble"] = ensemble
+    return result
+
+
+def run_row(plan: ExperimentPlan, run: RunProgress) -> dict[str, Any]:
+    """One run: its place and varied value, status, time, and its own full summary."""
+    return {
+        "index": run.planned.index,
+        "label": run.planned.label,
+        plan.axis: run.planned.value,
+        "status": run.status,
+        "seconds": round(run.seconds, 2) if run.seconds is not None else None,
+        "run_id": run.record.run_id if run.record is not None else None,
+        **report.run_metrics(run),
+        "summary": run.summary.to_dict(),
+    }
+
+
+def experiment_recording(plan: ExperimentPlan, runs_dir: str | None) -> RecordStart:
+    """Record each run as it starts, all under one experiment uid (the store's group)."""
+    from trainscope.engine.errors import TrainScopeError
+    from trainscope.engine.runs.recorder import RunRecorder
+    from trainscope.engine.runs.store import RunStore
+
+    uid = uuid.uuid4().hex
+
+    def start(planned: PlannedRun) -> RunRecorder | None:
+        group = {
+            "uid": uid,
+            "kind": plan.kind,
+            "index": planned.index,
+            "label": planned.label,
+            "value": planned.value,
+            "runs": len(plan.runs),
+        }
+        name = f"{plan.kind} · {planned.label} · {planned.config.dataset.name}"
+        try:
+            with RunStore.open_dir(runs_dir) as store:
+                return RunRecorder(store, planned.config, name, experiment=group)
+        except (TrainScopeError, OSError) as error:
+            logger.warning("run %s will not be recorded: %s", planned.label, error)
+            return None
+
+    return start
+
+
+def _ended_line(run: RunProgress) -> str:
+    numbers = report.run_metrics(run)
+    accuracy = numbers["val_accuracy"]
+    score = f"val acc {accuracy:.3f}" if accuracy is not None else "no evaluation"
+    seconds = f"{run.seconds:.1f} s" if run.seconds is not None else ""
+    return f"  {run.planned.label}: {run.status}, {score}, {run.summary.steps} steps, {seconds}"
+
+
+def _summary_line(result: dict[str, Any]) -> str:
+    accuracy = result["summary"]["val_accuracy"]
+    counts = ", ".join(f"{count} {status}" for status, count in result["counts"].items() if count)
+    if accuracy["mean"] is None:
+        return f"no run evaluated ({counts})"
+    spread = f" ± {accuracy['std']:.3f}" if accuracy["std"] is not None else ""
+    return f"val accuracy {accuracy['mean']:.3f}{spread} over {accuracy['n']} runs ({counts})"

@@ -1,0 +1,58 @@
+"""``main.py --headless --experiment``, run as a user runs it: real worker processes, real JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.engine.test_cli import run_main, summary_of
+
+
+def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baselines():
+    result = summary_of(
+        run_main(
+            "--experiment", "kfold", "--folds", "5", "--dataset", "breast_cancer",
+            "--epochs", "4", "--json", "--baselines", "--parallel", "2", "--no-record",
+        )
+    )  # fmt: skip
+    assert result["experiment"] == "kfold"
+    assert [run["fold"] for run in result["runs"]] == [1, 2, 3, 4, 5]
+    assert all(run["status"] == "finished" for run in result["runs"])
+    accuracy = result["summary"]["val_accuracy"]
+    assert accuracy["n"] == 5
+    assert 0.8 < accuracy["mean"] <= 1
+    assert accuracy["std"] > 0
+    assert accuracy["ci95"][0] < accuracy["mean"] < accuracy["ci95"][1]
+    names = [row["name"] for row in result["sklearn_baselines"]]
+    assert names == ["logistic regression", "random forest", "gradient boosting"]
+    for row in result["sklearn_baselines"]:
+        assert 0.8 < row["val_accuracy"] <= 1
+        assert row["fit_seconds"] > 0
+        assert row["splits"] == 5
+    for run in result["runs"]:  # each run keeps its own full summary, baselines block included
+        assert run["summary"]["baselines"]["zero_rule_accuracy"] > 0.5
+    assert "ensemble" not in result  # folds validate on different rows: no vote to pool
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (("--experiment", "kfold", "--folds", "1"), "--folds must be at least 2"),
+        (("--experiment", "kfold", "--folds", "60", "--dataset", "iris"), "use fewer folds"),
+        (("--experiment", "learning-curve", "--train-fractions", "0.5,2"), "at most 1"),
+        (("--experiment", "learning-curve", "--train-fractions", "half"), "numbers separated"),
+        (("--experiment", "seeds", "--parallel", "0"), "--parallel must be at least 1"),
+        (
+            (
+                "--folds",
+                "5",
+            ),
+            "add --experiment",
+        ),
+    ],
+)
+def test_a_bad_experiment_flag_is_one_sentence_exit_2_and_nothing_starts(flags, words):
+    result = run_main(*flags, "--json", timeout=60)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""

@@ -95,6 +95,11 @@ class ExperimentRunner:
         self._pace: float | None = None
         self._held = False  # "pause all": queued runs wait too
 
+    @property
+    def held(self) -> bool:
+        """Paused all (queued runs wait too) until ``resume()``."""
+        return self._held
+
     # ----- the loop -------------------------------------------------------------------------
     def poll(self) -> list[tuple[int, list[ev.Event]]]:
         """Start what may start, drain what runs, end what ended; (run index, events) pairs."""
@@ -143,6 +148,12 @@ class ExperimentRunner:
                 self._sessions[position].send(cmd.Resume())
         if index is None:
             self._held = False
+
+    def send(self, index: int, command: cmd.Command) -> None:
+        """A command for one live run (a person steering it from the normal panels)."""
+        session = self._sessions.get(index)
+        if session is not None:
+            session.send(command)
 
     def stop(self, index: int | None = None) -> None:
         """End one run, or every run and the queue; what they showed is kept."""

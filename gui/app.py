@@ -36,8 +36,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.session_protocol import Session
     from trainscope.engine.worker import WarmWorker
+    from trainscope.gui.experiment_window import ExperimentWindow
     from trainscope.gui.window_options import WindowOptions
 
 log = logging.getLogger(__name__)
@@ -114,15 +116,26 @@ class SessionStarter(QObject):
     than training and recording a default run nobody asked for.
     """
 
-    def __init__(self, window: MainWindow, config: RunConfig, replay: int | None = None) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        config: RunConfig,
+        replay: int | None = None,
+        experiment: ExperimentPlan | None = None,
+        parallel: int | None = None,
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.config = config
         self.replay = replay  # --replay RUN_ID: show a recorded run instead of training
+        self.experiment, self.parallel = experiment, parallel  # --experiment: its runs instead
 
     @Slot()
     def start(self) -> None:
-        if self.replay is None:
+        if self.experiment is not None:
+            opened = self.window.experiments.open(self.experiment, self.parallel)
+            ShowFirstRun(self.window, opened)
+        elif self.replay is None:
             self.window.start_session(self.config)
         elif not self.window.runs.replays.open(self.replay):
             self.window.status.show_message(
@@ -130,6 +143,25 @@ class SessionStarter(QObject):
                 "open a run from the Runs menu or start one from Setup",
                 error=True,
             )
+
+
+class ShowFirstRun(QObject):
+    """``--experiment`` in the window: the main panels show the experiment's first run as soon
+    as it has said anything, so the window is never an empty frame beside the experiment."""
+
+    def __init__(self, window: MainWindow, experiment: ExperimentWindow) -> None:
+        super().__init__(window)
+        self.window, self.experiment = window, experiment
+        self.timer = QTimer(self)
+        self.timer.setInterval(FIRST_STEP_POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+
+    @Slot()
+    def poll(self) -> None:
+        if self.experiment.run_events(0):
+            self.timer.stop()
+            self.window.experiments.show_run(0)
 
 
 class StartupTiming(QObject):
@@ -236,7 +268,7 @@ def prepare_window(window: MainWindow, config: RunConfig, options: WindowOptions
 def _run(app: QApplication, window: MainWindow, config: RunConfig, options: WindowOptions) -> int:
     prepare_window(window, config, options)
     window.show()
-    starter = SessionStarter(window, config, options.replay)
+    starter = SessionStarter(window, config, options.replay, options.experiment, options.parallel)
     QTimer.singleShot(0, starter.start)
     InterruptWatcher(window)
     if options.timing:

@@ -30,10 +30,11 @@ from trainscope.gui.banner import ProblemBanner
 from trainscope.gui.classroom import ClassroomLayout
 from trainscope.gui.controls import ControlsPanel
 from trainscope.gui.docks import VerticalScroller, make_dock
+from trainscope.gui.experiments_menu import ExperimentTools
 from trainscope.gui.insights_wiring import InsightsWiring
 from trainscope.gui.keys import FocusedControlKeepsArrows, keep_arrows_in_editors
 from trainscope.gui.lesson_controller import LessonController
-from trainscope.gui.menus import build_menus
+from trainscope.gui.menus import MenuBuilder, build_menus
 from trainscope.gui.panels.accuracy_panel import AccuracyPanel
 from trainscope.gui.panels.base import EvaluationThrottle, RedrawSlots
 from trainscope.gui.panels.boundary_panel import BoundaryPanel
@@ -161,6 +162,9 @@ class MainWindow(QMainWindow):
             recording=self.recording,
         )
         self.actions_by_name.update(self.runs.actions)
+        experiment_menu = MenuBuilder(self)
+        self.experiments = ExperimentTools(self, experiment_menu)  # the Experiments menu
+        self.actions_by_name.update(experiment_menu.actions)
         self._key_filter = FocusedControlKeepsArrows(self)
         keep_arrows_in_editors(self, self._key_filter)
         self.resize(*(size or DEFAULT_SIZE))
@@ -537,6 +541,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """The worker must be gone when the window is; the layout is remembered."""
         self.frame_timer.stop()
+        self.experiments.shutdown()
         self.shutdown_session()
         self.window_settings.save_window(self, self.classroom.normal_state())
         self.window_settings.save_interface(self.theme.scale, self._remembered_classroom)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
+    from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.scenario import Scenario
 
 
@@ -31,9 +32,16 @@ class WindowOptions:
     screenshot: str | None = None  # --screenshot PATH, saved just before quitting
     print_summary: bool = False  # --json: one JSON line when the window closes
     timing: bool = False  # --timing: start-up timings on stderr
+    experiment: ExperimentPlan | None = None  # --experiment KIND: opened instead of one run
+    parallel: int | None = None  # --parallel N (None: cores - 1)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, scenario: Scenario | None) -> WindowOptions:
+    def from_args(
+        cls,
+        args: argparse.Namespace,
+        scenario: Scenario | None,
+        experiment: ExperimentPlan | None = None,
+    ) -> WindowOptions:
         """The options of parsed flags (``main``'s parser, runs flags included)."""
         return cls(
             size=args.size,
@@ -48,4 +56,6 @@ class WindowOptions:
             screenshot=args.screenshot,
             print_summary=args.json,
             timing=args.timing,
+            experiment=experiment,
+            parallel=getattr(args, "parallel", None),
         )

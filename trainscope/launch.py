@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         from trainscope.gui.app import run_window
         from trainscope.gui.window_options import WindowOptions
 
-        return run_window(config, WindowOptions.from_args(args, scenario), warm)
+        return run_window(config, WindowOptions.from_args(args, scenario, plan), warm)
     finally:
         if warm is not None:
             warm.close()

@@ -1,0 +1,103 @@
+"""The Experiments view's chart: every run's validation curve, faded, and the mean ± 1 std band.
+
+The band is drawn only at the evaluation steps at least two runs have reached (a spread of one
+run would be a lie); it grows to the right as the runs train, which is the point of watching.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+
+if TYPE_CHECKING:
+    from trainscope.gui.theme import Theme
+
+METRICS = {"accuracy": "validation accuracy", "loss": "validation loss"}
+
+
+def mean_band(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """(steps, mean, std) over the steps that two or more curves have a finite value at."""
+    values: dict[int, list[float]] = {}
+    for steps, ys in curves:
+        for step, y in zip(steps.tolist(), ys.tolist(), strict=True):
+            if np.isfinite(y):
+                values.setdefault(int(step), []).append(float(y))
+    shared = sorted(step for step, ys in values.items() if len(ys) >= 2)
+    if not shared:
+        empty = np.empty(0)
+        return empty, empty, empty
+    means = np.array([np.mean(values[step]) for step in shared])
+    stds = np.array([np.std(values[step], ddof=1) for step in shared])
+    return np.array(shared, dtype=float), means, stds
+
+
+class ExperimentPlot(pg.PlotWidget):
+    """Faded run curves, the highlighted (selected) run, the mean and its ± 1 std band."""
+
+    def __init__(self, theme: Theme) -> None:
+        super().__init__(background=theme.palette.background)
+        self.theme = theme
+        self.metric = "accuracy"
+        plot = self.getPlotItem()
+        plot.setLabel("bottom", "step")
+        plot.setLabel("left", METRICS[self.metric])
+        plot.addLegend(offset=(-10, 10))
+        theme.style_plot(plot, "Every run, and their mean ± 1 std")
+        self._runs: list[pg.PlotDataItem] = []
+        self._upper = pg.PlotDataItem(pen=None)
+        self._lower = pg.PlotDataItem(pen=None)
+        self._band = pg.FillBetweenItem(
+            self._lower, self._upper, brush=theme.brush(theme.palette.validation, 70)
+        )
+        plot.addItem(self._band)
+        self._mean = plot.plot(pen=theme.pen(theme.palette.validation, 3.0), name="mean")
+        self._band_legend = pg.PlotDataItem(pen=theme.pen(theme.palette.validation, 8.0))
+        plot.legend.addItem(self._band_legend, "± 1 std")
+        self._selected = plot.plot(pen=theme.pen(theme.palette.train, 2.5), name="selected run")
+        self._references: list[pg.InfiniteLine] = []
+
+    def set_metric(self, metric: str) -> None:
+        self.metric = metric
+        self.getPlotItem().setLabel("left", METRICS[metric], **self.theme.label_style())
+
+    def show_runs(self, curves: list[tuple[np.ndarray, np.ndarray]], selected: int | None) -> None:
+        """Redraw with each run's (steps, values); ``selected`` is drawn on top in blue."""
+        plot = self.getPlotItem()
+        while len(self._runs) < len(curves):
+            item = pg.PlotDataItem(pen=self.theme.pen(self.theme.palette.muted, 1.0))
+            item.setOpacity(0.55)
+            plot.addItem(item)
+            self._runs.append(item)
+        for item, (steps, ys) in zip(self._runs, curves, strict=False):
+            item.setData(steps, ys)
+        steps, means, stds = mean_band(curves)
+        self._mean.setData(steps, means)
+        self._upper.setData(steps, means + stds)
+        self._lower.setData(steps, means - stds)
+        if selected is not None and selected < len(curves):
+            self._selected.setData(*curves[selected])
+        else:
+            self._selected.setData([], [])
+
+    def show_references(self, lines: list[tuple[str, float]]) -> None:
+        """Dashed horizontal lines, e.g. the scikit-learn baselines' validation accuracy."""
+        plot = self.getPlotItem()
+        for line in self._references:
+            plot.removeItem(line)
+        self._references = []
+        for name, value in lines:
+            line = pg.InfiniteLine(
+                value,
+                angle=0,
+                pen=self.theme.reference_pen(),
+                label=f"{name} {value:.3f}",
+                labelOpts={
+                    "position": 0.05,
+                    "color": self.theme.palette.muted,
+                    "anchors": [(0, 1), (0, 1)],
+                },
+            )
+            plot.addItem(line)
+            self._references.append(line)

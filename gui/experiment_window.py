@@ -1,0 +1,377 @@
+"""The Experiments view: many runs of one config, live, side by side.
+
+A non-modal window beside the main one. It owns the ``ExperimentRunner`` (each run a worker
+process, ``cores - 1`` at a time beside the window) and, on a timer, polls it: each run's
+validation curve is drawn faded with the mean ± 1 std band over them, a sortable table lists
+every run, and a summary line gives the mean ± std and the 95% interval. Clicking a run shows
+it in the main window's normal panels (``ExperimentRunFeed``), where it can be steered like any
+run; "Promote" starts a new live run from its config. Torch-free, like the whole window process.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trainscope.engine import commands as cmd
+from trainscope.engine import experiment_report as report
+from trainscope.engine.experiment_runner import ENDED, ExperimentRunner
+from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
+from trainscope.gui.pace_control import PaceControl
+
+if TYPE_CHECKING:
+    from trainscope.engine import events as ev
+    from trainscope.engine.experiment_plan import ExperimentPlan
+    from trainscope.engine.experiment_runner import RecordStart, RunProgress, SessionFactory
+    from trainscope.gui.theme import Theme
+
+POLL_MS = 100  # the runs' events are taken ten times a second
+REDRAW_S = 0.25  # the chart and the table are redrawn at most four times a second
+COLUMNS = ("run", "value", "status", "steps", "best val acc", "val acc", "val loss", "time (s)")
+
+
+class ExperimentWindow(QDialog):
+    """One experiment's runs: chart, table, summary, and the buttons that steer them."""
+
+    show_run_requested = Signal(int)  # run index: show it in the main window's panels
+    promote_requested = Signal(int)  # run index: a new live run from its config
+
+    def __init__(
+        self,
+        plan: ExperimentPlan,
+        parallel: int,
+        session_factory: SessionFactory,
+        theme: Theme,
+        pace: float | None,
+        record_start: RecordStart | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Experiment: {plan.kind} on {plan.base.dataset.name}")
+        self.setModal(False)
+        self.plan = plan
+        self.theme = theme
+        self.runner = ExperimentRunner(plan, parallel, session_factory, record_start)
+        self.runner.set_pace(pace)
+        self.events: list[list[ev.Event]] = [[] for _ in plan.runs]
+        self.selected: int | None = None
+        self.baselines: list[dict] | None = None
+        self._baseline_future: Future | None = None
+        self._last_drawn = 0.0
+        self._build(pace)
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+
+    # ----- building ---------------------------------------------------------------------------
+    def _build(self, pace: float | None) -> None:
+        self.setFont(self.theme.font())
+        self.plot = ExperimentPlot(self.theme)
+        self.table = QTableWidget(len(self.plan.runs), len(COLUMNS))
+        headers = list(COLUMNS)
+        headers[1] = self.plan.axis_title
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setSortingEnabled(True)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.table.cellDoubleClicked.connect(lambda row, _column: self._show_row(row))
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.metric = QComboBox()
+        for key, title in METRICS.items():
+            self.metric.addItem(title, key)
+        self.metric.currentIndexChanged.connect(self._on_metric)
+        self.pace = PaceControl(pace)
+        self.pace.pace_chosen.connect(self.runner.set_pace)
+        self.buttons = {
+            "pause": QPushButton("Pause all"),
+            "stop": QPushButton("Stop all"),
+            "stop_run": QPushButton("Stop run"),
+            "show": QPushButton("Show in panels"),
+            "promote": QPushButton("Promote to a live run"),
+            "baselines": QPushButton("Fit baselines"),
+        }
+        self.buttons["pause"].clicked.connect(self.toggle_pause_all)
+        self.buttons["stop"].clicked.connect(self.runner.stop)
+        self.buttons["stop_run"].clicked.connect(self._stop_selected)
+        self.buttons["show"].clicked.connect(lambda: self._emit_selected(self.show_run_requested))
+        self.buttons["promote"].clicked.connect(lambda: self._emit_selected(self.promote_requested))
+        self.buttons["baselines"].clicked.connect(self.fit_baselines)
+        self.buttons["baselines"].setToolTip(
+            "Logistic regression, a random forest and gradient boosting (scikit-learn), fitted on "
+            "the same split in a separate process; drawn as dashed lines on the chart"
+        )
+        self.buttons["promote"].setToolTip(
+            "Start a new live run, steered in the main window, from this run's settings and data"
+        )
+        top = QHBoxLayout()
+        top.addWidget(QLabel("chart:"))
+        top.addWidget(self.metric)
+        top.addWidget(self.pace, 1)
+        for name in ("pause", "stop", "baselines"):
+            top.addWidget(self.buttons[name])
+        run_row = QHBoxLayout()
+        run_row.addWidget(QLabel("selected run:"))
+        for name in ("show", "promote", "stop_run"):
+            run_row.addWidget(self.buttons[name])
+        run_row.addStretch(1)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.summary)
+        lower_layout.addWidget(self.table, 1)
+        lower_layout.addLayout(run_row)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.plot)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self._enable_run_buttons()
+
+    # ----- the timer ----------------------------------------------------------------------------
+    @Slot()
+    def poll(self) -> None:
+        """Take every run's new events; redraw at most every ``REDRAW_S``."""
+        for index, events in self.runner.poll():
+            self.events[index].extend(events)
+        self._check_baselines()
+        now = time.monotonic()
+        if now - self._last_drawn >= REDRAW_S or self.runner.done:
+            self._last_drawn = now
+            self.redraw()
+        if self.runner.done and self._baseline_future is None:
+            self.timer.setInterval(1000)  # nothing trains: look now and then for late events
+
+    def redraw(self) -> None:
+        curves = [self._curve(run) for run in self.runner.runs]
+        self.plot.show_runs(curves, self.selected)
+        self._fill_table()
+        self.summary.setText(self._summary_text())
+        self.buttons["pause"].setText("Resume all" if self.runner.held else "Pause all")
+        self._enable_run_buttons()
+
+    def _curve(self, run: RunProgress) -> tuple[np.ndarray, np.ndarray]:
+        points = run.summary.fold.evaluations("validation")
+        steps = np.array([point.step for point in points], dtype=float)
+        values = np.array([getattr(point, self.plot.metric) for point in points], dtype=float)
+        return steps, values
+
+    def _fill_table(self) -> None:
+        self.table.setSortingEnabled(False)  # rows keep their place while they are filled
+        for row, run in enumerate(self.runner.runs):
+            numbers = report.run_metrics(run)
+            cells = (
+                run.planned.label,
+                run.planned.value,
+                run.status,
+                run.summary.steps,
+                numbers["best_val_accuracy"],
+                numbers["val_accuracy"],
+                numbers["val_loss"],
+                run.seconds,
+            )
+            for column, value in enumerate(cells):
+                self._set_cell(row, column, value, run.planned.index)
+        self.table.setSortingEnabled(True)
+
+    def _set_cell(self, row: int, column: int, value: object, index: int) -> None:
+        item = self.table.item(row, column)
+        if item is None:
+            item = QTableWidgetItem()
+            self.table.setItem(row, column, item)
+        if isinstance(value, float):
+            text = f"{value:.1f}" if column == len(COLUMNS) - 1 else f"{value:.4g}"
+            item.setData(Qt.ItemDataRole.DisplayRole, text)
+            item.setData(Qt.ItemDataRole.UserRole + 1, value)
+        else:
+            item.setData(Qt.ItemDataRole.DisplayRole, "—" if value is None else value)
+        item.setData(Qt.ItemDataRole.UserRole, index)  # which run this row is, sorted or not
+
+    def _summary_text(self) -> str:
+        counts = ", ".join(f"{count} {status}" for status, count in self.runner.counts.items())
+        accuracy = report.summarise(self.runner.runs)["val_accuracy"]
+        if accuracy["mean"] is None:
+            return f"No run has been evaluated yet ({counts})."
+        text = f"Validation accuracy {accuracy['mean']:.3f}"
+        if accuracy["std"] is not None:
+            low, high = accuracy["ci95"]
+            text += f" ± {accuracy['std']:.3f} (95% interval {low:.3f}–{high:.3f})"
+        text += f" over {accuracy['n']} runs · {counts}"
+        if self.baselines:
+            best = max(self.baselines, key=lambda row: row["val_accuracy"])
+            text += f" · best baseline: {best['name']} {best['val_accuracy']:.3f}"
+        elif self._baseline_future is not None:
+            text += " · fitting the baselines…"
+        return text
+
+    # ----- steering -----------------------------------------------------------------------------
+    @Slot()
+    def toggle_pause_all(self) -> None:
+        if self.runner.held:
+            self.runner.resume()
+        else:
+            self.runner.pause()
+        self.redraw()
+
+    def selected_index(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def _on_selection(self) -> None:
+        self.selected = self.selected_index()
+        self._enable_run_buttons()
+        self.plot.show_runs([self._curve(run) for run in self.runner.runs], self.selected)
+
+    def _show_row(self, row: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.show_run_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _emit_selected(self, signal: Signal) -> None:
+        index = self.selected_index()
+        if index is not None:
+            signal.emit(index)  # type: ignore[attr-defined]
+
+    def _stop_selected(self) -> None:
+        index = self.selected_index()
+        if index is not None:
+            self.runner.stop(index)
+            self.redraw()
+
+    def _enable_run_buttons(self) -> None:
+        index = self.selected
+        chosen = index is not None
+        self.buttons["show"].setEnabled(chosen and bool(self.events[index or 0]))
+        self.buttons["promote"].setEnabled(chosen)
+        self.buttons["stop_run"].setEnabled(
+            chosen and self.runner.runs[index or 0].status not in ENDED
+        )
+
+    def _on_metric(self) -> None:
+        self.plot.set_metric(self.metric.currentData())
+        self._show_baseline_lines()
+        self.redraw()
+
+    # ----- baselines, off this process ------------------------------------------------------------
+    @Slot()
+    def fit_baselines(self) -> None:
+        from trainscope.engine.sklearn_baselines import baselines_over
+
+        if self._baseline_future is not None:
+            return
+        splits = (
+            [run.config for run in self.plan.runs]
+            if self.plan.kind == "kfold"
+            else [self.plan.base]
+        )
+        self._executor = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+        self._baseline_future = self._executor.submit(baselines_over, splits)
+        self.buttons["baselines"].setEnabled(False)
+        self.timer.setInterval(POLL_MS)
+
+    def _check_baselines(self) -> None:
+        future = self._baseline_future
+        if future is None or not future.done():
+            return
+        self._baseline_future = None
+        self._executor.shutdown(wait=False)
+        try:
+            self.baselines = future.result()
+        except Exception as error:  # a baseline must never take the experiment down
+            self.summary.setText(f"The baselines could not be fitted: {error}")
+            self.buttons["baselines"].setEnabled(True)
+            return
+        self._show_baseline_lines()
+
+    def _show_baseline_lines(self) -> None:
+        if not self.baselines:
+            return
+        key = "val_accuracy" if self.plot.metric == "accuracy" else "val_loss"
+        self.plot.show_references([(row["name"], row[key]) for row in self.baselines])
+
+    # ----- closing ------------------------------------------------------------------------------
+    def run_events(self, index: int) -> list[ev.Event]:
+        return self.events[index]
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every run (what they showed stays recorded) and the baseline process."""
+        self.timer.stop()
+        self.runner.close()
+        if self._baseline_future is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._baseline_future = None
+
+
+class ExperimentRunFeed:
+    """One experiment run seen through the ``Session`` interface, for the main window's panels.
+
+    ``drain`` gives the run's events from its first (so the panels build the whole run), then
+    the new ones as the experiment window takes them; commands go to that run's own session,
+    so it can be paused, stepped or steered from the normal controls. Stop only detaches the
+    panels: the run belongs to the experiment, which goes on.
+    """
+
+    def __init__(self, window: ExperimentWindow, index: int) -> None:
+        self._window = window
+        self._index = index
+        self._taken = 0
+        self._attached = True
+
+    def start(self) -> None:
+        pass
+
+    def send(self, command: cmd.Command) -> None:
+        if isinstance(command, cmd.Stop):
+            self._attached = False
+        else:
+            self._window.runner.send(self._index, command)
+
+    def drain(self) -> list[ev.Event]:
+        events = self._window.run_events(self._index)[self._taken :]
+        self._taken += len(events)
+        return events
+
+    def is_alive(self) -> bool:
+        pending = self._taken < len(self._window.run_events(self._index))
+        return self._attached and (self._window.runner.runs[self._index].live or pending)
+
+    def close(self, timeout: float = 0.0) -> None:
+        self._attached = False
+
+    def join(self, timeout: float | None = None) -> None:
+        pass

@@ -1,0 +1,141 @@
+"""The Experiments menu: k-fold, seed spread, learning curve and bagging from the current run's
+config, each asked for its size, checked, then opened in an ``ExperimentWindow``.
+
+Starting one pauses the window's own live run (the experiment needs the cores); a run of the
+experiment clicked in its table is shown in the normal panels, and "Promote" makes a new live
+run of its config, recorded and steered like any other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QInputDialog
+
+from trainscope.engine import commands as cmd
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.experiment_plan import (
+    DEFAULT_FOLDS,
+    DEFAULT_MEMBERS,
+    DEFAULT_REPEAT,
+    DEFAULT_TRAIN_FRACTIONS,
+    check_plan,
+    plan_experiment,
+)
+from trainscope.engine.experiment_runner import default_parallel
+from trainscope.gui.experiment_window import ExperimentRunFeed, ExperimentWindow
+
+if TYPE_CHECKING:
+    from trainscope.engine.experiment_plan import ExperimentPlan
+    from trainscope.gui.main_window import MainWindow
+    from trainscope.gui.menus import MenuBuilder
+
+ENTRIES = (
+    ("kfold", "K-fold cross-validation…"),
+    ("seeds", "Seed spread…"),
+    ("learning-curve", "Learning curve…"),
+    ("bagging", "Bagging ensemble…"),
+)
+
+
+class ExperimentTools(QObject):
+    """Opens experiments for ``window`` and links their runs to its panels."""
+
+    def __init__(self, window: MainWindow, builder: MenuBuilder) -> None:
+        super().__init__(window)
+        self.window = window
+        self.experiment: ExperimentWindow | None = None
+        menu = window.menuBar().addMenu("E&xperiments")
+        for kind, text in ENTRIES:
+            builder.add(menu, f"experiment_{kind}", text, lambda _=False, k=kind: self.ask(k))
+
+    def ask(self, kind: str) -> ExperimentPlan | None:
+        """Ask for the experiment's size, plan it on the current config, and open it."""
+        sizes = self._ask_sizes(kind)
+        if sizes is None:
+            return None
+        try:
+            plan = check_plan(plan_experiment(kind, self.window.config, **sizes))
+        except TrainScopeError as error:
+            self.window.status.show_message(str(error), error=True)
+            return None
+        self.open(plan)
+        return plan
+
+    def _ask_sizes(self, kind: str) -> dict | None:
+        parent, title = self.window, dict(ENTRIES)[kind].rstrip("…")
+        if kind == "learning-curve":
+            default = ",".join(f"{share:g}" for share in DEFAULT_TRAIN_FRACTIONS)
+            text, ok = QInputDialog.getText(
+                parent, title, "Shares of the training rows, separated by commas:", text=default
+            )
+            if not ok:
+                return None
+            try:
+                return {"train_fractions": [float(part) for part in text.split(",") if part]}
+            except ValueError:
+                self.window.status.show_message(
+                    f"the shares must be numbers separated by commas (got {text!r})", error=True
+                )
+                return None
+        label, key, default = {
+            "kfold": ("Folds:", "folds", DEFAULT_FOLDS),
+            "seeds": ("Seeds (counting up from the run's):", "repeat", DEFAULT_REPEAT),
+            "bagging": ("Ensemble members:", "members", DEFAULT_MEMBERS),
+        }[kind]
+        value, ok = QInputDialog.getInt(parent, title, label, default, 2, 32)
+        return {key: value} if ok else None
+
+    def open(self, plan: ExperimentPlan, parallel: int | None = None) -> ExperimentWindow:
+        """Start ``plan`` beside the window; the window's own live run is paused meanwhile."""
+        window = self.window
+        if self.experiment is not None:
+            self.experiment.close()
+        if window.session is not None and window.session.is_alive():
+            window.send_command(cmd.Pause())
+        library = window.recording.library
+        record_start = None
+        if library is not None and library.record:
+            from trainscope.engine.experiment_headless import experiment_recording
+
+            record_start = experiment_recording(plan, library.runs_dir)
+        self.experiment = ExperimentWindow(
+            plan,
+            parallel or default_parallel(beside_window=True),
+            window.session_factory,
+            window.theme,
+            window.controls.pace_control.pace,
+            record_start,
+            parent=window,
+        )
+        self.experiment.show_run_requested.connect(self.show_run)
+        self.experiment.promote_requested.connect(self.promote)
+        self.experiment.resize(round(window.width() * 0.9), round(window.height() * 0.9))
+        self.experiment.show()
+        self.experiment.raise_()
+        return self.experiment
+
+    def show_run(self, index: int) -> None:
+        """The run's whole history, then its live events, in the normal panels."""
+        experiment = self.experiment
+        if experiment is None:
+            return
+        planned = experiment.plan.runs[index]
+        self.window.start_session(
+            planned.config, session_factory=lambda _config: ExperimentRunFeed(experiment, index)
+        )
+        self.window.status.show_message(
+            f"showing {experiment.plan.kind} run {planned.label}: its controls steer that run"
+        )
+
+    def promote(self, index: int) -> None:
+        """A new live run (recorded, steered here) from one experiment run's config."""
+        if self.experiment is None:
+            return
+        self.window.start_session(self.experiment.plan.runs[index].config)
+        self.window.raise_()
+
+    def shutdown(self) -> None:
+        if self.experiment is not None:
+            self.experiment.shutdown()

@@ -28,7 +28,7 @@ from trainscope.engine.generators import (
 )
 from trainscope.engine.playground_sets import MAX_NOISE as PLAYGROUND_MAX_NOISE
 from trainscope.engine.playground_sets import PLAYGROUND_SETS
-from trainscope.engine.splits import stratified_split
+from trainscope.engine.splits import stratified_kfold, stratified_split
 
 if TYPE_CHECKING:
     from trainscope.engine.config import DatasetSpec
@@ -420,10 +420,9 @@ def _fold_split(
     dataset: Dataset, strata: np.ndarray, test_fraction: float, seed: int, k: int, fold: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train and validation from fold ``fold`` of a stratified k-fold (scikit-learn's
-    ``StratifiedKFold``, shuffled with ``seed``) over the rows the usual test split leaves: the
-    test rows are the same as a single run's, and no fold ever sees them."""
-    from sklearn.model_selection import StratifiedKFold
-
+    ``StratifiedKFold``, shuffled with ``seed``, drawn by ``engine.splits``) over the rows the
+    usual test split leaves: the test rows are the same as a single run's, and no fold ever
+    sees them."""
     rest, test = stratified_split(np.arange(len(strata)), strata, test_fraction, seed)
     counts = np.bincount(dataset.labels[rest], minlength=len(dataset.class_names))
     smallest = int(np.argmin(counts))
@@ -432,8 +431,8 @@ def _fold_split(
             f"{k} folds need at least {k} rows of each class outside the test split, but class "
             f"'{dataset.class_names[smallest]}' has {counts[smallest]}; use fewer folds"
         )
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    train, validation = list(splitter.split(rest, dataset.labels[rest]))[fold]
+    validation = stratified_kfold(dataset.labels[rest], k, seed)[fold]
+    train = np.setdiff1d(np.arange(len(rest)), validation)
     return rest[train], rest[validation], test
 
 

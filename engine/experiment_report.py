@@ -8,7 +8,7 @@ The interval is Student's t over the runs (a handful of folds or seeds, so not t
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +34,7 @@ def run_metrics(progress: RunProgress) -> dict[str, float | None]:
     }
 
 
-def mean_and_spread(values: list[float]) -> dict[str, float | int | None]:
+def mean_and_spread(values: list[float]) -> dict[str, Any]:
     """mean, sample std (n - 1), and the 95% t interval of the mean; n counts the values."""
     finite = [value for value in values if value is not None and math.isfinite(value)]
     n = len(finite)
@@ -53,7 +53,7 @@ def summarise(runs: list[RunProgress]) -> dict[str, dict]:
     evaluation still counts: it is what that run reached)."""
     per_run = [run_metrics(run) for run in runs]
     return {
-        name: mean_and_spread([row[name] for row in per_run if row[name] is not None])
+        name: mean_and_spread([value for row in per_run if (value := row[name]) is not None])
         for name in SUMMARISED
     }
 

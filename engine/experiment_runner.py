@@ -22,11 +22,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from trainscope.engine.config import RunConfig
     from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
     from trainscope.engine.session_protocol import Session
 
-    SessionFactory = Callable[[RunConfig, Path | None], Session]
+    SessionFactory = Callable[..., Session]  # (config, checkpoint_dir=...) -> a session
     #: Called once a run starts, with the run; returns where its checkpoints go, or None.
     RecordStart = Callable[[PlannedRun], "RunRecord | None"]
 
@@ -187,12 +186,22 @@ class ExperimentRunner:
         config = progress.planned.config
         progress.record = self._record_start(progress.planned) if self._record_start else None
         checkpoint_dir = progress.record.checkpoint_dir if progress.record else None
-        session = self._session_factory(config, checkpoint_dir)
-        session.start()
+        progress.started = time.monotonic()
+        try:
+            session = self._session_factory(config, checkpoint_dir=checkpoint_dir)
+            session.start()
+        except Exception as error:  # one run that cannot start must not stop the others
+            progress.status, progress.ended = "failed", time.monotonic()
+            progress.summary.update(
+                ev.Error(message=f"the run could not start: {error}", detail="")
+            )
+            if progress.record is not None:
+                progress.record.finish()
+            return
         if self._pace is not None:
             session.send(cmd.SetPace(self._pace))
         self._sessions[index] = session
-        progress.status, progress.started = "running", time.monotonic()
+        progress.status = "running"
 
     def _fold(self, progress: RunProgress, events: list[ev.Event]) -> None:
         if progress.record is not None:

@@ -67,3 +67,31 @@ def _approximate_mode(
             if need_to_add == 0:
                 break
     return floored.astype(int)
+
+
+def stratified_kfold(labels: np.ndarray, n_splits: int, seed: int) -> list[np.ndarray]:
+    """The validation rows of each of ``n_splits`` folds (positions into ``labels``), fold for
+    fold scikit-learn's ``StratifiedKFold(n_splits, shuffle=True, random_state=seed)``.
+
+    Its rule: classes numbered in order of first appearance; the sorted labels dealt to the
+    folds in turn give each fold's count of each class; per class, those fold numbers are
+    shuffled by the seeded generator and assigned to the class's rows in order. Numpy, like
+    the split above, so that a k-fold planned in the window imports no scikit-learn.
+    """
+    _, first_seen, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    _, class_order = np.unique(first_seen, return_inverse=True)
+    encoded = class_order[inverse]
+    n_classes = len(first_seen)
+    if np.bincount(encoded).max() < n_splits:
+        raise DataError(f"{n_splits} folds need at least {n_splits} rows in a class")
+    rng = np.random.RandomState(seed)
+    in_order = np.sort(encoded)
+    allocation = np.asarray(
+        [np.bincount(in_order[fold::n_splits], minlength=n_classes) for fold in range(n_splits)]
+    )
+    fold_of_row = np.empty(len(labels), dtype=np.int64)
+    for label in range(n_classes):
+        folds = np.arange(n_splits).repeat(allocation[:, label])
+        rng.shuffle(folds)
+        fold_of_row[encoded == label] = folds
+    return [np.flatnonzero(fold_of_row == fold) for fold in range(n_splits)]

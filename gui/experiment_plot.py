@@ -39,10 +39,12 @@ class ExperimentPlot(pg.PlotWidget):
     def __init__(self, theme: Theme) -> None:
         super().__init__(background=theme.palette.background)
         self.theme = theme
-        self.metric = "accuracy"
+        # Not "metric": that is QPaintDevice.metric(), which Qt calls to paint; shadowing it
+        # with a string crashes the process.
+        self.shown_metric = "accuracy"
         plot = self.getPlotItem()
         plot.setLabel("bottom", "step")
-        plot.setLabel("left", METRICS[self.metric])
+        plot.setLabel("left", METRICS[self.shown_metric])
         plot.addLegend(offset=(-10, 10))
         theme.style_plot(plot, "Every run, and their mean ± 1 std")
         self._runs: list[pg.PlotDataItem] = []
@@ -59,7 +61,7 @@ class ExperimentPlot(pg.PlotWidget):
         self._references: list[pg.InfiniteLine] = []
 
     def set_metric(self, metric: str) -> None:
-        self.metric = metric
+        self.shown_metric = metric
         self.getPlotItem().setLabel("left", METRICS[metric], **self.theme.label_style())
 
     def show_runs(self, curves: list[tuple[np.ndarray, np.ndarray]], selected: int | None) -> None:

@@ -16,7 +16,7 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -39,6 +39,8 @@ from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
 from trainscope.gui.pace_control import PaceControl
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
     from trainscope.engine import events as ev
     from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.experiment_runner import RecordStart, RunProgress, SessionFactory
@@ -102,10 +104,10 @@ class ExperimentWindow(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.metric = QComboBox()
+        self.metric_choice = QComboBox()
         for key, title in METRICS.items():
-            self.metric.addItem(title, key)
-        self.metric.currentIndexChanged.connect(self._on_metric)
+            self.metric_choice.addItem(title, key)
+        self.metric_choice.currentIndexChanged.connect(self._on_metric)
         self.pace = PaceControl(pace)
         self.pace.pace_chosen.connect(self.runner.set_pace)
         self.buttons = {
@@ -117,7 +119,7 @@ class ExperimentWindow(QDialog):
             "baselines": QPushButton("Fit baselines"),
         }
         self.buttons["pause"].clicked.connect(self.toggle_pause_all)
-        self.buttons["stop"].clicked.connect(self.runner.stop)
+        self.buttons["stop"].clicked.connect(self.stop_all)
         self.buttons["stop_run"].clicked.connect(self._stop_selected)
         self.buttons["show"].clicked.connect(lambda: self._emit_selected(self.show_run_requested))
         self.buttons["promote"].clicked.connect(lambda: self._emit_selected(self.promote_requested))
@@ -131,7 +133,7 @@ class ExperimentWindow(QDialog):
         )
         top = QHBoxLayout()
         top.addWidget(QLabel("chart:"))
-        top.addWidget(self.metric)
+        top.addWidget(self.metric_choice)
         top.addWidget(self.pace, 1)
         for name in ("pause", "stop", "baselines"):
             top.addWidget(self.buttons[name])
@@ -181,7 +183,7 @@ class ExperimentWindow(QDialog):
     def _curve(self, run: RunProgress) -> tuple[np.ndarray, np.ndarray]:
         points = run.summary.fold.evaluations("validation")
         steps = np.array([point.step for point in points], dtype=float)
-        values = np.array([getattr(point, self.plot.metric) for point in points], dtype=float)
+        values = np.array([getattr(point, self.plot.shown_metric) for point in points], dtype=float)
         return steps, values
 
     def _fill_table(self) -> None:
@@ -241,6 +243,11 @@ class ExperimentWindow(QDialog):
             self.runner.pause()
         self.redraw()
 
+    @Slot()
+    def stop_all(self) -> None:
+        self.runner.stop()
+        self.redraw()
+
     def selected_index(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
@@ -258,10 +265,10 @@ class ExperimentWindow(QDialog):
         if item is not None:
             self.show_run_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
-    def _emit_selected(self, signal: Signal) -> None:
+    def _emit_selected(self, signal: SignalInstance) -> None:
         index = self.selected_index()
         if index is not None:
-            signal.emit(index)  # type: ignore[attr-defined]
+            signal.emit(index)
 
     def _stop_selected(self) -> None:
         index = self.selected_index()
@@ -279,7 +286,7 @@ class ExperimentWindow(QDialog):
         )
 
     def _on_metric(self) -> None:
-        self.plot.set_metric(self.metric.currentData())
+        self.plot.set_metric(self.metric_choice.currentData())
         self._show_baseline_lines()
         self.redraw()
 
@@ -317,14 +324,14 @@ class ExperimentWindow(QDialog):
     def _show_baseline_lines(self) -> None:
         if not self.baselines:
             return
-        key = "val_accuracy" if self.plot.metric == "accuracy" else "val_loss"
+        key = "val_accuracy" if self.plot.shown_metric == "accuracy" else "val_loss"
         self.plot.show_references([(row["name"], row[key]) for row in self.baselines])
 
     # ----- closing ------------------------------------------------------------------------------
     def run_events(self, index: int) -> list[ev.Event]:
         return self.events[index]
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()
         super().closeEvent(event)
 

@@ -79,12 +79,13 @@ class ExperimentTools(QObject):
                     f"the shares must be numbers separated by commas (got {text!r})", error=True
                 )
                 return None
-        label, key, default = {
+        asked: dict[str, tuple[str, str, int]] = {
             "kfold": ("Folds:", "folds", DEFAULT_FOLDS),
             "seeds": ("Seeds (counting up from the run's):", "repeat", DEFAULT_REPEAT),
             "bagging": ("Ensemble members:", "members", DEFAULT_MEMBERS),
-        }[kind]
-        value, ok = QInputDialog.getInt(parent, title, label, default, 2, 32)
+        }
+        label, key, start = asked[kind]
+        value, ok = QInputDialog.getInt(parent, title, label, start, 2, 32)
         return {key: value} if ok else None
 
     def open(self, plan: ExperimentPlan, parallel: int | None = None) -> ExperimentWindow:
@@ -99,7 +100,8 @@ class ExperimentTools(QObject):
         if library is not None and library.record:
             from trainscope.engine.experiment_headless import experiment_recording
 
-            record_start = experiment_recording(plan, library.runs_dir)
+            runs_dir = None if library.runs_dir is None else str(library.runs_dir)
+            record_start = experiment_recording(plan, runs_dir)
         self.experiment = ExperimentWindow(
             plan,
             parallel or default_parallel(beside_window=True),

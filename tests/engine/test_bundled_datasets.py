@@ -13,11 +13,11 @@ import sys
 import numpy as np
 import pytest
 from sklearn import datasets
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from trainscope.engine.data import BUNDLED_SETS, _load_bundled
 from trainscope.engine.errors import DataError
-from trainscope.engine.splits import stratified_split
+from trainscope.engine.splits import stratified_kfold, stratified_split
 
 
 @pytest.mark.parametrize("name", BUNDLED_SETS)
@@ -87,3 +87,24 @@ def test_the_default_run_trains_without_importing_scikit_learn():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("n_splits", [2, 3, 5, 10])
+@pytest.mark.parametrize("seed", [0, 1, 42])
+@pytest.mark.parametrize(
+    "counts", [(50, 50), (30, 12, 7), (212, 357), (10, 10, 10, 3), (11, 40, 25, 60, 5)]
+)
+def test_the_numpy_kfold_deals_scikit_learns_stratified_folds(counts, seed, n_splits):
+    labels = np.random.default_rng(seed).permutation(np.repeat(np.arange(len(counts)), counts))
+    if max(counts) < n_splits:
+        pytest.skip("scikit-learn refuses these")
+    expected = [
+        validation
+        for _, validation in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(
+            labels, labels
+        )
+    ]
+    ours = stratified_kfold(labels, n_splits, seed)
+    assert len(ours) == n_splits
+    for mine, theirs in zip(ours, expected, strict=True):
+        np.testing.assert_array_equal(mine, theirs)

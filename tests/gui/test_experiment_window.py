@@ -1,0 +1,77 @@
+"""The Experiments view, driven as a person drives it: real runs, the chart, the table, a click."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+
+from tests.engine.session_helpers import small_config
+from tests.gui.window_helpers import HANG_TIMEOUT_MS, open_window
+from trainscope.engine.experiment_plan import check_plan, plan_experiment
+from trainscope.engine.worker import ProcessSession
+
+
+def test_a_kfold_experiment_trains_folds_in_parallel_processes_draws_the_band_and_a_click_shows_a_fold(
+    qtbot, tmp_path
+):
+    window = open_window(qtbot, tmp_path, session_factory=ProcessSession, start=False)
+    base = replace(small_config(), steps=300, epochs=None, pace=None)
+    plan = check_plan(plan_experiment("kfold", base, folds=3))
+    experiment = window.experiments.open(plan, parallel=2)
+    runner = experiment.runner
+    most_live, band_while_training = 0, False
+
+    def watch() -> bool:
+        nonlocal most_live, band_while_training
+        most_live = max(most_live, sum(run.live for run in runner.runs))
+        mean = experiment.plot._mean.getData()[0]
+        if mean is not None and len(mean) > 0 and not runner.done:
+            band_while_training = True
+        return runner.done
+
+    qtbot.waitUntil(watch, timeout=HANG_TIMEOUT_MS)
+    assert most_live == 2  # two worker processes at once, the third queued
+    assert band_while_training  # the mean ± std band was on screen while folds still trained
+    assert [run.status for run in runner.runs] == ["finished"] * 3
+    experiment.redraw()
+    assert "over 3 runs" in experiment.summary.text()
+    assert "95% interval" in experiment.summary.text()
+    upper = experiment.plot._upper.getData()[1]
+    lower = experiment.plot._lower.getData()[1]
+    assert (upper >= lower).all()
+    assert (upper > lower).any()
+    # A click on the second fold's row, then "Show in panels": the normal panels show that fold.
+    row = next(
+        r
+        for r in range(experiment.table.rowCount())
+        if experiment.table.item(r, 0).text() == "fold 2"
+    )
+    experiment.table.selectRow(row)
+    qtbot.mouseClick(experiment.buttons["show"], Qt.LeftButton)
+    fold_steps = runner.runs[1].summary.steps
+    qtbot.waitUntil(lambda: window.state.step == fold_steps, timeout=HANG_TIMEOUT_MS)
+    best = runner.runs[1].summary.fold.best
+    assert window.state.fold.best.step == best.step
+    assert window.state.fold.best.accuracy == best.accuracy
+
+
+def test_pause_all_holds_the_queue_and_promote_starts_a_live_run_of_that_config(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, start=False)  # in-process sessions: fast
+    base = replace(small_config(), steps=None, epochs=None, pace=None)
+    plan = plan_experiment("seeds", base, repeat=3)
+    experiment = window.experiments.open(plan, parallel=1)
+    runner = experiment.runner
+    qtbot.waitUntil(lambda: runner.runs[0].summary.steps > 20, timeout=HANG_TIMEOUT_MS)
+    qtbot.mouseClick(experiment.buttons["pause"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: runner.runs[0].status == "paused", timeout=HANG_TIMEOUT_MS)
+    assert experiment.buttons["pause"].text() == "Resume all"
+    assert runner.runs[1].status == "queued"  # held with the rest
+    experiment.table.selectRow(0)
+    chosen = experiment.selected_index()
+    qtbot.mouseClick(experiment.buttons["promote"], Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.state.step > 0, timeout=HANG_TIMEOUT_MS)
+    assert window.config.seed == plan.runs[chosen].config.seed
+    qtbot.mouseClick(experiment.buttons["stop"], Qt.LeftButton)
+    assert runner.done
+    assert [run.status for run in runner.runs] == ["stopped"] * 3

@@ -48,7 +48,21 @@ if TYPE_CHECKING:
 
 POLL_MS = 100  # the runs' events are taken ten times a second
 REDRAW_S = 0.25  # the chart and the table are redrawn at most four times a second
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("run", "value", "status", "steps", "best val acc", "val acc", "val loss", "time (s)")
+
+
+class _Cell(QTableWidgetItem):
+    """A table cell that sorts by its number (when it has one), not by its text: "fold 10"
+    after "fold 9", and a run not evaluated yet (no number) first."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is None or theirs is None:
+            return (mine is None and theirs is not None) or (
+                mine is None and theirs is None and self.text() < other.text()
+            )
+        return bool(mine < theirs)
 
 
 class ExperimentWindow(QDialog):
@@ -99,6 +113,7 @@ class ExperimentWindow(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.cellDoubleClicked.connect(lambda row, _column: self._show_row(row))
         self.summary = QLabel()
@@ -207,14 +222,18 @@ class ExperimentWindow(QDialog):
     def _set_cell(self, row: int, column: int, value: object, index: int) -> None:
         item = self.table.item(row, column)
         if item is None:
-            item = QTableWidgetItem()
+            item = _Cell()
             self.table.setItem(row, column, item)
-        if isinstance(value, float):
+        if column == 0:  # the run's name sorts in the plan's order
+            item.setData(SORT_ROLE, index)
+            item.setText(str(value))
+        elif isinstance(value, int | float):
             text = f"{value:.1f}" if column == len(COLUMNS) - 1 else f"{value:.4g}"
-            item.setData(Qt.ItemDataRole.DisplayRole, text)
-            item.setData(Qt.ItemDataRole.UserRole + 1, value)
+            item.setText(text)
+            item.setData(SORT_ROLE, float(value))
         else:
-            item.setData(Qt.ItemDataRole.DisplayRole, "—" if value is None else value)
+            item.setText("—" if value is None else str(value))
+            item.setData(SORT_ROLE, None)
         item.setData(Qt.ItemDataRole.UserRole, index)  # which run this row is, sorted or not
 
     def _summary_text(self) -> str:
@@ -224,8 +243,9 @@ class ExperimentWindow(QDialog):
             return f"No run has been evaluated yet ({counts})."
         text = f"Validation accuracy {accuracy['mean']:.3f}"
         if accuracy["std"] is not None:
-            low, high = accuracy["ci95"]
-            text += f" ± {accuracy['std']:.3f} (95% interval {low:.3f}–{high:.3f})"
+            low, high = accuracy["ci95"]  # an accuracy lies in [0, 1], and so does its mean
+            low, high = max(0.0, low), min(1.0, high)
+            text += f" ± {accuracy['std']:.3f} (95% interval of the mean {low:.3f}–{high:.3f})"
         text += f" over {accuracy['n']} runs · {counts}"
         if self.baselines:
             best = max(self.baselines, key=lambda row: row["val_accuracy"])

@@ -64,13 +64,13 @@ FUSED_DEVICES = frozenset({"cuda"})
 
 
 def optimizer_implementation(device: torch.device) -> dict[str, bool]:
-    """The implementation the engine's optimizers use on ``device``: fused on a GPU, else the
-    multi-tensor ("foreach") one. On the CPU PyTorch would pick the per-tensor loop; foreach
-    gives bit-for-bit the same weights (checked for Adam, AdamW and SGD on the MLP and the CNN,
-    ``tests/engine/test_trainer_speed_paths.py``) with one call per update instead of a Python
-    loop over the parameters, ~5% faster per step here. The benchmark's hand-written loop asks
-    for the same, so the engine's overhead is measured against an equally fast optimizer."""
-    return {"fused": True} if device.type in FUSED_DEVICES else {"foreach": True}
+    """The implementation the engine's optimizers use on ``device``: fused on a GPU, else
+    PyTorch's default (the per-tensor loop on the CPU). The multi-tensor ("foreach") one is
+    ~5% faster here and bit for bit the same on ordinary runs (``tests/engine/
+    test_trainer_speed_paths.py``), but with it the lr-too-high lesson's "rewind and divide
+    by 10" failed on 2 of the CI's seeds: not taken until that is understood. The benchmark's
+    hand-written loop asks for the same, so the engine's overhead is measured fairly."""
+    return {"fused": True} if device.type in FUSED_DEVICES else {}
 
 
 def build_optimizer(

@@ -164,7 +164,9 @@ class Rule(Generic[E]):
 
     def hint(self, reading: Reading) -> ev.Hint:
         facts = {"step": reading.step, **reading.facts}
+        began = reading.facts.get("first")
         return ev.Hint(
+            began=began if isinstance(began, int) else None,
             step=reading.step,
             kind=self.kind,
             title=self.title.format(**facts),

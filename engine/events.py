@@ -192,6 +192,9 @@ class Hint:
     title: str
     evidence: str
     suggestion: str
+    #: Where the problem began when that is before ``step`` (a blow-up's first spike; the hint
+    #: is dated at the spike that makes it a pattern): the last good checkpoint is before it.
+    began: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,9 @@ def soft_vote(plan: ExperimentPlan, runs: list[RunProgress]) -> dict | None:
     Only where every run scored the same rows (``plan.shares_validation_rows``); k-fold runs
     validate on different rows and a learning curve's are different models of one question.
     """
-    evaluations = [run.last_validation for run in runs if run.last_validation is not None]
+    evaluations = [
+        run.summary.last_validation for run in runs if run.summary.last_validation is not None
+    ]
     if not plan.shares_validation_rows or len(evaluations) < 2:
         return None
     labels = evaluations[0].labels

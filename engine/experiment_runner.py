@@ -52,12 +52,11 @@ def default_parallel(beside_window: bool) -> int:
 
 @dataclass
 class RunProgress:
-    """One planned run as the runner sees it: its status, its summary, its last evaluation."""
+    """One planned run as the runner sees it: its status and its summary (its evaluations)."""
 
     planned: PlannedRun
     status: str = "queued"
     summary: RunSummary = field(default_factory=RunSummary)
-    last_validation: ev.Evaluation | None = None
     started: float | None = None
     ended: float | None = None
     record: RunRecord | None = None
@@ -208,14 +207,16 @@ class ExperimentRunner:
             progress.record.record(events)
         for event in events:
             progress.summary.update(event)
-            if isinstance(event, ev.Evaluation) and event.split == "validation":
-                progress.last_validation = event
-            elif isinstance(event, ev.Error):
+            if isinstance(event, ev.Error):
                 progress.status = "failed"
             elif isinstance(event, ev.Diverged) and progress.status != "failed":
                 progress.status = "diverged"
-            elif isinstance(event, ev.Finished) and event.reason == "completed":
-                progress.status = "finished" if progress.status != "failed" else "failed"
+            elif (
+                isinstance(event, ev.Finished)
+                and event.reason == "completed"
+                and progress.status != "failed"
+            ):
+                progress.status = "finished"
             elif (
                 isinstance(event, ev.StateChanged)
                 and progress.live

@@ -109,6 +109,7 @@ def test_spikes_again_and_again_are_a_blow_up_named_with_their_size():
     hints = feed(events)
     assert kinds(hints) == ["diverged"], "dated where it became a pattern"
     assert hints[0].step == 56, "dated where it became a pattern"
+    assert hints[0].began == 3, "and it says where it began: the rewind goes back before that"
     evidence = hints[0].evidence
     assert "From step 3" in evidence
     assert f"{EXPLOSION_SPIKES} times in 54 steps" in evidence

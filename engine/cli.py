@@ -267,14 +267,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     """``--experiment KIND`` and the flags that size it (``engine.experiment_plan``)."""
-    from trainscope.engine.experiment_plan import EXPERIMENT_KINDS
+    from trainscope.engine.experiment_plan import EXPERIMENT_KINDS, PRUNERS, SAMPLERS
 
     group = parser.add_argument_group("experiments (many runs of one config)")
     group.add_argument(
         "--experiment",
         choices=tuple(EXPERIMENT_KINDS),
         help="kfold: one run per validation fold; seeds: one per seed; learning-curve: one per "
-        "training share; bagging: one per bootstrap resample",
+        "training share; bagging: one per bootstrap resample; search: Optuna trials over --space",
     )
     group.add_argument("--folds", type=int, help="kfold: how many folds (default 5)")
     group.add_argument(
@@ -287,6 +287,23 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
         help="learning-curve: shares of the training rows (default 0.1,0.25,0.5,1)",
     )
     group.add_argument("--members", type=int, help="bagging: ensemble members (default 5)")
+    group.add_argument(
+        "--space",
+        action="append",
+        metavar="NAME=RANGE",
+        help="search: one knob per flag, e.g. 'lr=log(1e-4,1e-1)', 'dropout=0..0.5,n=3', "
+        "'hidden=[32,64,128]' (n= gives a grid's points)",
+    )
+    group.add_argument("--trials", type=int, help="search: how many trials (default 20; grid: all)")
+    group.add_argument("--sampler", choices=SAMPLERS, help="search: how trials are chosen (tpe)")
+    group.add_argument(
+        "--pruner",
+        choices=PRUNERS,
+        help="search: stop bad trials early, median or halving (median)",
+    )
+    group.add_argument(
+        "--study", metavar="NAME", help="search: the Optuna study's name; an existing one resumes"
+    )
     group.add_argument(
         "--parallel",
         type=int,
@@ -306,6 +323,11 @@ EXPERIMENT_ONLY = (
     "seeds",
     "train_fractions",
     "members",
+    "space",
+    "trials",
+    "sampler",
+    "pruner",
+    "study",
     "parallel",
     "baselines",
 )
@@ -325,7 +347,16 @@ def plan_from_args(args: argparse.Namespace, base: RunConfig) -> ExperimentPlan:
         repeat=args.repeat,
         train_fractions=_numbers(args.train_fractions, "--train-fractions", float),
         members=args.members,
+        space=args.space,
+        trials=args.trials,
+        sampler=args.sampler or "tpe",
+        pruner=args.pruner or "median",
+        study=args.study,
     )
+    if plan.search is not None:
+        from trainscope.engine.search_runner import import_optuna
+
+        import_optuna()  # missing Optuna is one sentence now, not a traceback later
     return check_plan(plan)
 
 

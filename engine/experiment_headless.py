@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from trainscope.engine import experiment_report as report
 from trainscope.engine.experiment_runner import ENDED, ExperimentRunner
+from trainscope.engine.search_runner import SearchRunner
 
 if TYPE_CHECKING:
     from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.05
+SEARCH_DATABASE = "search.db"  # Optuna's own storage, beside the run store
 
 
 def run_experiment_headless(
@@ -38,12 +40,21 @@ def run_experiment_headless(
 
         session_factory = ProcessSession
     record_start = experiment_recording(plan, runs_dir) if record else None
-    runner = ExperimentRunner(plan, parallel, session_factory, record_start)
+    runner = make_runner(plan, parallel, session_factory, record_start, runs_dir, record)
+    planned = planned_runs(plan)
     print(
-        f"experiment {plan.kind}: {len(plan.runs)} runs, {min(parallel, len(plan.runs))} at a time",
+        f"experiment {plan.kind}: {planned} runs, {min(parallel, planned)} at a time",
         file=err,
         flush=True,
     )
+    if isinstance(runner, SearchRunner):
+        name = runner.study.study_name
+        then = f"--study {name} adds trials to it" if runner.resumable else "kept in memory only"
+        print(
+            f"study {name} ({runner.spec.sampler} sampler, {runner.spec.pruner} pruning); {then}",
+            file=err,
+            flush=True,
+        )
     reported: set[int] = set()
     try:
         while not runner.done:
@@ -64,10 +75,53 @@ def run_experiment_headless(
         splits = [run.config for run in plan.runs] if plan.kind == "kfold" else [plan.base]
         baselines = baselines_over(splits)
     result = experiment_result(plan, runner.runs, baselines)
+    if isinstance(runner, SearchRunner):
+        result["search"] = search_result(runner)
     print(_summary_line(result), file=err, flush=True)
     if emit_json:
         print(json.dumps(result), file=out, flush=True)
     return 1 if any(run.status == "failed" for run in runner.runs) else 0
+
+
+def planned_runs(plan: ExperimentPlan) -> int:
+    return plan.search.trials if plan.search is not None else len(plan.runs)
+
+
+def make_runner(
+    plan: ExperimentPlan,
+    parallel: int,
+    session_factory: SessionFactory,
+    record_start: RecordStart | None,
+    runs_dir: str | None,
+    record: bool,
+) -> ExperimentRunner:
+    """The runner for ``plan``: a search's keeps its Optuna study in ``search.db`` beside the
+    run store when runs are recorded (so it can be resumed by name), in memory otherwise."""
+    if plan.search is None:
+        return ExperimentRunner(plan, parallel, session_factory, record_start)
+    storage = None
+    if record:
+        from trainscope.engine.runs.paths import resolve_runs_dir
+
+        folder = resolve_runs_dir(runs_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{folder / SEARCH_DATABASE}"
+    return SearchRunner(plan, parallel, session_factory, record_start, storage)
+
+
+def search_result(runner: SearchRunner) -> dict[str, Any]:
+    """What the search found: its space, best values, Optuna's importances, its study."""
+    spec = runner.spec
+    return {
+        "space": [dimension.describe() for dimension in spec.space],
+        "sampler": spec.sampler,
+        "pruner": spec.pruner,
+        "study": runner.study.study_name,
+        "objective": "best validation loss (lower is better)",
+        "best_params": runner.best_params(),
+        "importances": runner.importances(),
+        "trials_in_study": len(runner.study.trials),
+    }
 
 
 def experiment_result(
@@ -101,6 +155,7 @@ def run_row(plan: ExperimentPlan, run: RunProgress) -> dict[str, Any]:
         "status": run.status,
         "seconds": round(run.seconds, 2) if run.seconds is not None else None,
         "run_id": run.record.run_id if run.record is not None else None,
+        **({"params": dict(run.planned.params)} if run.planned.params is not None else {}),
         **report.run_metrics(run),
         "summary": run.summary.to_dict(),
     }
@@ -121,7 +176,7 @@ def experiment_recording(plan: ExperimentPlan, runs_dir: str | None) -> RecordSt
             "index": planned.index,
             "label": planned.label,
             "value": planned.value,
-            "runs": len(plan.runs),
+            "runs": planned_runs(plan),
         }
         name = f"{plan.kind} · {planned.label} · {planned.config.dataset.name}"
         try:

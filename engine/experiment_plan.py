@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from trainscope.engine.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.search_space import Dimension, Value
 
 #: kind → (the axis it varies, what a person reads in the table's header).
 EXPERIMENT_KINDS: dict[str, tuple[str, str]] = {
@@ -26,9 +27,13 @@ EXPERIMENT_KINDS: dict[str, tuple[str, str]] = {
     "seeds": ("seed", "seed"),
     "learning-curve": ("train_fraction", "training share"),
     "bagging": ("resample", "member"),
+    "search": ("trial", "trial"),
 }
 DEFAULT_FOLDS, DEFAULT_REPEAT, DEFAULT_MEMBERS = 5, 5, 5
 DEFAULT_TRAIN_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+DEFAULT_TRIALS = 20
+SAMPLERS = ("tpe", "random", "grid")
+PRUNERS = ("median", "halving", "none")
 MAX_RUNS = 64  # more is a cluster's job, not a laptop's window
 
 
@@ -40,13 +45,29 @@ class PlannedRun:
     label: str
     value: float
     config: RunConfig
+    params: Mapping[str, Value] | None = None  # a search trial's values
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """What a search walks: its space, how many trials, the sampler and the pruner, and the
+    Optuna study it lives in (a name that exists resumes that study)."""
+
+    space: tuple[Dimension, ...]
+    trials: int
+    sampler: str = "tpe"
+    pruner: str = "median"
+    study: str | None = None
 
 
 @dataclass(frozen=True)
 class ExperimentPlan:
+    """``runs`` are known up front, except for a search's: ``search`` says how they are asked."""
+
     kind: str
     base: RunConfig
     runs: tuple[PlannedRun, ...]
+    search: SearchSpec | None = None
 
     @property
     def axis(self) -> str:
@@ -71,6 +92,11 @@ def plan_experiment(
     repeat: int | None = None,
     train_fractions: Sequence[float] | None = None,
     members: int | None = None,
+    space: Sequence[str] | None = None,
+    trials: int | None = None,
+    sampler: str = "tpe",
+    pruner: str = "median",
+    study: str | None = None,
 ) -> ExperimentPlan:
     """The runs of a ``kind`` experiment around ``base``; ``ConfigError`` in one sentence when
     the request is not one (it is checked again against the data by ``check_plan``)."""
@@ -78,6 +104,8 @@ def plan_experiment(
         raise ConfigError(
             f"unknown experiment '{kind}'; choose one of {', '.join(EXPERIMENT_KINDS)}"
         )
+    if kind == "search":
+        return ExperimentPlan(kind, base, (), _search(space or (), trials, sampler, pruner, study))
     if kind == "kfold":
         runs = _kfold_runs(base, DEFAULT_FOLDS if folds is None else folds)
     elif kind == "seeds":
@@ -98,6 +126,8 @@ def check_plan(plan: ExperimentPlan) -> ExperimentPlan:
 
     for run in plan.runs:
         run.config.validate_to_start()
+    if plan.search is not None:  # each value was checked by its setting's rule when parsed
+        plan.base.validate_to_start()
     if plan.kind in ("kfold", "learning-curve"):
         smallest = min(plan.runs, key=lambda run: run.value)
         prepare_data(smallest.config.dataset, smallest.config.seed)
@@ -185,3 +215,23 @@ def _bagging_runs(base: RunConfig, members: int) -> list[PlannedRun]:
         )
         for index in range(members)
     ]
+
+
+def _search(
+    texts: Sequence[str], trials: int | None, sampler: str, pruner: str, study: str | None
+) -> SearchSpec:
+    from trainscope.engine.search_space import grid_size, parse_space
+
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
+    if pruner not in PRUNERS:
+        raise ConfigError(f"unknown pruner '{pruner}'; choose one of {', '.join(PRUNERS)}")
+    if trials is not None and not 1 <= trials <= MAX_RUNS:
+        raise ConfigError(f"trials must be between 1 and {MAX_RUNS} (got {trials})")
+    space = parse_space(texts)
+    if sampler == "grid":
+        points = grid_size(space)
+        if points > MAX_RUNS:
+            raise ConfigError(f"the grid has {points} points; at most {MAX_RUNS} runs fit")
+        trials = points if trials is None else min(trials, points)
+    return SearchSpec(space, DEFAULT_TRIALS if trials is None else trials, sampler, pruner, study)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     RecordStart = Callable[[PlannedRun], "RunRecord | None"]
 
 #: Statuses a run can end in; "queued", "running" and "paused" are the others.
-ENDED = ("finished", "diverged", "failed", "stopped")
+ENDED = ("finished", "diverged", "failed", "stopped", "pruned")
 
 
 class RunRecord(Protocol):

@@ -41,6 +41,15 @@ def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baseline
         (("--experiment", "learning-curve", "--train-fractions", "0.5,2"), "at most 1"),
         (("--experiment", "learning-curve", "--train-fractions", "half"), "numbers separated"),
         (("--experiment", "seeds", "--parallel", "0"), "--parallel must be at least 1"),
+        (("--experiment", "search"), "a search needs a space"),
+        (("--experiment", "search", "--space", "lr=log(0,1)"), "must be greater than 0"),
+        (("--experiment", "search", "--space", "depth=1..3"), "cannot search 'depth'"),
+        (
+            ("--experiment", "search", "--sampler", "grid", "--space", "lr=log(1e-4,1)"),
+            "add ,n=POINTS",
+        ),
+        (("--experiment", "search", "--space", "lr=0..1", "--trials", "0"), "between 1 and 64"),
+        (("--space", "lr=0..1"), "add --experiment"),
         (
             (
                 "--folds",
@@ -56,3 +65,23 @@ def test_a_bad_experiment_flag_is_one_sentence_exit_2_and_nothing_starts(flags, 
     assert words in result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stdout == ""
+
+
+def test_a_search_runs_its_trials_in_worker_processes_and_reports_the_best_values():
+    result = summary_of(
+        run_main(
+            "--experiment", "search", "--space", "lr=log(1e-3,1e-1)", "--space", "hidden=[8,32]",
+            "--trials", "3", "--sampler", "random", "--dataset", "moons", "--epochs", "2",
+            "--parallel", "2", "--json", "--no-record",
+        )
+    )  # fmt: skip
+    assert result["experiment"] == "search"
+    assert [run["label"] for run in result["runs"]] == ["trial 0", "trial 1", "trial 2"]
+    for run in result["runs"]:
+        assert run["status"] == "finished"
+        assert 1e-3 <= run["params"]["lr"] <= 1e-1
+        assert run["params"]["hidden"] in (8, 32)
+        assert run["summary"]["parameter_count"] > 0
+    search = result["search"]
+    assert search["space"] == ["lr=log(0.001,0.1)", "hidden=[8,32]"]
+    assert set(search["best_params"]) == {"lr", "hidden"}

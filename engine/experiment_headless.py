@@ -11,8 +11,8 @@ import uuid
 from typing import TYPE_CHECKING, Any, TextIO
 
 from trainscope.engine import experiment_report as report
-from trainscope.engine.experiment_runner import ENDED, ExperimentRunner
-from trainscope.engine.search_runner import SearchRunner
+from trainscope.engine.experiment_runner import ENDED
+from trainscope.engine.search_runner import SearchRunner, runner_for
 
 if TYPE_CHECKING:
     from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.05
-SEARCH_DATABASE = "search.db"  # Optuna's own storage, beside the run store
 
 
 def run_experiment_headless(
@@ -40,7 +39,7 @@ def run_experiment_headless(
 
         session_factory = ProcessSession
     record_start = experiment_recording(plan, runs_dir) if record else None
-    runner = make_runner(plan, parallel, session_factory, record_start, runs_dir, record)
+    runner = runner_for(plan, parallel, session_factory, record_start, runs_dir, record)
     planned = planned_runs(plan)
     print(
         f"experiment {plan.kind}: {planned} runs, {min(parallel, planned)} at a time",
@@ -85,28 +84,6 @@ def run_experiment_headless(
 
 def planned_runs(plan: ExperimentPlan) -> int:
     return plan.search.trials if plan.search is not None else len(plan.runs)
-
-
-def make_runner(
-    plan: ExperimentPlan,
-    parallel: int,
-    session_factory: SessionFactory,
-    record_start: RecordStart | None,
-    runs_dir: str | None,
-    record: bool,
-) -> ExperimentRunner:
-    """The runner for ``plan``: a search's keeps its Optuna study in ``search.db`` beside the
-    run store when runs are recorded (so it can be resumed by name), in memory otherwise."""
-    if plan.search is None:
-        return ExperimentRunner(plan, parallel, session_factory, record_start)
-    storage = None
-    if record:
-        from trainscope.engine.runs.paths import resolve_runs_dir
-
-        folder = resolve_runs_dir(runs_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        storage = f"sqlite:///{folder / SEARCH_DATABASE}"
-    return SearchRunner(plan, parallel, session_factory, record_start, storage)
 
 
 def search_result(runner: SearchRunner) -> dict[str, Any]:
@@ -156,6 +133,7 @@ def run_row(plan: ExperimentPlan, run: RunProgress) -> dict[str, Any]:
         "seconds": round(run.seconds, 2) if run.seconds is not None else None,
         "run_id": run.record.run_id if run.record is not None else None,
         **({"params": dict(run.planned.params)} if run.planned.params is not None else {}),
+        **({"pruned_at": run.pruned_at} if run.pruned_at is not None else {}),
         **report.run_metrics(run),
         "summary": run.summary.to_dict(),
     }

@@ -57,6 +57,7 @@ class RunProgress:
     planned: PlannedRun
     status: str = "queued"
     summary: RunSummary = field(default_factory=RunSummary)
+    pruned_at: int | None = None  # a search's pruner stopped this trial at that evaluation
     started: float | None = None
     ended: float | None = None
     record: RunRecord | None = None
@@ -207,6 +208,8 @@ class ExperimentRunner:
             progress.record.record(events)
         for event in events:
             progress.summary.update(event)
+            if progress.status == "pruned":
+                continue
             if isinstance(event, ev.Error):
                 progress.status = "failed"
             elif isinstance(event, ev.Diverged) and progress.status != "failed":

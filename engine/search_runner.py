@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from trainscope.engine import events as ev
 from trainscope.engine.errors import ConfigError
 from trainscope.engine.experiment_plan import PlannedRun
-from trainscope.engine.experiment_runner import ENDED, ExperimentRunner, RunProgress
+from trainscope.engine.experiment_runner import ExperimentRunner, RunProgress
 from trainscope.engine.search_space import apply_params
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from trainscope.engine.search_space import Dimension, Value
 
 logger = logging.getLogger(__name__)
+SEARCH_DATABASE = "search.db"  # Optuna's own storage, beside the run store
 #: Trials that must finish before the pruner judges others, and evaluations a trial is given.
 PRUNE_AFTER_TRIALS, PRUNE_AFTER_EVALUATIONS = 3, 2
 
@@ -78,6 +79,7 @@ class SearchRunner(ExperimentRunner):
         )
         self.trials: dict[int, Any] = {}  # run index -> its Optuna trial
         self._asked = 0
+        self._reported: dict[int, set[int]] = {}  # run index -> the steps told to its trial
         if self.spec.sampler == "grid":
             self._enqueue_grid(plan.base.seed)
 
@@ -103,19 +105,27 @@ class SearchRunner(ExperimentRunner):
         super()._start_queued()
 
     def _fold(self, progress: RunProgress, events: list[ev.Event]) -> None:
-        super()._fold(progress, events)
+        """Report each validation evaluation in order; at the first the pruner refuses, the
+        trial is pruned there (``pruned_at``), whatever else the same batch holds: the
+        decision depends on the evaluations, not on how often the runner is polled."""
         trial = self.trials.get(progress.planned.index)
-        if trial is None or progress.status in ENDED:
+        if trial is None or progress.pruned_at is not None:
+            super()._fold(progress, events)
             return
-        for event in events:
+        for position, event in enumerate(events):
             if not (isinstance(event, ev.Evaluation) and event.split == "validation"):
                 continue
-            if not math.isfinite(event.loss):
-                continue
+            reported = self._reported.setdefault(progress.planned.index, set())
+            if not math.isfinite(event.loss) or event.step in reported:
+                continue  # a step evaluated again (after a rewind, a single step) counts once
+            reported.add(event.step)
             trial.report(event.loss, event.step)
             if trial.should_prune():
-                progress.status = "pruned"
+                super()._fold(progress, events[: position + 1])
+                progress.pruned_at, progress.status = event.step, "pruned"
+                super()._fold(progress, events[position + 1 :])  # recorded; it stays pruned
                 return
+        super()._fold(progress, events)
 
     def _end(self, index: int) -> list[ev.Event]:
         tail = super()._end(index)
@@ -200,3 +210,25 @@ def _suggest(trial: Any, dimension: Dimension) -> Value:
             dimension.name, int(dimension.low), int(dimension.high), log=dimension.log
         )
     return trial.suggest_float(dimension.name, dimension.low, dimension.high, log=dimension.log)
+
+
+def runner_for(
+    plan: ExperimentPlan,
+    parallel: int,
+    session_factory: SessionFactory,
+    record_start: RecordStart | None,
+    runs_dir: str | None,
+    record: bool,
+) -> ExperimentRunner:
+    """The runner for ``plan``: a search's keeps its Optuna study in ``search.db`` beside the
+    run store when runs are recorded (so it can be resumed by name), in memory otherwise."""
+    if plan.search is None:
+        return ExperimentRunner(plan, parallel, session_factory, record_start)
+    storage = None
+    if record:
+        from trainscope.engine.runs.paths import resolve_runs_dir
+
+        folder = resolve_runs_dir(runs_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{folder / SEARCH_DATABASE}"
+    return SearchRunner(plan, parallel, session_factory, record_start, storage)

@@ -34,11 +34,14 @@ from PySide6.QtWidgets import (
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import experiment_report as report
-from trainscope.engine.experiment_runner import ENDED, ExperimentRunner
+from trainscope.engine.experiment_runner import ENDED
+from trainscope.engine.search_runner import runner_for
 from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
 from trainscope.gui.pace_control import PaceControl
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from PySide6.QtGui import QCloseEvent
 
     from trainscope.engine import events as ev
@@ -50,6 +53,14 @@ POLL_MS = 100  # the runs' events are taken ten times a second
 REDRAW_S = 0.25  # the chart and the table are redrawn at most four times a second
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("run", "value", "status", "steps", "best val acc", "val acc", "val loss", "time (s)")
+
+
+def _values_text(params: Mapping[str, object]) -> str:
+    """A trial's values as a person reads them: lr=0.0123, hidden=64."""
+    return ", ".join(
+        f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}"
+        for name, value in params.items()
+    )
 
 
 class _Cell(QTableWidgetItem):
@@ -80,15 +91,17 @@ class ExperimentWindow(QDialog):
         pace: float | None,
         record_start: RecordStart | None = None,
         parent: QWidget | None = None,
+        runs_dir: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Experiment: {plan.kind} on {plan.base.dataset.name}")
         self.setModal(False)
         self.plan = plan
         self.theme = theme
-        self.runner = ExperimentRunner(plan, parallel, session_factory, record_start)
+        record = record_start is not None
+        self.runner = runner_for(plan, parallel, session_factory, record_start, runs_dir, record)
         self.runner.set_pace(pace)
-        self.events: list[list[ev.Event]] = [[] for _ in plan.runs]
+        self.events: list[list[ev.Event]] = [[] for _ in plan.runs]  # a search's grow
         self.selected: int | None = None
         self.baselines: list[dict] | None = None
         self._baseline_future: Future | None = None
@@ -105,7 +118,7 @@ class ExperimentWindow(QDialog):
         self.plot = ExperimentPlot(self.theme)
         self.table = QTableWidget(len(self.plan.runs), len(COLUMNS))
         headers = list(COLUMNS)
-        headers[1] = self.plan.axis_title
+        headers[1] = "values" if self.plan.search is not None else self.plan.axis_title
         self.table.setHorizontalHeaderLabels(headers)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -177,7 +190,9 @@ class ExperimentWindow(QDialog):
     @Slot()
     def poll(self) -> None:
         """Take every run's new events; redraw at most every ``REDRAW_S``."""
-        for index, events in self.runner.poll():
+        batches = self.runner.poll()
+        self.events.extend([] for _ in range(len(self.runner.runs) - len(self.events)))
+        for index, events in batches:
             self.events[index].extend(events)
         self._check_baselines()
         now = time.monotonic()
@@ -203,12 +218,14 @@ class ExperimentWindow(QDialog):
 
     def _fill_table(self) -> None:
         self.table.setSortingEnabled(False)  # rows keep their place while they are filled
+        self.table.setRowCount(len(self.runner.runs))  # a search asks for trials as it goes
         for row, run in enumerate(self.runner.runs):
             numbers = report.run_metrics(run)
+            params = run.planned.params
             cells = (
                 run.planned.label,
-                run.planned.value,
-                run.status,
+                run.planned.value if params is None else _values_text(params),
+                run.status if run.pruned_at is None else f"pruned at {run.pruned_at:,}",
                 run.summary.steps,
                 numbers["best_val_accuracy"],
                 numbers["val_accuracy"],

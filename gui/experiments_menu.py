@@ -1,5 +1,6 @@
-"""The Experiments menu: k-fold, seed spread, learning curve and bagging from the current run's
-config, each asked for its size, checked, then opened in an ``ExperimentWindow``.
+"""The Experiments menu: k-fold, seed spread, learning curve, bagging and a hyperparameter search
+from the current run's config, each asked for its size, checked, then opened in an
+``ExperimentWindow``.
 
 Starting one pauses the window's own live run (the experiment needs the cores); a run of the
 experiment clicked in its table is shown in the normal panels, and "Promote" makes a new live
@@ -20,6 +21,9 @@ from trainscope.engine.experiment_plan import (
     DEFAULT_MEMBERS,
     DEFAULT_REPEAT,
     DEFAULT_TRAIN_FRACTIONS,
+    DEFAULT_TRIALS,
+    MAX_RUNS,
+    SAMPLERS,
     check_plan,
     plan_experiment,
 )
@@ -36,7 +40,9 @@ ENTRIES = (
     ("seeds", "Seed spread…"),
     ("learning-curve", "Learning curve…"),
     ("bagging", "Bagging ensemble…"),
+    ("search", "Hyperparameter search…"),
 )
+DEFAULT_SPACE = "lr=log(1e-4,1e-1); dropout=0..0.5"
 
 
 class ExperimentTools(QObject):
@@ -57,14 +63,16 @@ class ExperimentTools(QObject):
             return None
         try:
             plan = check_plan(plan_experiment(kind, self.window.config, **sizes))
+            self.open(plan)  # a search without Optuna installed is refused here, in a sentence
         except TrainScopeError as error:
             self.window.status.show_message(str(error), error=True)
             return None
-        self.open(plan)
         return plan
 
     def _ask_sizes(self, kind: str) -> dict | None:
         parent, title = self.window, dict(ENTRIES)[kind].rstrip("…")
+        if kind == "search":
+            return self._ask_search(title)
         if kind == "learning-curve":
             default = ",".join(f"{share:g}" for share in DEFAULT_TRAIN_FRACTIONS)
             text, ok = QInputDialog.getText(
@@ -88,6 +96,27 @@ class ExperimentTools(QObject):
         value, ok = QInputDialog.getInt(parent, title, label, start, 2, 32)
         return {key: value} if ok else None
 
+    def _ask_search(self, title: str) -> dict | None:
+        """The space (written as on the command line, one knob per ``;``), sampler and trials."""
+        parent = self.window
+        text, ok = QInputDialog.getText(
+            parent,
+            title,
+            "Search space, one knob per ';' — log(LOW,HIGH), LOW..HIGH (,n=POINTS for a grid), "
+            "[A,B,C]:",
+            text=DEFAULT_SPACE,
+        )
+        if not ok:
+            return None
+        sampler, ok = QInputDialog.getItem(parent, title, "Sampler:", list(SAMPLERS), 0, False)
+        if not ok:
+            return None
+        asked = {"space": [part for part in text.split(";") if part.strip()], "sampler": sampler}
+        if sampler == "grid":  # every point of the grid
+            return asked
+        trials, ok = QInputDialog.getInt(parent, title, "Trials:", DEFAULT_TRIALS, 1, MAX_RUNS)
+        return {**asked, "trials": trials} if ok else None
+
     def open(self, plan: ExperimentPlan, parallel: int | None = None) -> ExperimentWindow:
         """Start ``plan`` beside the window; the window's own live run is paused meanwhile."""
         window = self.window
@@ -110,6 +139,7 @@ class ExperimentTools(QObject):
             window.controls.pace_control.pace,
             record_start,
             parent=window,
+            runs_dir=None if library is None or library.runs_dir is None else str(library.runs_dir),
         )
         self.experiment.show_run_requested.connect(self.show_run)
         self.experiment.promote_requested.connect(self.promote)

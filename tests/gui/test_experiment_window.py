@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from PySide6.QtCore import Qt
 
 from tests.engine.session_helpers import small_config
@@ -75,3 +76,36 @@ def test_pause_all_holds_the_queue_and_promote_starts_a_live_run_of_that_config(
     qtbot.mouseClick(experiment.buttons["stop"], Qt.LeftButton)
     assert runner.done
     assert [run.status for run in runner.runs] == ["stopped"] * 3
+
+
+def test_a_search_from_the_menu_asks_its_space_adds_a_row_per_trial_and_prunes_a_hopeless_one(
+    qtbot, tmp_path, monkeypatch
+):
+    """Experiments → Hyperparameter search…: the space typed as on the command line, a grid of
+    six learning rates; each trial appears as a row with its values, and one of the hopeless
+    learning rates is stopped early by the median pruner."""
+    from PySide6.QtWidgets import QInputDialog
+
+    pytest.importorskip("optuna")
+    config = replace(small_config(), epochs=10, steps=None, pace=None)
+    window = open_window(qtbot, tmp_path, config=config, start=False)
+    monkeypatch.setattr(
+        QInputDialog, "getText", lambda *_args, **_kw: ("lr=log(1e-6,1e-1,n=6)", True)
+    )
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *_args, **_kw: ("grid", True))
+    plan = window.experiments.ask("search")
+    assert plan is not None
+    assert plan.search.trials == 6
+    experiment = window.experiments.experiment
+    experiment.runner.parallel = 1  # one in-process session at a time: reproducible trials
+    qtbot.waitUntil(lambda: experiment.runner.done, timeout=HANG_TIMEOUT_MS)
+    experiment.redraw()
+    assert experiment.table.rowCount() == 6
+    assert experiment.table.horizontalHeaderItem(1).text() == "values"
+    values = {experiment.table.item(row, 1).text() for row in range(6)}
+    assert values == {"lr=1e-06", "lr=1e-05", "lr=0.0001", "lr=0.001", "lr=0.01", "lr=0.1"}
+    statuses = [run.status for run in experiment.runner.runs]
+    assert "pruned" in statuses, [
+        (r.planned.params, r.status, r.summary.steps) for r in experiment.runner.runs
+    ]
+    assert "pruned" in experiment.summary.text()

@@ -272,9 +272,10 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("experiments (many runs of one config)")
     group.add_argument(
         "--experiment",
-        choices=tuple(EXPERIMENT_KINDS),
+        choices=(*EXPERIMENT_KINDS, "lr-find"),
         help="kfold: one run per validation fold; seeds: one per seed; learning-curve: one per "
-        "training share; bagging: one per bootstrap resample; search: Optuna trials over --space",
+        "training share; bagging: one per bootstrap resample; search: Optuna trials over --space; "
+        "lr-find: the learning-rate range test, 1e-7 to 10",
     )
     group.add_argument("--folds", type=int, help="kfold: how many folds (default 5)")
     group.add_argument(

@@ -48,9 +48,15 @@ def main(argv: list[str] | None = None) -> int:
             return install_launcher()
         check_experiment_flags(args)
         config, scenario = configure_run(parser, args, argv, default_epochs(args))
-        plan = plan_from_args(args, config) if args.experiment else None
+        if args.experiment == "lr-find" and not args.headless:
+            raise TrainScopeError("--experiment lr-find runs headless for now; add --headless")
+        plan = plan_from_args(args, config) if args.experiment not in (None, "lr-find") else None
     except TrainScopeError as error:
         fail(str(error))
+    if args.experiment == "lr-find":
+        from trainscope.engine.lr_finder import run_lr_find_headless
+
+        return run_lr_find_headless(config, emit_json=args.json)
     if plan is not None and args.headless:
         from trainscope.engine.experiment_headless import run_experiment_headless
         from trainscope.engine.experiment_runner import default_parallel

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from tests.engine.test_cli import run_main, summary_of
+from tests.engine.test_cli import REPO, run_main, summary_of
 
 
 def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baselines():
@@ -85,3 +88,24 @@ def test_a_search_runs_its_trials_in_worker_processes_and_reports_the_best_value
     search = result["search"]
     assert search["space"] == ["lr=log(0.001,0.1)", "hidden=[8,32]"]
     assert set(search["best_params"]) == {"lr", "hidden"}
+
+
+def test_lr_find_sweeps_in_a_worker_process_and_suggests_a_learning_rate():
+    result = summary_of(run_main("--experiment", "lr-find", "--dataset", "moons", "--json"))
+    assert result["experiment"] == "lr-find"
+    assert result["lrs"][0] == pytest.approx(1e-7)
+    assert len(result["lrs"]) == len(result["smoothed"]) <= 100
+    assert 1e-5 < result["suggestion"] < 1
+    assert result["rule"].startswith("steepest descent")
+
+
+def test_lr_find_in_the_window_is_refused_in_one_sentence_before_anything_starts():
+    result = subprocess.run(
+        [sys.executable, "main.py", "--experiment", "lr-find"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "add --headless" in result.stderr

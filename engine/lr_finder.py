@@ -1,0 +1,181 @@
+"""The learning-rate range test (Smith 2015; fastai's ``lr_find``, Lightning's ``Tuner.lr_find``).
+
+A short run from the config's own initial weights (same seed, so the same weights the real run
+starts from) raises the learning rate exponentially, step by step, from 1e-7 to 10, and records
+each step's training loss. The loss is smoothed the way fastai does (an exponential moving
+average with bias correction, beta 0.98) and the sweep stops once the smoothed loss is four
+times its lowest, or not a number: the learning rate has blown up. The suggestion is the
+learning rate where the smoothed loss falls fastest against log lr ("steepest descent", fastai's
+``steep`` rule), among the points before the smoothed loss's lowest; a person reads it off the
+curve as "the middle of the steep part", not its bottom, where the loss is about to turn.
+
+It is a separate session: the run it serves is never touched. Applying the suggestion starts a
+fresh run with the same seed, so the same initial weights, at that learning rate.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TextIO
+
+import numpy as np
+
+from trainscope.engine import events as ev
+from trainscope.engine.commands import SetParam
+from trainscope.engine.config import ScheduledChange
+from trainscope.engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from trainscope.engine.config import RunConfig
+    from trainscope.engine.session_protocol import Session
+
+LR_LOW, LR_HIGH, SWEEP_STEPS = 1e-7, 10.0, 100
+SMOOTHING = 0.98  # fastai's beta
+DIVERGED_FACTOR = 4.0  # stop once the smoothed loss is this many times its lowest
+SKIP_START = 5  # the first points are mostly the smoothing warming up
+RULE = "steepest descent of the smoothed loss against log lr"
+POLL_S = 0.02
+
+
+@dataclass(frozen=True)
+class LrFinding:
+    """The sweep's points (up to where it stopped), why it stopped, and the suggestion."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    stopped: str  # "diverged" or "end"
+    suggestion: float | None
+    rule: str = RULE
+
+    def to_dict(self) -> dict:
+        return {
+            "lrs": self.lrs.tolist(),
+            "losses": self.losses.tolist(),
+            "smoothed": self.smoothed.tolist(),
+            "stopped": self.stopped,
+            "suggestion": self.suggestion,
+            "rule": self.rule,
+        }
+
+
+def sweep_lrs(steps: int = SWEEP_STEPS, low: float = LR_LOW, high: float = LR_HIGH) -> np.ndarray:
+    """The learning rate of each step of the sweep: exponential from ``low`` to ``high``."""
+    if steps < SKIP_START * 4:
+        raise ConfigError(f"a learning-rate sweep needs at least {SKIP_START * 4} steps")
+    if not 0 < low < high:
+        raise ConfigError(
+            f"the sweep goes from a low learning rate to a higher one ({low}..{high})"
+        )
+    return np.geomspace(low, high, steps)
+
+
+def sweep_config(base: RunConfig, steps: int = SWEEP_STEPS) -> RunConfig:
+    """``base`` as a sweep: its seed (so its initial weights), ``steps`` steps, the learning
+    rate raised before each step, evaluated only at the start and the end."""
+    lrs = sweep_lrs(steps)
+    schedule = tuple(
+        ScheduledChange(step=index + 1, change=SetParam("lr", float(lr)))
+        for index, lr in enumerate(lrs)
+    )
+    config = base.with_settings(lr=float(lrs[0]))
+    return replace(config, steps=steps, epochs=None, schedule=schedule, eval_every=steps, pace=None)
+
+
+def smooth(losses: np.ndarray, beta: float = SMOOTHING) -> np.ndarray:
+    """Exponential moving average with bias correction (fastai's ``lr_find`` smoothing)."""
+    smoothed, average = np.empty(len(losses)), 0.0
+    for index, loss in enumerate(losses):
+        average = beta * average + (1 - beta) * float(loss)
+        smoothed[index] = average / (1 - beta ** (index + 1))
+    return smoothed
+
+
+def analyse(lrs: np.ndarray, losses: np.ndarray) -> LrFinding:
+    """Cut the sweep where it blew up and suggest the learning rate of steepest descent."""
+    smoothed = smooth(losses)
+    lowest = np.minimum.accumulate(np.where(np.isfinite(smoothed), smoothed, np.inf))
+    blown = ~np.isfinite(smoothed) | (smoothed > DIVERGED_FACTOR * lowest)
+    end = int(np.argmax(blown)) if blown.any() else len(losses)
+    stopped = "diverged" if blown.any() else "end"
+    lrs, losses, smoothed = lrs[:end], losses[:end], smoothed[:end]
+    suggestion = None
+    bottom = int(np.argmin(smoothed)) + 1 if end else 0  # the steep part comes before it
+    if bottom > SKIP_START + 2:
+        slope = np.gradient(smoothed[SKIP_START:bottom], np.log(lrs[SKIP_START:bottom]))
+        steepest = int(np.argmin(slope))
+        if slope[steepest] < 0:
+            suggestion = float(lrs[SKIP_START + steepest])
+    return LrFinding(lrs, losses, smoothed, stopped, suggestion)
+
+
+def sweep_diverged(losses: np.ndarray) -> bool:
+    """True once the sweep so far has blown up (the loop stops the session then)."""
+    smoothed = smooth(losses)
+    finite = smoothed[np.isfinite(smoothed)]
+    return len(finite) < len(smoothed) or (
+        len(finite) > 0 and smoothed[-1] > DIVERGED_FACTOR * finite.min()
+    )
+
+
+def run_lr_find(
+    base: RunConfig,
+    session_factory: Callable[..., Session],
+    steps: int = SWEEP_STEPS,
+    timeout_s: float = 600.0,
+) -> LrFinding:
+    """Sweep in a session of its own (the run it serves is untouched); stop it once the loss
+    has blown up. ``session_factory`` makes the session, as for any run."""
+    lrs = sweep_lrs(steps)
+    session = session_factory(sweep_config(base, steps))
+    session.start()
+    steps_seen: list[np.ndarray] = []
+    losses_seen: list[np.ndarray] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            ended = False
+            for event in session.drain():
+                if isinstance(event, ev.StepMetrics):
+                    steps_seen.append(np.asarray(event.steps))
+                    losses_seen.append(np.asarray(event.loss, dtype=float))
+                elif isinstance(event, ev.Error):
+                    raise ConfigError(f"the sweep failed: {event.message}")
+                elif isinstance(event, ev.Finished | ev.Diverged):
+                    ended = True
+            losses = np.concatenate(losses_seen) if losses_seen else np.empty(0)
+            if ended or sweep_diverged(losses) or not session.is_alive():
+                break
+            time.sleep(POLL_S)
+    finally:
+        session.close()
+    step_numbers = np.concatenate(steps_seen) if steps_seen else np.empty(0, dtype=int)
+    losses = np.concatenate(losses_seen) if losses_seen else np.empty(0)
+    keep = (step_numbers >= 1) & (step_numbers <= steps)
+    return analyse(lrs[step_numbers[keep] - 1], losses[keep])
+
+
+def run_lr_find_headless(
+    base: RunConfig, emit_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """``--headless --experiment lr-find``: the sweep in a worker process, a line, the JSON."""
+    from trainscope.engine.worker import ProcessSession
+
+    finding = run_lr_find(base, ProcessSession)
+    if finding.suggestion is None:
+        print(f"lr-find: no learning rate made the loss fall ({finding.stopped})", file=err)
+    else:
+        print(
+            f"lr-find: suggested lr {finding.suggestion:.2g} ({finding.rule}); the sweep "
+            f"{'blew up' if finding.stopped == 'diverged' else 'ended'} at lr "
+            f"{finding.lrs[-1]:.2g}; --lr {finding.suggestion:.2g} starts a run there",
+            file=err,
+        )
+    if emit_json:
+        print(json.dumps({"experiment": "lr-find", **finding.to_dict()}), file=out, flush=True)
+    return 0

@@ -38,6 +38,7 @@ from trainscope.engine.experiment_runner import ENDED
 from trainscope.engine.search_runner import runner_for
 from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
 from trainscope.gui.pace_control import PaceControl
+from trainscope.gui.search_scatter import SearchScatter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -177,7 +178,15 @@ class ExperimentWindow(QDialog):
         lower_layout.addWidget(self.table, 1)
         lower_layout.addLayout(run_row)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.plot)
+        self.scatter: SearchScatter | None = None
+        if self.plan.search is not None:  # a search: where in the range the good trials lie
+            self.scatter = SearchScatter(self.theme, self.plan.search.space[0])
+            charts = QSplitter(Qt.Orientation.Horizontal)
+            charts.addWidget(self.plot)
+            charts.addWidget(self.scatter)
+            splitter.addWidget(charts)
+        else:
+            splitter.addWidget(self.plot)
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -205,6 +214,8 @@ class ExperimentWindow(QDialog):
     def redraw(self) -> None:
         curves = [self._curve(run) for run in self.runner.runs]
         self.plot.show_runs(curves, self.selected)
+        if self.scatter is not None:
+            self.scatter.show_trials(self.runner.runs)
         self._fill_table()
         self.summary.setText(self._summary_text())
         self.buttons["pause"].setText("Resume all" if self.runner.held else "Pause all")
@@ -250,6 +261,7 @@ class ExperimentWindow(QDialog):
             item.setData(SORT_ROLE, float(value))
         else:
             item.setText("—" if value is None else str(value))
+            item.setToolTip("" if value is None else str(value))  # a trial's values, in full
             item.setData(SORT_ROLE, None)
         item.setData(Qt.ItemDataRole.UserRole, index)  # which run this row is, sorted or not
 
@@ -263,7 +275,7 @@ class ExperimentWindow(QDialog):
             low, high = accuracy["ci95"]  # an accuracy lies in [0, 1], and so does its mean
             low, high = max(0.0, low), min(1.0, high)
             text += f" ± {accuracy['std']:.3f} (95% interval of the mean {low:.3f}–{high:.3f})"
-        text += f" over {accuracy['n']} runs · {counts}"
+        text += f" over {accuracy['n']} run{'s' if accuracy['n'] != 1 else ''} · {counts}"
         if self.baselines:
             best = max(self.baselines, key=lambda row: row["val_accuracy"])
             text += f" · best baseline: {best['name']} {best['val_accuracy']:.3f}"

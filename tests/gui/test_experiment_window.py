@@ -109,3 +109,7 @@ def test_a_search_from_the_menu_asks_its_space_adds_a_row_per_trial_and_prunes_a
         (r.planned.params, r.status, r.summary.steps) for r in experiment.runner.runs
     ]
     assert "pruned" in experiment.summary.text()
+    finished = experiment.scatter._finished.getData()[0]
+    pruned = experiment.scatter._pruned.getData()[0]
+    assert len(finished) + len(pruned) == 6, "one point per trial on the scatter"
+    assert len(pruned) == statuses.count("pruned")

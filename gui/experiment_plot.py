@@ -48,8 +48,10 @@ class ExperimentPlot(pg.PlotWidget):
         plot.addLegend(offset=(-10, 10))
         theme.style_plot(plot, "Every run, and their mean ± 1 std")
         self._runs: list[pg.PlotDataItem] = []
-        self._upper = pg.PlotDataItem(pen=None)
-        self._lower = pg.PlotDataItem(pen=None)
+        # Curves with an invisible pen, not none: a PlotDataItem without a pen keeps no curve
+        # data, so the band between them had an empty path and never showed (seen on screen).
+        self._upper = pg.PlotCurveItem(pen=pg.mkPen(0, 0, 0, 0))
+        self._lower = pg.PlotCurveItem(pen=pg.mkPen(0, 0, 0, 0))
         self._band = pg.FillBetweenItem(
             self._lower, self._upper, brush=theme.brush(theme.palette.validation, 70)
         )

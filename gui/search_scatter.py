@@ -7,6 +7,7 @@ have reached). A person sees at once where in the range the good trials lie.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
@@ -56,4 +57,6 @@ class SearchScatter(pg.PlotWidget):
     def _x(self, value: object) -> float:
         if self.dimension.is_choice:
             return float(self.dimension.choices.index(value))  # type: ignore[arg-type]
-        return float(value)  # type: ignore[arg-type]  # a log axis takes the log itself
+        number = float(value)  # type: ignore[arg-type]
+        # A log axis labels 10^x, but a ScatterPlotItem is not transformed: give it log10.
+        return math.log10(number) if self.dimension.log else number

@@ -42,6 +42,7 @@ def test_a_kfold_experiment_trains_folds_in_parallel_processes_draws_the_band_an
     lower = experiment.plot._lower.getData()[1]
     assert (upper >= lower).all()
     assert (upper > lower).any()
+    assert not experiment.plot._band.path().isEmpty(), "the band is drawn, not only computed"
     # A click on the second fold's row, then "Show in panels": the normal panels show that fold.
     row = next(
         r
@@ -113,3 +114,5 @@ def test_a_search_from_the_menu_asks_its_space_adds_a_row_per_trial_and_prunes_a
     pruned = experiment.scatter._pruned.getData()[0]
     assert len(finished) + len(pruned) == 6, "one point per trial on the scatter"
     assert len(pruned) == statuses.count("pruned")
+    xs = sorted([*finished, *pruned])
+    assert xs == pytest.approx([-6, -5, -4, -3, -2, -1]), "log10 lr on the log axis"

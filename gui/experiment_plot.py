@@ -78,8 +78,10 @@ class ExperimentPlot(pg.PlotWidget):
             item.setData(steps, ys)
         steps, means, stds = mean_band(curves)
         self._mean.setData(steps, means)
-        self._upper.setData(steps, means + stds)
-        self._lower.setData(steps, means - stds)
+        # The band stays where the metric can be: an accuracy in [0, 1], a loss at least 0.
+        high = 1.0 if self.shown_metric == "accuracy" else np.inf
+        self._upper.setData(steps, np.clip(means + stds, 0.0, high))
+        self._lower.setData(steps, np.clip(means - stds, 0.0, high))
         if selected is not None and selected < len(curves):
             self._selected.setData(*curves[selected])
         else:

@@ -188,8 +188,8 @@ class ExperimentWindow(QDialog):
         else:
             splitter.addWidget(self.plot)
         splitter.addWidget(lower)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 5)  # on a 1024x640 laptop 3:2 left the table two rows
+        splitter.setStretchFactor(1, 4)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)

@@ -30,10 +30,16 @@ class SearchScatter(pg.PlotWidget):
         theme.style_plot(plot, f"Best validation accuracy against {dimension.name}")
         plot.setLabel("bottom", dimension.name)
         plot.setLabel("left", "best val acc")
-        plot.setLogMode(x=dimension.log and not dimension.is_choice, y=False)
         if dimension.is_choice:
             ticks = [(index, str(choice)) for index, choice in enumerate(dimension.choices)]
             plot.getAxis("bottom").setTicks([ticks])
+        elif dimension.log:  # log10 of the value, one labelled tick per decade (pyqtgraph's
+            # own log axis labelled every minor tick of a few decades, unreadably)
+            plot.setLabel("bottom", f"{dimension.name} (log scale)")
+            decades = range(
+                math.floor(math.log10(dimension.low)), math.ceil(math.log10(dimension.high)) + 1
+            )
+            plot.getAxis("bottom").setTicks([[(k, f"{10.0**k:g}") for k in decades]])
         brush = theme.brush(theme.palette.validation)
         self._finished = pg.ScatterPlotItem(size=11, brush=brush, pen=theme.pen("#333333", 1.0))
         hollow = theme.pen(theme.palette.validation, 2.0)
@@ -58,5 +64,4 @@ class SearchScatter(pg.PlotWidget):
         if self.dimension.is_choice:
             return float(self.dimension.choices.index(value))  # type: ignore[arg-type]
         number = float(value)  # type: ignore[arg-type]
-        # A log axis labels 10^x, but a ScatterPlotItem is not transformed: give it log10.
         return math.log10(number) if self.dimension.log else number

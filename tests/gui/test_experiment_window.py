@@ -42,6 +42,7 @@ def test_a_kfold_experiment_trains_folds_in_parallel_processes_draws_the_band_an
     lower = experiment.plot._lower.getData()[1]
     assert (upper >= lower).all()
     assert (upper > lower).any()
+    assert upper.max() <= 1.0, "an accuracy band never leaves [0, 1]"
     assert not experiment.plot._band.path().isEmpty(), "the band is drawn, not only computed"
     # A click on the second fold's row, then "Show in panels": the normal panels show that fold.
     row = next(

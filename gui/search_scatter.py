@@ -16,7 +16,7 @@ from trainscope.engine import experiment_report as report
 
 if TYPE_CHECKING:
     from trainscope.engine.experiment_runner import RunProgress
-    from trainscope.engine.search_space import Dimension
+    from trainscope.engine.search_space import Dimension, Value
     from trainscope.gui.theme import Theme
 
 
@@ -60,8 +60,8 @@ class SearchScatter(pg.PlotWidget):
         self._finished.setData(*points[False])
         self._pruned.setData(*points[True])
 
-    def _x(self, value: object) -> float:
+    def _x(self, value: Value) -> float:
         if self.dimension.is_choice:
-            return float(self.dimension.choices.index(value))  # type: ignore[arg-type]
-        number = float(value)  # type: ignore[arg-type]
+            return float(self.dimension.choices.index(value))
+        number = float(value)
         return math.log10(number) if self.dimension.log else number

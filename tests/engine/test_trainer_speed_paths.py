@@ -46,8 +46,8 @@ def test_the_foreach_optimizer_trains_bit_for_bit_like_the_per_tensor_loop(
     assert all(torch.equal(a, b) for a, b in zip(*weights, strict=True))
 
 
-def test_the_cpu_keeps_pytorchs_default_implementation_and_a_gpu_fuses():
-    assert trainer_module.optimizer_implementation(torch.device("cpu")) == {}
+def test_the_cpu_takes_the_multi_tensor_implementation_and_a_gpu_fuses():
+    assert trainer_module.optimizer_implementation(torch.device("cpu")) == {"foreach": True}
     assert trainer_module.optimizer_implementation(torch.device("cuda")) == {"fused": True}
 
 

@@ -51,8 +51,8 @@ def run_headless(
                 summary.update(event)
                 progress.note(event)
                 ended = ended or _ends_run(event)
-            if moment is not None:
-                moment.observe(events, summary.fold)
+                if moment is not None:  # event by event: dated at the evaluation it came at,
+                    moment.observe((event,), summary.fold)  # however the drains batch them
             progress.maybe_print(summary)
             if ended or not session.is_alive():
                 break

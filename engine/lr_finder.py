@@ -59,7 +59,7 @@ class LrFinding:
             "losses": self.losses.tolist(),
             "smoothed": self.smoothed.tolist(),
             "stopped": self.stopped,
-            "suggestion": self.suggestion,
+            "suggested_lr": self.suggestion,
             "rule": self.rule,
         }
 

@@ -95,7 +95,7 @@ def test_lr_find_sweeps_in_a_worker_process_and_suggests_a_learning_rate():
     assert result["experiment"] == "lr-find"
     assert result["lrs"][0] == pytest.approx(1e-7)
     assert len(result["lrs"]) == len(result["smoothed"]) <= 100
-    assert 1e-5 < result["suggestion"] < 1
+    assert 1e-5 < result["suggested_lr"] < 1
     assert result["rule"].startswith("steepest descent")
 
 

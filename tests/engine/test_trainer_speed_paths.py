@@ -1,7 +1,7 @@
 """The trainer's fast paths give the numbers the slow, obvious code gives.
 
 Per-step figures are kept as tensors and reduced once per fetch, the optimizer runs its
-multi-tensor implementation, and checkpoints copy the optimizer state by hand: each is checked
+fused implementation, and checkpoints copy the optimizer state by hand: each is checked
 here against what a plain per-step computation, PyTorch's default optimizer and ``deepcopy``
 produce.
 """
@@ -29,25 +29,34 @@ def digits_trainer(model: ModelSpec, **settings: object) -> Trainer:
 
 @pytest.mark.parametrize("model", [ModelSpec(hidden=(64, 64)), ModelSpec(kind="cnn")])
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
-def test_the_foreach_optimizer_trains_bit_for_bit_like_the_per_tensor_loop(
-    one_torch_thread, model, optimizer
+@pytest.mark.parametrize("implementation", ["foreach", "fused"])
+def test_the_fast_optimizers_train_like_the_per_tensor_loop(
+    one_torch_thread, model, optimizer, implementation
 ):
+    """Multi-tensor: bit for bit over 60 steps. Fused (what the CPU uses): one kernel rounds
+    differently, and Adam amplifies last-bit differences over many steps (seen: 3e-4 after 60
+    CNN steps), so it is held to float32 precision over its first three steps; the 11-seed
+    lesson table was re-run on it (every promise and try-this held)."""
     settings = {"optimizer": optimizer, "weight_decay": 1e-3, "dropout": 0.2, "grad_clip": 1.0}
     weights = []
-    for implementation in ({"foreach": False}, {"foreach": True}):
-        with mock.patch.object(
-            trainer_module, "optimizer_implementation", return_value=implementation
-        ):
+    for chosen in ({"foreach": False}, {implementation: True}):
+        with mock.patch.object(trainer_module, "optimizer_implementation", return_value=chosen):
             trainer = digits_trainer(model, **settings)
-        assert trainer.optimizer.defaults["foreach"] is implementation["foreach"]
-        for step in range(1, 61):
+        assert trainer.optimizer.defaults[next(iter(chosen))] is next(iter(chosen.values()))
+        for step in range(1, 61 if implementation == "foreach" else 4):
             trainer.train_step(step)
         weights.append([parameter.detach().clone() for parameter in trainer.parameters])
-    assert all(torch.equal(a, b) for a, b in zip(*weights, strict=True))
+    for slow, fast in zip(*weights, strict=True):
+        if implementation == "foreach":
+            assert torch.equal(slow, fast)
+        else:
+            # Three steps move a weight by up to ~3e-3: 1e-6 is 0.03% of that, so a wrong
+            # update (decay, bias correction, clipping) would not pass.
+            torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-6)
 
 
-def test_the_cpu_takes_the_multi_tensor_implementation_and_a_gpu_fuses():
-    assert trainer_module.optimizer_implementation(torch.device("cpu")) == {"foreach": True}
+def test_the_cpu_and_a_gpu_both_take_the_fused_implementation():
+    assert trainer_module.optimizer_implementation(torch.device("cpu")) == {"fused": True}
     assert trainer_module.optimizer_implementation(torch.device("cuda")) == {"fused": True}
 
 

@@ -10,6 +10,7 @@ import math
 import re
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from trainscope.engine.commands import parse_assignment, split_assignment
@@ -306,6 +307,9 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
         "--study", metavar="NAME", help="search: the Optuna study's name; an existing one resumes"
     )
     group.add_argument(
+        "--table-csv", metavar="PATH", help="also write the table of runs to this CSV file"
+    )
+    group.add_argument(
         "--parallel",
         type=int,
         help="runs trained at once (default: every core headless, one fewer beside the window)",
@@ -329,6 +333,7 @@ EXPERIMENT_ONLY = (
     "sampler",
     "pruner",
     "study",
+    "table_csv",
     "parallel",
     "baselines",
 )
@@ -340,6 +345,8 @@ def plan_from_args(args: argparse.Namespace, base: RunConfig) -> ExperimentPlan:
 
     if args.parallel is not None and args.parallel < 1:
         raise TrainScopeError(f"--parallel must be at least 1 (got {args.parallel})")
+    if args.table_csv is not None:
+        _check_writable(args.table_csv, "--table-csv")
     plan = plan_experiment(
         args.experiment,
         base,
@@ -369,6 +376,15 @@ def check_experiment_flags(args: argparse.Namespace) -> None:
             if value not in (None, False):
                 flag = "--" + dest.replace("_", "-")
                 raise TrainScopeError(f"{flag} sizes an experiment; add --experiment KIND")
+
+
+def _check_writable(path: str, flag: str) -> None:
+    """A file the run can write at its end: its folder exists and it is not a folder itself."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise TrainScopeError(f"{flag} {path} is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise TrainScopeError(f"{flag} {path}: the folder {target.parent} does not exist")
 
 
 def _numbers(text: str | None, flag: str, kind: type) -> list | None:

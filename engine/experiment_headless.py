@@ -3,11 +3,14 @@ a line as each ends, then (``--json``) one line with every run, the mean ± std 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from trainscope.engine import experiment_report as report
@@ -32,8 +35,10 @@ def run_experiment_headless(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     session_factory: SessionFactory | None = None,
+    csv_path: str | None = None,
 ) -> int:
-    """Run ``plan`` to its end; 0 when every run finished or diverged, 1 when any failed."""
+    """Run ``plan`` to its end; 0 when every run finished or diverged, 1 when any failed.
+    With ``csv_path`` the table of runs is also written there (``table_csv``)."""
     if session_factory is None:
         from trainscope.engine.worker import ProcessSession
 
@@ -77,9 +82,27 @@ def run_experiment_headless(
     if isinstance(runner, SearchRunner):
         result["search"] = search_result(runner)
     print(_summary_line(result), file=err, flush=True)
+    if csv_path is not None:
+        Path(csv_path).write_text(table_csv(result), encoding="utf-8")
+        print(f"the table of runs is in {csv_path}", file=err, flush=True)
     if emit_json:
         print(json.dumps(result), file=out, flush=True)
     return 1 if any(run.status == "failed" for run in runner.runs) else 0
+
+
+def table_csv(result: dict[str, Any]) -> str:
+    """The experiment's table as CSV, one row per run: its place, varied value (a search's
+    values, one column each), status, steps, time, run id and its validation figures."""
+    runs, axis = result["runs"], result["axis"]
+    params = list(dict.fromkeys(name for run in runs for name in run.get("params", {})))
+    columns = ["index", "label", *(params or [axis]), "status", "pruned_at", "steps", "seconds"]
+    columns += ["run_id", *report.SUMMARISED]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for run in runs:
+        writer.writerow({**run, **run.get("params", {}), "steps": run["summary"].get("steps")})
+    return buffer.getvalue()
 
 
 def planned_runs(plan: ExperimentPlan) -> int:

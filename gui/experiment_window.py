@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import experiment_report as report
+from trainscope.engine.experiment_headless import experiment_result, table_csv
 from trainscope.engine.experiment_runner import ENDED
 from trainscope.engine.search_runner import runner_for
 from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
@@ -146,6 +149,7 @@ class ExperimentWindow(QDialog):
             "show": QPushButton("Show in panels"),
             "promote": QPushButton("Promote to a live run"),
             "baselines": QPushButton("Fit baselines"),
+            "export": QPushButton("Export table…"),
         }
         self.buttons["pause"].clicked.connect(self.toggle_pause_all)
         self.buttons["stop"].clicked.connect(self.stop_all)
@@ -153,6 +157,8 @@ class ExperimentWindow(QDialog):
         self.buttons["show"].clicked.connect(lambda: self._emit_selected(self.show_run_requested))
         self.buttons["promote"].clicked.connect(lambda: self._emit_selected(self.promote_requested))
         self.buttons["baselines"].clicked.connect(self.fit_baselines)
+        self.buttons["export"].clicked.connect(lambda: self.export_table())
+        self.buttons["export"].setToolTip("The table of runs as a CSV file, one row per run")
         self.buttons["baselines"].setToolTip(
             "Logistic regression, a random forest and gradient boosting (scikit-learn), fitted on "
             "the same split in a separate process; drawn as dashed lines on the chart"
@@ -164,7 +170,7 @@ class ExperimentWindow(QDialog):
         top.addWidget(QLabel("chart:"))
         top.addWidget(self.metric_choice)
         top.addWidget(self.pace, 1)
-        for name in ("pause", "stop", "baselines"):
+        for name in ("pause", "stop", "baselines", "export"):
             top.addWidget(self.buttons[name])
         run_row = QHBoxLayout()
         run_row.addWidget(QLabel("selected run:"))
@@ -377,6 +383,22 @@ class ExperimentWindow(QDialog):
         self.plot.show_references([(row["name"], row[key]) for row in self.baselines])
 
     # ----- closing ------------------------------------------------------------------------------
+    def export_table(self, path: str | None = None) -> str | None:
+        """Write the table of runs as CSV (asking where, unless ``path``); the path, or None."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export the table of runs", f"{self.plan.kind}.csv", "CSV (*.csv)"
+            )
+            if not path:
+                return None
+        result = experiment_result(self.plan, self.runner.runs, self.baselines)
+        try:
+            Path(path).write_text(table_csv(result), encoding="utf-8")
+        except OSError as error:
+            self.summary.setText(f"Could not write {path}: {error.strerror or error}")
+            return None
+        return path
+
     def run_events(self, index: int) -> list[ev.Event]:
         return self.events[index]
 

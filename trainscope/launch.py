@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
             return install_launcher()
         check_experiment_flags(args)
         config, scenario = configure_run(parser, args, argv, default_epochs(args))
+        if args.table_csv is not None and not args.headless:
+            raise TrainScopeError(
+                "--table-csv writes a headless experiment's table; in the window use Export table…"
+            )
         if args.experiment == "lr-find" and not args.headless:
             raise TrainScopeError("--experiment lr-find runs headless for now; add --headless")
         plan = plan_from_args(args, config) if args.experiment not in (None, "lr-find") else None
@@ -68,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             with_baselines=args.baselines,
             runs_dir=args.runs_dir,
             record=not args.no_record,
+            csv_path=args.table_csv,
         )
     if args.headless:
         from trainscope.engine.headless import run_headless

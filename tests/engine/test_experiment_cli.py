@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 
@@ -53,6 +54,7 @@ def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baseline
         ),
         (("--experiment", "search", "--space", "lr=0..1", "--trials", "0"), "between 1 and 64"),
         (("--space", "lr=0..1"), "add --experiment"),
+        (("--experiment", "seeds", "--table-csv", "/no/such/folder/t.csv"), "does not exist"),
         (
             (
                 "--folds",
@@ -70,14 +72,19 @@ def test_a_bad_experiment_flag_is_one_sentence_exit_2_and_nothing_starts(flags, 
     assert result.stdout == ""
 
 
-def test_a_search_runs_its_trials_in_worker_processes_and_reports_the_best_values():
+def test_a_search_runs_its_trials_in_worker_processes_and_reports_the_best_values(tmp_path):
+    table = tmp_path / "search.csv"
     result = summary_of(
         run_main(
             "--experiment", "search", "--space", "lr=log(1e-3,1e-1)", "--space", "hidden=[8,32]",
             "--trials", "3", "--sampler", "random", "--dataset", "moons", "--epochs", "2",
-            "--parallel", "2", "--json", "--no-record",
+            "--parallel", "2", "--json", "--no-record", "--table-csv", str(table),
         )
     )  # fmt: skip
+    rows = list(csv.DictReader(table.open()))
+    assert [row["label"] for row in rows] == ["trial 0", "trial 1", "trial 2"]
+    assert [float(row["lr"]) for row in rows] == [run["params"]["lr"] for run in result["runs"]]
+    assert {row["hidden"] for row in rows} <= {"8", "32"}
     assert result["experiment"] == "search"
     assert [run["label"] for run in result["runs"]] == ["trial 0", "trial 1", "trial 2"]
     for run in result["runs"]:

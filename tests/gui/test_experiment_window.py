@@ -117,3 +117,19 @@ def test_a_search_from_the_menu_asks_its_space_adds_a_row_per_trial_and_prunes_a
     assert len(pruned) == statuses.count("pruned")
     xs = sorted([*finished, *pruned])
     assert xs == pytest.approx([-6, -5, -4, -3, -2, -1]), "log10 lr on the log axis"
+
+
+def test_export_table_writes_one_csv_row_per_run_with_its_value_and_figures(qtbot, tmp_path):
+    import csv
+
+    window = open_window(qtbot, tmp_path, start=False)
+    base = replace(small_config(), steps=40, epochs=None, pace=None)
+    experiment = window.experiments.open(plan_experiment("seeds", base, repeat=2), parallel=1)
+    qtbot.waitUntil(lambda: experiment.runner.done, timeout=HANG_TIMEOUT_MS)
+    written = experiment.export_table(str(tmp_path / "seeds.csv"))
+    rows = list(csv.DictReader((tmp_path / "seeds.csv").open()))
+    assert written == str(tmp_path / "seeds.csv")
+    assert [row["label"] for row in rows] == [run.planned.label for run in experiment.runner.runs]
+    assert [int(row["seed"]) for row in rows] == [7, 8]
+    assert all(row["status"] == "finished" and int(row["steps"]) == 40 for row in rows)
+    assert all(0 < float(row["val_accuracy"]) <= 1 for row in rows)

@@ -196,6 +196,11 @@ class Hint:
     #: is dated at the spike that makes it a pattern): the last good checkpoint is before it.
     began: int | None = None
 
+    @property
+    def first_step(self) -> int:
+        """The step the problem began at: ``began`` where it is known, else ``step``."""
+        return self.step if self.began is None else self.began
+
 
 @dataclass(frozen=True, slots=True)
 class Finished:

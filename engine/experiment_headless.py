@@ -44,7 +44,7 @@ def run_experiment_headless(
 
         session_factory = ProcessSession
     record_start = experiment_recording(plan, runs_dir) if record else None
-    runner = runner_for(plan, parallel, session_factory, record_start, runs_dir, record)
+    runner = runner_for(plan, parallel, session_factory, record_start, runs_dir)
     planned = planned_runs(plan)
     print(
         f"experiment {plan.kind}: {planned} runs, {min(parallel, planned)} at a time",

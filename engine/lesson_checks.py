@@ -153,7 +153,7 @@ def _lr_too_high(scenario: Scenario, seed: int, more_steps: int = 300) -> list[C
     hint = _blow_up(finished_run(scenario.run_config(seed)))
     if hint is None:
         return [Check("the loss blew up, so there is something to fix", False, detail="no hint")]
-    began = hint.step if hint.began is None else hint.began
+    began = hint.first_step
     act_at = hint.step + round(REACTION_S * (scenario.pace or 8))
     config = replace(scenario.run_config(seed), steps=act_at)
     outcomes = {}

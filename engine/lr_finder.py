@@ -99,8 +99,7 @@ def smooth(losses: np.ndarray, beta: float = SMOOTHING) -> np.ndarray:
 def analyse(lrs: np.ndarray, losses: np.ndarray) -> LrFinding:
     """Cut the sweep where it blew up and suggest the learning rate of steepest descent."""
     smoothed = smooth(losses)
-    lowest = np.minimum.accumulate(np.where(np.isfinite(smoothed), smoothed, np.inf))
-    blown = ~np.isfinite(smoothed) | (smoothed > DIVERGED_FACTOR * lowest)
+    blown = _blown(smoothed)
     end = int(np.argmax(blown)) if blown.any() else len(losses)
     stopped = "diverged" if blown.any() else "end"
     lrs, losses, smoothed = lrs[:end], losses[:end], smoothed[:end]
@@ -116,11 +115,13 @@ def analyse(lrs: np.ndarray, losses: np.ndarray) -> LrFinding:
 
 def sweep_diverged(losses: np.ndarray) -> bool:
     """True once the sweep so far has blown up (the loop stops the session then)."""
-    smoothed = smooth(losses)
-    finite = smoothed[np.isfinite(smoothed)]
-    return len(finite) < len(smoothed) or (
-        len(finite) > 0 and smoothed[-1] > DIVERGED_FACTOR * finite.min()
-    )
+    return bool(_blown(smooth(losses)).any())
+
+
+def _blown(smoothed: np.ndarray) -> np.ndarray:
+    """Where the smoothed loss is not a number or four times its lowest so far."""
+    lowest = np.minimum.accumulate(np.where(np.isfinite(smoothed), smoothed, np.inf))
+    return ~np.isfinite(smoothed) | (smoothed > DIVERGED_FACTOR * lowest)
 
 
 def run_lr_find(

@@ -105,27 +105,24 @@ class SearchRunner(ExperimentRunner):
         super()._start_queued()
 
     def _fold(self, progress: RunProgress, events: list[ev.Event]) -> None:
-        """Report each validation evaluation in order; at the first the pruner refuses, the
-        trial is pruned there (``pruned_at``), whatever else the same batch holds: the
-        decision depends on the evaluations, not on how often the runner is polled."""
+        """Fold the events, then mark the trial pruned at the first evaluation the pruner
+        refuses, whatever else the same batch holds: the decision depends on the evaluations,
+        not on how often the runner is polled."""
+        super()._fold(progress, events)
         trial = self.trials.get(progress.planned.index)
         if trial is None or progress.pruned_at is not None:
-            super()._fold(progress, events)
             return
-        for position, event in enumerate(events):
+        reported = self._reported.setdefault(progress.planned.index, set())
+        for event in events:
             if not (isinstance(event, ev.Evaluation) and event.split == "validation"):
                 continue
-            reported = self._reported.setdefault(progress.planned.index, set())
             if not math.isfinite(event.loss) or event.step in reported:
                 continue  # a step evaluated again (after a rewind, a single step) counts once
             reported.add(event.step)
             trial.report(event.loss, event.step)
             if trial.should_prune():
-                super()._fold(progress, events[: position + 1])
                 progress.pruned_at, progress.status = event.step, "pruned"
-                super()._fold(progress, events[position + 1 :])  # recorded; it stays pruned
                 return
-        super()._fold(progress, events)
 
     def _end(self, index: int) -> list[ev.Event]:
         tail = super()._end(index)
@@ -218,14 +215,14 @@ def runner_for(
     session_factory: SessionFactory,
     record_start: RecordStart | None,
     runs_dir: str | None,
-    record: bool,
 ) -> ExperimentRunner:
     """The runner for ``plan``: a search's keeps its Optuna study in ``search.db`` beside the
-    run store when runs are recorded (so it can be resumed by name), in memory otherwise."""
+    run store when runs are recorded (``record_start``; so it can be resumed by name), in
+    memory otherwise."""
     if plan.search is None:
         return ExperimentRunner(plan, parallel, session_factory, record_start)
     storage = None
-    if record:
+    if record_start is not None:
         from trainscope.engine.runs.paths import resolve_runs_dir
 
         folder = resolve_runs_dir(runs_dir)

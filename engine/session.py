@@ -143,7 +143,7 @@ class _TrainingLoop:
         for hint in self.diagnostician.observe(event):
             self._publish(hint)
             if hint.kind == "diverged":
-                self.checkpoints.pin_last_good(hint.step if hint.began is None else hint.began)
+                self.checkpoints.pin_last_good(hint.first_step)
 
     # ----- setup ----------------------------------------------------------------------------
     def _build(self) -> None:

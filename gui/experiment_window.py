@@ -102,8 +102,7 @@ class ExperimentWindow(QDialog):
         self.setModal(False)
         self.plan = plan
         self.theme = theme
-        record = record_start is not None
-        self.runner = runner_for(plan, parallel, session_factory, record_start, runs_dir, record)
+        self.runner = runner_for(plan, parallel, session_factory, record_start, runs_dir)
         self.runner.set_pace(pace)
         self.events: list[list[ev.Event]] = [[] for _ in plan.runs]  # a search's grow
         self.selected: int | None = None
@@ -382,7 +381,7 @@ class ExperimentWindow(QDialog):
         key = "val_accuracy" if self.plot.shown_metric == "accuracy" else "val_loss"
         self.plot.show_references([(row["name"], row[key]) for row in self.baselines])
 
-    # ----- closing ------------------------------------------------------------------------------
+    # ----- exporting ----------------------------------------------------------------------------
     def export_table(self, path: str | None = None) -> str | None:
         """Write the table of runs as CSV (asking where, unless ``path``); the path, or None."""
         if path is None:
@@ -399,6 +398,7 @@ class ExperimentWindow(QDialog):
             return None
         return path
 
+    # ----- closing ------------------------------------------------------------------------------
     def run_events(self, index: int) -> list[ev.Event]:
         return self.events[index]
 

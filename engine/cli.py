@@ -310,6 +310,16 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
         "--table-csv", metavar="PATH", help="also write the table of runs to this CSV file"
     )
     group.add_argument(
+        "--tensorboard-dir",
+        metavar="DIR",
+        help="also export every run for TensorBoard, one event folder per run, under DIR (new or empty)",
+    )
+    group.add_argument(
+        "--mlflow-db",
+        metavar="PATH",
+        help="also export the runs to the MLflow SQLite tracking store at PATH (needs trainscope[mlflow])",
+    )
+    group.add_argument(
         "--parallel",
         type=int,
         help="runs trained at once (default: every core headless, one fewer beside the window)",
@@ -334,6 +344,8 @@ EXPERIMENT_ONLY = (
     "pruner",
     "study",
     "table_csv",
+    "tensorboard_dir",
+    "mlflow_db",
     "parallel",
     "baselines",
 )
@@ -347,6 +359,7 @@ def plan_from_args(args: argparse.Namespace, base: RunConfig) -> ExperimentPlan:
         raise TrainScopeError(f"--parallel must be at least 1 (got {args.parallel})")
     if args.table_csv is not None:
         _check_writable(args.table_csv, "--table-csv")
+    check_export_flags(args)
     plan = plan_experiment(
         args.experiment,
         base,
@@ -366,6 +379,35 @@ def plan_from_args(args: argparse.Namespace, base: RunConfig) -> ExperimentPlan:
 
         import_optuna()  # missing Optuna is one sentence now, not a traceback later
     return check_plan(plan)
+
+
+def check_export_flags(args: argparse.Namespace) -> None:
+    """The experiment's exports read its recorded runs: refuse what cannot be written now."""
+    wanted = [
+        flag
+        for flag, value in (
+            ("--tensorboard-dir", args.tensorboard_dir),
+            ("--mlflow-db", args.mlflow_db),
+        )
+        if value is not None
+    ]
+    if wanted and getattr(args, "no_record", False):
+        raise TrainScopeError(f"{wanted[0]} exports the recorded runs; drop --no-record")
+    if args.tensorboard_dir is not None:
+        folder = Path(args.tensorboard_dir).expanduser()
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise TrainScopeError(
+                f"--tensorboard-dir {args.tensorboard_dir} already holds files; give a new or empty folder"
+            )
+        if not folder.parent.is_dir():
+            raise TrainScopeError(
+                f"--tensorboard-dir {args.tensorboard_dir}: the folder {folder.parent} does not exist"
+            )
+    if args.mlflow_db is not None:
+        _check_writable(args.mlflow_db, "--mlflow-db")
+        from trainscope.engine.runs.experiment_export import import_mlflow
+
+        import_mlflow()  # missing MLflow is one sentence now, not after every run has trained
 
 
 def check_experiment_flags(args: argparse.Namespace) -> None:

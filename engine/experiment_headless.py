@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from trainscope.engine import experiment_report as report
+from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.experiment_runner import ENDED
 from trainscope.engine.search_runner import SearchRunner, runner_for
 
 if TYPE_CHECKING:
     from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
-    from trainscope.engine.experiment_runner import RecordStart, RunProgress, SessionFactory
+    from trainscope.engine.experiment_runner import RunProgress, SessionFactory
+    from trainscope.engine.runs.recorder import RunRecorder
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.05
@@ -36,15 +38,18 @@ def run_experiment_headless(
     err: TextIO = sys.stderr,
     session_factory: SessionFactory | None = None,
     csv_path: str | None = None,
+    tensorboard_dir: str | None = None,
+    mlflow_db: str | None = None,
 ) -> int:
     """Run ``plan`` to its end; 0 when every run finished or diverged, 1 when any failed.
-    With ``csv_path`` the table of runs is also written there (``table_csv``)."""
+    With ``csv_path`` the table of runs is also written there (``table_csv``); with
+    ``tensorboard_dir`` / ``mlflow_db`` the recorded runs are exported there at the end."""
     if session_factory is None:
         from trainscope.engine.worker import ProcessSession
 
         session_factory = ProcessSession
-    record_start = experiment_recording(plan, runs_dir) if record else None
-    runner = runner_for(plan, parallel, session_factory, record_start, runs_dir)
+    recording = ExperimentRecording(plan, runs_dir) if record else None
+    runner = runner_for(plan, parallel, session_factory, recording, runs_dir)
     planned = planned_runs(plan)
     print(
         f"experiment {plan.kind}: {planned} runs, {min(parallel, planned)} at a time",
@@ -60,6 +65,7 @@ def run_experiment_headless(
             flush=True,
         )
     reported: set[int] = set()
+    failed_export = False
     try:
         while not runner.done:
             runner.poll()
@@ -85,9 +91,16 @@ def run_experiment_headless(
     if csv_path is not None:
         Path(csv_path).write_text(table_csv(result), encoding="utf-8")
         print(f"the table of runs is in {csv_path}", file=err, flush=True)
+    if recording is not None and (tensorboard_dir or mlflow_db):
+        try:
+            for line in export_recorded(recording.uid, runs_dir, tensorboard_dir, mlflow_db):
+                print(line, file=err, flush=True)
+        except TrainScopeError as error:  # the runs stay recorded; only the export is missing
+            print(f"export failed: {error}", file=err, flush=True)
+            failed_export = True
     if emit_json:
         print(json.dumps(result), file=out, flush=True)
-    return 1 if any(run.status == "failed" for run in runner.runs) else 0
+    return 1 if failed_export or any(run.status == "failed" for run in runner.runs) else 0
 
 
 def table_csv(result: dict[str, Any]) -> str:
@@ -162,18 +175,24 @@ def run_row(plan: ExperimentPlan, run: RunProgress) -> dict[str, Any]:
     }
 
 
-def experiment_recording(plan: ExperimentPlan, runs_dir: str | None) -> RecordStart:
-    """Record each run as it starts, all under one experiment uid (the store's group)."""
-    from trainscope.engine.errors import TrainScopeError
-    from trainscope.engine.runs.recorder import RunRecorder
-    from trainscope.engine.runs.store import RunStore
+class ExperimentRecording:
+    """Records each run as it starts, all under one experiment uid (the store's group), so the
+    experiment's runs can be listed and exported together afterwards (``engine.runs.experiment_export``)."""
 
-    uid = uuid.uuid4().hex
+    def __init__(self, plan: ExperimentPlan, runs_dir: str | None) -> None:
+        self.plan = plan
+        self.runs_dir = runs_dir
+        self.uid = uuid.uuid4().hex
 
-    def start(planned: PlannedRun) -> RunRecorder | None:
+    def __call__(self, planned: PlannedRun) -> RunRecorder | None:
+        from trainscope.engine.runs.recorder import RunRecorder
+        from trainscope.engine.runs.store import RunStore
+
+        plan = self.plan
         group = {
-            "uid": uid,
+            "uid": self.uid,
             "kind": plan.kind,
+            "axis": plan.axis,
             "index": planned.index,
             "label": planned.label,
             "value": planned.value,
@@ -181,13 +200,29 @@ def experiment_recording(plan: ExperimentPlan, runs_dir: str | None) -> RecordSt
         }
         name = f"{plan.kind} · {planned.label} · {planned.config.dataset.name}"
         try:
-            with RunStore.open_dir(runs_dir) as store:
+            with RunStore.open_dir(self.runs_dir) as store:
                 return RunRecorder(store, planned.config, name, experiment=group)
         except (TrainScopeError, OSError) as error:
             logger.warning("run %s will not be recorded: %s", planned.label, error)
             return None
 
-    return start
+
+def export_recorded(
+    uid: str, runs_dir: str | None, tensorboard_dir: str | None, mlflow_db: str | None
+) -> list[str]:
+    """Write the recorded experiment ``uid`` where asked; a line per export for the user."""
+    from trainscope.engine.runs import experiment_export
+    from trainscope.engine.runs.store import RunStore
+
+    lines = []
+    with RunStore.open_dir(runs_dir) as store:
+        if tensorboard_dir is not None:
+            out = experiment_export.export_experiment_tensorboard(store, uid, tensorboard_dir)
+            lines.append(f"TensorBoard: one folder per run in {out} (tensorboard --logdir {out})")
+        if mlflow_db is not None:
+            uri = experiment_export.export_experiment_mlflow(store, uid, mlflow_db)
+            lines.append(f"MLflow: the runs are in {uri} (mlflow ui --backend-store-uri {uri})")
+    return lines
 
 
 def _ended_line(run: RunProgress) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -36,9 +34,9 @@ from PySide6.QtWidgets import (
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import experiment_report as report
-from trainscope.engine.experiment_headless import experiment_result, table_csv
 from trainscope.engine.experiment_runner import ENDED
 from trainscope.engine.search_runner import runner_for
+from trainscope.gui.experiment_exports import ExperimentExports
 from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
 from trainscope.gui.pace_control import PaceControl
 from trainscope.gui.search_scatter import SearchScatter
@@ -49,8 +47,9 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
 
     from trainscope.engine import events as ev
+    from trainscope.engine.experiment_headless import ExperimentRecording
     from trainscope.engine.experiment_plan import ExperimentPlan
-    from trainscope.engine.experiment_runner import RecordStart, RunProgress, SessionFactory
+    from trainscope.engine.experiment_runner import RunProgress, SessionFactory
     from trainscope.gui.theme import Theme
 
 POLL_MS = 100  # the runs' events are taken ten times a second
@@ -93,7 +92,7 @@ class ExperimentWindow(QDialog):
         session_factory: SessionFactory,
         theme: Theme,
         pace: float | None,
-        record_start: RecordStart | None = None,
+        recording: ExperimentRecording | None = None,
         parent: QWidget | None = None,
         runs_dir: str | None = None,
     ) -> None:
@@ -102,7 +101,9 @@ class ExperimentWindow(QDialog):
         self.setModal(False)
         self.plan = plan
         self.theme = theme
-        self.runner = runner_for(plan, parallel, session_factory, record_start, runs_dir)
+        self.runner = runner_for(plan, parallel, session_factory, recording, runs_dir)
+        self._uid = recording.uid if recording is not None else None
+        self._runs_dir = runs_dir
         self.runner.set_pace(pace)
         self.events: list[list[ev.Event]] = [[] for _ in plan.runs]  # a search's grow
         self.selected: int | None = None
@@ -119,6 +120,7 @@ class ExperimentWindow(QDialog):
     def _build(self, pace: float | None) -> None:
         self.setFont(self.theme.font())
         self.plot = ExperimentPlot(self.theme)
+        self.exports = ExperimentExports(self, self._uid, self._runs_dir)
         self.table = QTableWidget(len(self.plan.runs), len(COLUMNS))
         headers = list(COLUMNS)
         headers[1] = "values" if self.plan.search is not None else self.plan.axis_title
@@ -148,7 +150,7 @@ class ExperimentWindow(QDialog):
             "show": QPushButton("Show in panels"),
             "promote": QPushButton("Promote to a live run"),
             "baselines": QPushButton("Fit baselines"),
-            "export": QPushButton("Export table…"),
+            "export": QPushButton("Export"),
         }
         self.buttons["pause"].clicked.connect(self.toggle_pause_all)
         self.buttons["stop"].clicked.connect(self.stop_all)
@@ -156,8 +158,10 @@ class ExperimentWindow(QDialog):
         self.buttons["show"].clicked.connect(lambda: self._emit_selected(self.show_run_requested))
         self.buttons["promote"].clicked.connect(lambda: self._emit_selected(self.promote_requested))
         self.buttons["baselines"].clicked.connect(self.fit_baselines)
-        self.buttons["export"].clicked.connect(lambda: self.export_table())
-        self.buttons["export"].setToolTip("The table of runs as a CSV file, one row per run")
+        self.buttons["export"].setMenu(self.exports.menu)
+        self.buttons["export"].setToolTip(
+            "The table as CSV, or the recorded runs for TensorBoard or into MLflow"
+        )
         self.buttons["baselines"].setToolTip(
             "Logistic regression, a random forest and gradient boosting (scikit-learn), fitted on "
             "the same split in a separate process; drawn as dashed lines on the chart"
@@ -180,6 +184,7 @@ class ExperimentWindow(QDialog):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addWidget(self.summary)
+        lower_layout.addWidget(self.exports.note)
         lower_layout.addWidget(self.table, 1)
         lower_layout.addLayout(run_row)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -209,11 +214,12 @@ class ExperimentWindow(QDialog):
         for index, events in batches:
             self.events[index].extend(events)
         self._check_baselines()
+        self.exports.poll()
         now = time.monotonic()
         if now - self._last_drawn >= REDRAW_S or self.runner.done:
             self._last_drawn = now
             self.redraw()
-        if self.runner.done and self._baseline_future is None:
+        if self.runner.done and self._baseline_future is None and not self.exports.busy:
             self.timer.setInterval(1000)  # nothing trains: look now and then for late events
 
     def redraw(self) -> None:
@@ -384,19 +390,7 @@ class ExperimentWindow(QDialog):
     # ----- exporting ----------------------------------------------------------------------------
     def export_table(self, path: str | None = None) -> str | None:
         """Write the table of runs as CSV (asking where, unless ``path``); the path, or None."""
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Export the table of runs", f"{self.plan.kind}.csv", "CSV (*.csv)"
-            )
-            if not path:
-                return None
-        result = experiment_result(self.plan, self.runner.runs, self.baselines)
-        try:
-            Path(path).write_text(table_csv(result), encoding="utf-8")
-        except OSError as error:
-            self.summary.setText(f"Could not write {path}: {error.strerror or error}")
-            return None
-        return path
+        return self.exports.export_table(path)
 
     # ----- closing ------------------------------------------------------------------------------
     def run_events(self, index: int) -> list[ev.Event]:
@@ -410,6 +404,7 @@ class ExperimentWindow(QDialog):
         """Stop every run (what they showed stays recorded) and the baseline process."""
         self.timer.stop()
         self.runner.close()
+        self.exports.close()
         if self._baseline_future is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._baseline_future = None

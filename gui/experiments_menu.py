@@ -125,21 +125,21 @@ class ExperimentTools(QObject):
         if window.session is not None and window.session.is_alive():
             window.send_command(cmd.Pause())
         library = window.recording.library
-        record_start = None
+        runs_dir = None if library is None or library.runs_dir is None else str(library.runs_dir)
+        recording = None
         if library is not None and library.record:
-            from trainscope.engine.experiment_headless import experiment_recording
+            from trainscope.engine.experiment_headless import ExperimentRecording
 
-            runs_dir = None if library.runs_dir is None else str(library.runs_dir)
-            record_start = experiment_recording(plan, runs_dir)
+            recording = ExperimentRecording(plan, runs_dir)
         self.experiment = ExperimentWindow(
             plan,
             parallel or default_parallel(beside_window=True),
             window.session_factory,
             window.theme,
             window.controls.pace_control.pace,
-            record_start,
+            recording,
             parent=window,
-            runs_dir=None if library is None or library.runs_dir is None else str(library.runs_dir),
+            runs_dir=runs_dir,
         )
         self.experiment.show_run_requested.connect(self.show_run)
         self.experiment.promote_requested.connect(self.promote)

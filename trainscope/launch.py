@@ -48,10 +48,15 @@ def main(argv: list[str] | None = None) -> int:
             return install_launcher()
         check_experiment_flags(args)
         config, scenario = configure_run(parser, args, argv, default_epochs(args))
-        if args.table_csv is not None and not args.headless:
-            raise TrainScopeError(
-                "--table-csv writes a headless experiment's table; in the window use Export table…"
-            )
+        for flag, value in (
+            ("--table-csv", args.table_csv),
+            ("--tensorboard-dir", args.tensorboard_dir),
+            ("--mlflow-db", args.mlflow_db),
+        ):
+            if value is not None and not args.headless:
+                raise TrainScopeError(
+                    f"{flag} exports a headless experiment; in the window use its Export menu"
+                )
         if args.experiment == "lr-find" and not args.headless:
             raise TrainScopeError("--experiment lr-find runs headless for now; add --headless")
         plan = plan_from_args(args, config) if args.experiment not in (None, "lr-find") else None
@@ -73,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             runs_dir=args.runs_dir,
             record=not args.no_record,
             csv_path=args.table_csv,
+            tensorboard_dir=args.tensorboard_dir,
+            mlflow_db=args.mlflow_db,
         )
     if args.headless:
         from trainscope.engine.headless import run_headless

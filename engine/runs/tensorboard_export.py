@@ -1,35 +1,25 @@
 """TensorBoard export: the run's scalars as an event file TensorBoard itself can read.
 
 Uses the ``tensorboard`` package's own protobufs and record writer (no torch, no TensorFlow),
-so the file is exactly what TensorBoard expects. Old steps kept in buckets are written as
-their means, with ``train/loss_min`` and ``train/loss_max`` beside them. tensorboard is an optional extra: without it
-the export is refused in one sentence that says how to get it.
+so the file is exactly what TensorBoard expects; the names are ``engine.runs.scalars``'s.
+tensorboard is an optional extra: without it the export is refused in one sentence that says
+how to get it.
 """
 
 from __future__ import annotations
 
-import math
 import socket
 import time
 from typing import TYPE_CHECKING
 
 from trainscope.engine.runs.errors import RunFileError
+from trainscope.engine.runs.scalars import scalar_rows
 from trainscope.engine.runs.timeline import Timeline
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from trainscope.engine.runs.store import RunStore
-
-SPLIT_PREFIX = {"validation": "val", "test": "test", "deployment": "deployment"}
-TRAIN_TAGS = {
-    "loss": "train/loss",
-    "batch_accuracy": "train/batch_accuracy",
-    "grad_norm": "train/grad_norm",
-    "lr": "train/lr",
-}
-SPREAD_TAGS = {"loss_min": "train/loss_min", "loss_max": "train/loss_max"}
-EVALUATION_TAGS = ("loss", "accuracy", "ece", "roc_auc")
 
 
 def export_tensorboard(store: RunStore, run_id: int, out: Path) -> Path:
@@ -59,30 +49,10 @@ def export_tensorboard(store: RunStore, run_id: int, out: Path) -> Path:
             writer = RecordWriter(file)
             header = event_pb2.Event(wall_time=info.created, file_version="brain.Event:2")
             writer.write(header.SerializeToString())
-            train = timeline.train
-            for index, step in enumerate(train["step"]):
-                values = {tag: float(train[c][index]) for c, tag in TRAIN_TAGS.items()}
-                if train["steps_in_row"][index] > 1:  # a bucket of old steps: its spread too
-                    values |= {tag: float(train[c][index]) for c, tag in SPREAD_TAGS.items()}
-                writer.write(event(int(step), values))
-            for row in timeline.evaluations:
-                writer.write(event(int(row["step"]), _evaluation_values(row)))
+            for step, values in scalar_rows(timeline):
+                writer.write(event(step, values))
     except OSError as error:
         raise RunFileError(
             f"cannot write the TensorBoard export to {out} ({error.strerror or error})"
         ) from None
     return out
-
-
-def _evaluation_values(row: dict) -> dict[str, float]:
-    """val/loss, val/accuracy, … for the row's split; the full-pass train numbers ride along."""
-    prefix = SPLIT_PREFIX.get(row["split"], row["split"])
-    values = {
-        f"{prefix}/{name}": float(row[name])
-        for name in EVALUATION_TAGS
-        if not (name == "roc_auc" and math.isnan(row[name]))
-    }
-    if row["split"] == "validation":
-        values["train_eval/loss"] = float(row["train_loss"])
-        values["train_eval/accuracy"] = float(row["train_accuracy"])
-    return values

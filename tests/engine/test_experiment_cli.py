@@ -55,6 +55,9 @@ def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baseline
         (("--experiment", "search", "--space", "lr=0..1", "--trials", "0"), "between 1 and 64"),
         (("--space", "lr=0..1"), "add --experiment"),
         (("--experiment", "seeds", "--table-csv", "/no/such/folder/t.csv"), "does not exist"),
+        (("--experiment", "seeds", "--tensorboard-dir", "/no/such/folder/tb"), "does not exist"),
+        (("--experiment", "seeds", "--mlflow-db", "m.db", "--no-record"), "drop --no-record"),
+        (("--mlflow-db", "m.db"), "add --experiment"),
         (
             (
                 "--folds",
@@ -95,6 +98,22 @@ def test_a_search_runs_its_trials_in_worker_processes_and_reports_the_best_value
     search = result["search"]
     assert search["space"] == ["lr=log(0.001,0.1)", "hidden=[8,32]"]
     assert set(search["best_params"]) == {"lr", "hidden"}
+
+
+def test_an_experiment_exports_its_recorded_runs_for_tensorboard_and_mlflow(tmp_path):
+    pytest.importorskip("mlflow")
+    tensorboard, mlflow_db = tmp_path / "tb", tmp_path / "mlflow.db"
+    result = run_main(
+        "--experiment", "seeds", "--repeat", "2", "--dataset", "moons", "--steps", "40",
+        "--parallel", "2", "--runs-dir", str(tmp_path / "runs"),
+        "--tensorboard-dir", str(tensorboard), "--mlflow-db", str(mlflow_db),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in tensorboard.iterdir()) == ["00-seed_42", "01-seed_43"]
+    assert all(any(folder.glob("events.out.tfevents.*")) for folder in tensorboard.iterdir())
+    assert f"TensorBoard: one folder per run in {tensorboard}" in result.stderr
+    assert f"MLflow: the runs are in sqlite:///{mlflow_db}" in result.stderr
+    assert mlflow_db.stat().st_size > 0
 
 
 def test_lr_find_sweeps_in_a_worker_process_and_suggests_a_learning_rate():

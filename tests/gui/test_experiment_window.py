@@ -133,3 +133,35 @@ def test_export_table_writes_one_csv_row_per_run_with_its_value_and_figures(qtbo
     assert [int(row["seed"]) for row in rows] == [7, 8]
     assert all(row["status"] == "finished" and int(row["steps"]) == 40 for row in rows)
     assert all(0 < float(row["val_accuracy"]) <= 1 for row in rows)
+
+
+def test_export_menu_writes_the_recorded_runs_for_tensorboard_once_they_have_ended(qtbot, tmp_path):
+    from trainscope.gui.experiment_exports import NOT_ENDED, NOT_RECORDED
+    from trainscope.gui.recording import RunLibrary
+
+    window = open_window(qtbot, tmp_path, start=False, runs=RunLibrary(tmp_path / "runs"))
+    base = replace(small_config(), steps=40, epochs=None, pace=None)
+    experiment = window.experiments.open(plan_experiment("seeds", base, repeat=2), parallel=1)
+    exports = experiment.exports
+    assert experiment.buttons["export"].menu() is exports.menu
+    exports.refresh()
+    if not experiment.runner.done:  # while runs train there is nothing whole to export
+        assert not exports.actions["tensorboard"].isEnabled()
+        assert exports.actions["tensorboard"].toolTip() == NOT_ENDED
+    qtbot.waitUntil(lambda: experiment.runner.done, timeout=HANG_TIMEOUT_MS)
+    exports.refresh()
+    assert exports.actions["tensorboard"].isEnabled()
+    assert exports.actions["mlflow"].isEnabled()
+    out = tmp_path / "tb"
+    assert exports.export_tensorboard(str(out))
+    qtbot.waitUntil(lambda: "TensorBoard:" in exports.note.text(), timeout=HANG_TIMEOUT_MS)
+    assert exports.note.isVisible()
+    assert sorted(path.name for path in out.iterdir()) == ["00-seed_7", "01-seed_8"]
+    experiment.close()
+    # Recording off: the entries say why they are greyed out.
+    window.recording.library.record = False
+    experiment = window.experiments.open(plan_experiment("seeds", base, repeat=2), parallel=1)
+    qtbot.waitUntil(lambda: experiment.runner.done, timeout=HANG_TIMEOUT_MS)
+    experiment.exports.refresh()
+    assert not experiment.exports.actions["mlflow"].isEnabled()
+    assert experiment.exports.actions["mlflow"].toolTip() == NOT_RECORDED

@@ -1,0 +1,193 @@
+"""Many runs at once, measured side by side in one run (medians over interleaved repeats).
+
+Reports, at ``--pace max`` for the same model and data (digits, MLP 64-128-128-10, batch 32):
+- one run's training steps/s through the experiment runner (a worker process), headless;
+- the runner's ``--parallel 2`` over two runs, headless: their summed steps/s and the ratio to one;
+- the same two runs with the Experiments view live (offscreen Qt, its own poll timer);
+- the view's frame cost with 8 runs overlaid (poll + table + chart + a synchronous paint),
+  median and 95th percentile over the frames that redrew.
+
+Steps/s is the steady rate: each run's steps between its first and its last training event over
+that time, so the worker's start-up (torch's import, the data) is reported apart, as the wall.
+
+Run:  QT_QPA_PLATFORM=offscreen .venv/bin/python bench/experiment_speed.py [--steps 4000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from trainscope.engine import events as ev  # noqa: E402
+from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig  # noqa: E402
+from trainscope.engine.experiment_plan import ExperimentPlan, plan_experiment  # noqa: E402
+from trainscope.engine.experiment_runner import ExperimentRunner  # noqa: E402
+from trainscope.engine.worker import ProcessSession  # noqa: E402
+
+
+def bench_config(steps: int) -> RunConfig:
+    return RunConfig(
+        dataset=DatasetSpec(name="digits"),
+        model=ModelSpec(hidden=(128, 128)),
+        eval_every=100,
+        seed=0,
+        steps=steps,
+        epochs=None,
+        pace=None,
+    )
+
+
+@dataclass
+class Rates:
+    """What one experiment's runs did: summed steady steps/s, wall seconds, frames (ms)."""
+
+    steps_per_s: float
+    wall_s: float
+    frames_ms: list[float]
+
+
+class StepClock:
+    """Each run's first and last training event: (time, step) as the runner handed them over."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, tuple[float, int]] = {}
+        self.last: dict[int, tuple[float, int]] = {}
+
+    def see(self, batches: list[tuple[int, list[ev.Event]]]) -> None:
+        now = time.perf_counter()
+        for index, events in batches:
+            steps = [
+                int(e.steps[-1]) for e in events if isinstance(e, ev.StepMetrics) and len(e.steps)
+            ]
+            if steps:
+                self.first.setdefault(index, (now, steps[0]))
+                self.last[index] = (now, steps[-1])
+
+    def summed_rate(self) -> float:
+        return sum(
+            (self.last[index][1] - self.first[index][1]) / (self.last[index][0] - first_time)
+            for index, (first_time, _) in self.first.items()
+            if self.last[index][0] > first_time
+        )
+
+
+def seed_plan(runs: int, steps: int) -> ExperimentPlan:
+    """``runs`` seeds of the bench config (one run: the first of two; a plan needs a spread)."""
+    plan = plan_experiment("seeds", bench_config(steps), repeat=max(runs, 2))
+    return replace(plan, runs=plan.runs[:runs])
+
+
+def headless(runs: int, parallel: int, steps: int) -> Rates:
+    plan = seed_plan(runs, steps)
+    runner = ExperimentRunner(plan, parallel, ProcessSession)
+    clock, start = StepClock(), time.perf_counter()
+    try:
+        while not runner.done:
+            clock.see(runner.poll())
+            time.sleep(0.02)
+    finally:
+        runner.close()
+    return Rates(clock.summed_rate(), time.perf_counter() - start, [])
+
+
+def with_view(runs: int, parallel: int, steps: int) -> Rates:
+    """The runs inside the Experiments view, its own timer polling; each redraw's frame timed."""
+    from PySide6.QtWidgets import QApplication
+
+    from trainscope.gui.experiment_window import ExperimentWindow
+    from trainscope.gui.theme import Theme
+
+    app = QApplication.instance() or QApplication([])
+    plan = seed_plan(runs, steps)
+    view = ExperimentWindow(plan, parallel, ProcessSession, Theme.for_scale(), None)
+    view.resize(1024, 640)
+    view.show()
+    clock, frames = StepClock(), []
+    poll, redraw = view.runner.poll, view.redraw
+
+    def timed_poll() -> list[tuple[int, list[ev.Event]]]:
+        batches = poll()
+        clock.see(batches)
+        return batches
+
+    def timed_redraw() -> None:
+        began = time.perf_counter()
+        redraw()
+        view.repaint()  # the paint, synchronously, so the frame's whole cost is counted
+        frames.append((time.perf_counter() - began) * 1000)
+
+    view.runner.poll = timed_poll  # type: ignore[method-assign]
+    view.redraw = timed_redraw  # type: ignore[method-assign]
+    start = time.perf_counter()
+    try:
+        while not view.runner.done:
+            app.processEvents()
+            time.sleep(0.005)
+    finally:
+        view.shutdown()
+        view.close()
+    return Rates(clock.summed_rate(), time.perf_counter() - start, frames)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=4000, help="steps per run")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    one, two, two_view, eight = [], [], [], []
+    for repeat in range(args.repeats):  # interleaved, so a busy moment hits every figure alike
+        one.append(headless(1, 1, args.steps))
+        two.append(headless(2, 2, args.steps))
+        two_view.append(with_view(2, 2, args.steps))
+        eight.append(with_view(8, 2, args.steps // 4))
+        print(
+            f"repeat {repeat + 1}: one {one[-1].steps_per_s:,.0f}, two {two[-1].steps_per_s:,.0f}, "
+            f"two with the view {two_view[-1].steps_per_s:,.0f} steps/s",
+            file=sys.stderr,
+            flush=True,
+        )
+    median = statistics.median
+    one_rate = median(r.steps_per_s for r in one)
+    frames = [frame for rates in eight for frame in rates.frames_ms]
+    figures = {
+        "steps_per_run": args.steps,
+        "repeats": args.repeats,
+        "cores": os.cpu_count(),
+        "one_run_steps_per_s": round(one_rate),
+        "one_run_wall_s": round(median(r.wall_s for r in one), 2),
+        "two_parallel_steps_per_s": round(median(r.steps_per_s for r in two)),
+        "two_parallel_wall_s": round(median(r.wall_s for r in two), 2),
+        "ratio_two_parallel_headless": round(median(r.steps_per_s for r in two) / one_rate, 3),
+        "two_parallel_with_view_steps_per_s": round(median(r.steps_per_s for r in two_view)),
+        "ratio_two_parallel_with_view": round(
+            median(r.steps_per_s for r in two_view) / one_rate, 3
+        ),
+        "eight_overlaid_frames": len(frames),
+        "eight_overlaid_frame_median_ms": round(median(frames), 2) if frames else None,
+        "eight_overlaid_frame_p95_ms": round(percentile(frames, 0.95), 2) if frames else None,
+    }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:38} {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -394,8 +394,10 @@ def check_export_flags(args: argparse.Namespace) -> None:
     if wanted and getattr(args, "no_record", False):
         raise TrainScopeError(f"{wanted[0]} exports the recorded runs; drop --no-record")
     if args.tensorboard_dir is not None:
+        from trainscope.engine.runs.experiment_export import holds_files
+
         folder = Path(args.tensorboard_dir).expanduser()
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        if holds_files(folder):
             raise TrainScopeError(
                 f"--tensorboard-dir {args.tensorboard_dir} already holds files; give a new or empty folder"
             )

@@ -49,12 +49,17 @@ def run_folder_name(info: RunInfo) -> str:
     return f"{int(group.get('index', 0)):02d}-{label or info.id}"
 
 
+def holds_files(folder: Path) -> bool:
+    """True when ``folder`` is a file or a folder with anything in it: an export never mixes runs."""
+    return folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
+
+
 def export_experiment_tensorboard(
     store: RunStore, uid: str, out_path: str | os.PathLike[str]
 ) -> Path:
     """One TensorBoard event folder per run under ``out_path``; `tensorboard --logdir` it."""
     out = Path(out_path).expanduser()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if holds_files(out):
         raise RunFileError(f"{out} already holds files; give a new or empty folder")
     for info in experiment_runs(store, uid):
         export_tensorboard(store, info.id, out / run_folder_name(info))

@@ -62,3 +62,17 @@ def step_values(events: list[ev.Event], field: str) -> dict[int, float]:
         for step, value in zip(metrics.steps, getattr(metrics, field), strict=True):
             values[int(step)] = float(value)
     return values
+
+
+class Lines:
+    """A text stream that keeps what is written: the CLI's stdout/stderr in a test."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.engine.session_helpers import small_config
+from tests.engine.session_helpers import Lines, small_config
 from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig
 from trainscope.engine.data import prepare_data
 from trainscope.engine.errors import TrainScopeError
@@ -201,8 +201,8 @@ def test_a_bagging_experiment_reports_its_soft_vote_against_its_members(tmp_path
         2,
         emit_json=True,
         runs_dir=str(tmp_path),
-        out=(out := _Lines()),
-        err=_Lines(),
+        out=(out := Lines()),
+        err=Lines(),
         session_factory=thread_session,
     )
     assert code == 0
@@ -219,15 +219,3 @@ def test_a_bagging_experiment_reports_its_soft_vote_against_its_members(tmp_path
     assert len(groups) == 1
     assert sorted(run.experiment["index"] for run in runs) == [0, 1, 2]
     assert sorted(row["run_id"] for row in result["runs"]) == sorted(run.id for run in runs)
-
-
-class _Lines:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from tests.engine.session_helpers import small_config
+from tests.engine.session_helpers import Lines, small_config
 from trainscope.engine.experiment_headless import run_experiment_headless
 from trainscope.engine.experiment_plan import plan_experiment
 from trainscope.engine.runs.errors import RunFileError, RunStoreError
@@ -22,31 +22,19 @@ from trainscope.engine.runs.timeline import Timeline
 from trainscope.engine.session import ThreadSession
 
 
-class _Lines:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def recorded_seeds(tmp_path_factory):
     """A recorded 2-seed experiment: (runs_dir, its uid, the JSON result)."""
     runs_dir = tmp_path_factory.mktemp("runs")
     base = replace(small_config(), steps=60, epochs=None, pace=None)
-    out = _Lines()
+    out = Lines()
     code = run_experiment_headless(
         plan_experiment("seeds", base, seeds=[3, 9]),
         1,
         emit_json=True,
         runs_dir=str(runs_dir),
         out=out,
-        err=_Lines(),
+        err=Lines(),
         session_factory=lambda config, checkpoint_dir=None: ThreadSession(
             config, checkpoint_dir=checkpoint_dir
         ),

@@ -4,11 +4,14 @@ Reports, at ``--pace max`` for the same model and data (digits, MLP 64-128-128-1
 - one run's training steps/s through the experiment runner (a worker process), headless;
 - the runner's ``--parallel 2`` over two runs, headless: their summed steps/s and the ratio to one;
 - the same two runs with the Experiments view live (offscreen Qt, its own poll timer);
-- the view's frame cost with 8 runs overlaid (poll + table + chart + a synchronous paint),
-  median and 95th percentile over the frames that redrew.
+- the view's frame cost with 8 runs overlaid (table + chart + a synchronous paint of the whole
+  view), median and 95th percentile of its wall time over the frames that redrew, and the
+  median of the GUI thread's own CPU time in them (the wall also holds the time the two
+  training workers kept the GUI off a core).
 
 Steps/s is the steady rate: each run's steps between its first and its last training event over
-that time, so the worker's start-up (torch's import, the data) is reported apart, as the wall.
+the time between their publishing in the worker, so the worker's start-up (torch's import, the
+data) is reported apart, as the wall.
 
 Run:  QT_QPA_PLATFORM=offscreen .venv/bin/python bench/experiment_speed.py [--steps 4000] [--repeats 3]
 """
@@ -54,24 +57,26 @@ class Rates:
     steps_per_s: float
     wall_s: float
     frames_ms: list[float]
+    frames_cpu_ms: list[float]
 
 
 class StepClock:
-    """Each run's first and last training event: (time, step) as the runner handed them over."""
+    """Each run's first and last training event: (time it left its training thread, step).
+
+    The publish time, not the arrival: the parent drains in batches, and a batch that arrives
+    late would shorten the measured interval and inflate the rate (seen: 2.3x one run on 2 cores).
+    """
 
     def __init__(self) -> None:
         self.first: dict[int, tuple[float, int]] = {}
         self.last: dict[int, tuple[float, int]] = {}
 
     def see(self, batches: list[tuple[int, list[ev.Event]]]) -> None:
-        now = time.perf_counter()
         for index, events in batches:
-            steps = [
-                int(e.steps[-1]) for e in events if isinstance(e, ev.StepMetrics) and len(e.steps)
-            ]
-            if steps:
-                self.first.setdefault(index, (now, steps[0]))
-                self.last[index] = (now, steps[-1])
+            for event in events:
+                if isinstance(event, ev.StepMetrics) and len(event.steps):
+                    self.first.setdefault(index, (event.published_at, int(event.steps[0])))
+                    self.last[index] = (event.published_at, int(event.steps[-1]))
 
     def summed_rate(self) -> float:
         return sum(
@@ -97,7 +102,7 @@ def headless(runs: int, parallel: int, steps: int) -> Rates:
             time.sleep(0.02)
     finally:
         runner.close()
-    return Rates(clock.summed_rate(), time.perf_counter() - start, [])
+    return Rates(clock.summed_rate(), time.perf_counter() - start, [], [])
 
 
 def with_view(runs: int, parallel: int, steps: int) -> Rates:
@@ -112,7 +117,7 @@ def with_view(runs: int, parallel: int, steps: int) -> Rates:
     view = ExperimentWindow(plan, parallel, ProcessSession, Theme.for_scale(), None)
     view.resize(1024, 640)
     view.show()
-    clock, frames = StepClock(), []
+    clock, frames, frames_cpu = StepClock(), [], []
     poll, redraw = view.runner.poll, view.redraw
 
     def timed_poll() -> list[tuple[int, list[ev.Event]]]:
@@ -121,10 +126,11 @@ def with_view(runs: int, parallel: int, steps: int) -> Rates:
         return batches
 
     def timed_redraw() -> None:
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         redraw()
         view.repaint()  # the paint, synchronously, so the frame's whole cost is counted
         frames.append((time.perf_counter() - began) * 1000)
+        frames_cpu.append((time.thread_time() - began_cpu) * 1000)
 
     view.runner.poll = timed_poll  # type: ignore[method-assign]
     view.redraw = timed_redraw  # type: ignore[method-assign]
@@ -136,7 +142,7 @@ def with_view(runs: int, parallel: int, steps: int) -> Rates:
     finally:
         view.shutdown()
         view.close()
-    return Rates(clock.summed_rate(), time.perf_counter() - start, frames)
+    return Rates(clock.summed_rate(), time.perf_counter() - start, frames, frames_cpu)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -165,6 +171,7 @@ def main() -> None:
     median = statistics.median
     one_rate = median(r.steps_per_s for r in one)
     frames = [frame for rates in eight for frame in rates.frames_ms]
+    frames_cpu = [frame for rates in eight for frame in rates.frames_cpu_ms]
     figures = {
         "steps_per_run": args.steps,
         "repeats": args.repeats,
@@ -181,6 +188,7 @@ def main() -> None:
         "eight_overlaid_frames": len(frames),
         "eight_overlaid_frame_median_ms": round(median(frames), 2) if frames else None,
         "eight_overlaid_frame_p95_ms": round(percentile(frames, 0.95), 2) if frames else None,
+        "eight_overlaid_frame_cpu_median_ms": round(median(frames_cpu), 2) if frames else None,
     }
     if args.json:
         print(json.dumps(figures))

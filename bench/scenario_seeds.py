@@ -43,9 +43,14 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)
     seeds = [int(seed) for seed in args.seeds.split(",")]
-    ids = [s for s in args.scenarios.split(",") if s] or [
-        info.id for info in list_scenarios(args.directory)
-    ]
+    ids = (
+        [s for s in args.scenarios.split(",") if s]
+        or [
+            info.id  # experiment lessons: TRAINSCOPE_SCENARIO_SEEDS=... tests/engine/test_experiment_lessons.py
+            for info in list_scenarios(args.directory)
+            if info.experiment is None
+        ]
+    )
     parts = {"promise": ("promise",), "try": ("try",), "both": ("promise", "try")}[args.part]
 
     records: list[dict] = []

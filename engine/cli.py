@@ -349,10 +349,15 @@ EXPERIMENT_ONLY = (
     "parallel",
     "baselines",
 )
+#: The experiment flags an experiment lesson takes: how its runs run and where they are written.
+LESSON_EXPERIMENT_FLAGS = ("table_csv", "tensorboard_dir", "mlflow_db", "parallel", "baselines")
 
 
-def plan_from_args(args: argparse.Namespace, base: RunConfig) -> ExperimentPlan:
-    """The experiment the flags ask for, checked against the data before anything starts."""
+def plan_from_args(
+    args: argparse.Namespace, base: RunConfig, lesson: Scenario | None = None
+) -> ExperimentPlan:
+    """The experiment the flags (or an experiment ``lesson``) ask for, checked against the
+    data before anything starts."""
     from trainscope.engine.experiment_plan import check_plan, plan_experiment
 
     if args.parallel is not None and args.parallel < 1:
@@ -360,20 +365,23 @@ def plan_from_args(args: argparse.Namespace, base: RunConfig) -> ExperimentPlan:
     if args.table_csv is not None:
         _check_writable(args.table_csv, "--table-csv")
     check_export_flags(args)
-    plan = plan_experiment(
-        args.experiment,
-        base,
-        folds=args.folds,
-        seeds=_numbers(args.seeds, "--seeds", int),
-        repeat=args.repeat,
-        train_fractions=_numbers(args.train_fractions, "--train-fractions", float),
-        members=args.members,
-        space=args.space,
-        trials=args.trials,
-        sampler=args.sampler or "tpe",
-        pruner=args.pruner or "median",
-        study=args.study,
-    )
+    if lesson is not None and lesson.experiment is not None:
+        plan = lesson.experiment.plan(base)
+    else:
+        plan = plan_experiment(
+            args.experiment,
+            base,
+            folds=args.folds,
+            seeds=_numbers(args.seeds, "--seeds", int),
+            repeat=args.repeat,
+            train_fractions=_numbers(args.train_fractions, "--train-fractions", float),
+            members=args.members,
+            space=args.space,
+            trials=args.trials,
+            sampler=args.sampler or "tpe",
+            pruner=args.pruner or "median",
+            study=args.study,
+        )
     if plan.search is not None:
         from trainscope.engine.search_runner import import_optuna
 
@@ -412,14 +420,23 @@ def check_export_flags(args: argparse.Namespace) -> None:
         import_mlflow()  # missing MLflow is one sentence now, not after every run has trained
 
 
-def check_experiment_flags(args: argparse.Namespace) -> None:
-    """Refuse an experiment's flag given without ``--experiment`` (it would be ignored)."""
-    if getattr(args, "experiment", None) is None:
-        for dest in EXPERIMENT_ONLY:
-            value = getattr(args, dest, None)
-            if value not in (None, False):
-                flag = "--" + dest.replace("_", "-")
-                raise TrainScopeError(f"{flag} sizes an experiment; add --experiment KIND")
+def check_experiment_flags(args: argparse.Namespace, lesson: Scenario | None = None) -> None:
+    """Refuse an experiment's flag given without ``--experiment`` (it would be ignored). An
+    experiment ``lesson`` takes how it runs and where it is written (``LESSON_EXPERIMENT_FLAGS``),
+    not its size: the lesson's promise is about the experiment its file describes."""
+    if getattr(args, "experiment", None) is not None:
+        return
+    for dest in EXPERIMENT_ONLY:
+        value = getattr(args, dest, None)
+        if value in (None, False):
+            continue
+        flag = "--" + dest.replace("_", "-")
+        if lesson is None or lesson.experiment is None:
+            raise TrainScopeError(f"{flag} sizes an experiment; add --experiment KIND")
+        if dest not in LESSON_EXPERIMENT_FLAGS:
+            raise TrainScopeError(
+                f"{flag} cannot be combined with the lesson {lesson.id}: it sets its own experiment"
+            )
 
 
 def _check_writable(path: str, flag: str) -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
     from trainscope.engine.experiment_runner import RunProgress, SessionFactory
     from trainscope.engine.runs.recorder import RunRecorder
+    from trainscope.engine.scenario import Scenario
 
 logger = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.05
@@ -40,14 +41,24 @@ def run_experiment_headless(
     csv_path: str | None = None,
     tensorboard_dir: str | None = None,
     mlflow_db: str | None = None,
+    lesson: Scenario | None = None,
 ) -> int:
     """Run ``plan`` to its end; 0 when every run finished or diverged, 1 when any failed.
     With ``csv_path`` the table of runs is also written there (``table_csv``); with
-    ``tensorboard_dir`` / ``mlflow_db`` the recorded runs are exported there at the end."""
+    ``tensorboard_dir`` / ``mlflow_db`` the recorded runs are exported there at the end.
+    With an experiment ``lesson``, its promises are judged on the result (``expectations``)."""
     if session_factory is None:
         from trainscope.engine.worker import ProcessSession
 
         session_factory = ProcessSession
+    request = lesson.experiment if lesson is not None else None
+    finding = None
+    if request is not None and request.lr_find:
+        from trainscope.engine.lr_finder import finding_line, run_lr_find
+
+        finding = run_lr_find(plan.base, session_factory)
+        print(finding_line(finding), file=err, flush=True)
+    with_baselines = with_baselines or (request is not None and request.baselines)
     recording = ExperimentRecording(plan, runs_dir) if record else None
     runner = runner_for(plan, parallel, session_factory, recording, runs_dir)
     planned = planned_runs(plan)
@@ -87,7 +98,19 @@ def run_experiment_headless(
     result = experiment_result(plan, runner.runs, baselines)
     if isinstance(runner, SearchRunner):
         result["search"] = search_result(runner)
+    if finding is not None:
+        result["suggested_lr"] = finding.suggestion
+        result["lr_find"] = {"rule": finding.rule, "stopped": finding.stopped}
     print(_summary_line(result), file=err, flush=True)
+    if lesson is not None:
+        from trainscope.engine.experiment_expectations import check_experiment
+
+        outcomes = check_experiment(lesson.expect, result)
+        result["scenario"] = lesson.id
+        result["expectations"] = [outcome.to_dict() for outcome in outcomes]
+        for outcome in outcomes:
+            mark = "held" if outcome.held else "NOT held"
+            print(f"  {mark}: {outcome.name}: {outcome.detail}", file=err, flush=True)
     if csv_path is not None:
         Path(csv_path).write_text(table_csv(result), encoding="utf-8")
         print(f"the table of runs is in {csv_path}", file=err, flush=True)

@@ -83,6 +83,44 @@ class ExperimentPlan:
         return self.kind in ("seeds", "bagging")
 
 
+@dataclass(frozen=True)
+class ExperimentRequest:
+    """An experiment asked for by name and options: a lesson's ``[experiment]`` table.
+
+    ``lr_find`` also runs the learning-rate range test on the base run first (the "find the
+    learning rate" lesson sets it against a grid over lr); ``baselines`` fits scikit-learn's
+    models on the same split. ``plan`` makes the runs with the same rules as the CLI's flags.
+    """
+
+    kind: str
+    folds: int | None = None
+    repeat: int | None = None
+    seeds: tuple[int, ...] | None = None
+    train_fractions: tuple[float, ...] | None = None
+    members: int | None = None
+    space: tuple[str, ...] = ()
+    trials: int | None = None
+    sampler: str = "tpe"
+    pruner: str = "median"
+    baselines: bool = False
+    lr_find: bool = False
+
+    def plan(self, base: RunConfig) -> ExperimentPlan:
+        return plan_experiment(
+            self.kind,
+            base,
+            folds=self.folds,
+            seeds=self.seeds,
+            repeat=self.repeat,
+            train_fractions=self.train_fractions,
+            members=self.members,
+            space=self.space,
+            trials=self.trials,
+            sampler=self.sampler,
+            pruner=self.pruner,
+        )
+
+
 def plan_experiment(
     kind: str,
     base: RunConfig,

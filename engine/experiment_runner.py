@@ -9,6 +9,7 @@ completes, diverges or fails. A failed run is marked failed and the others go on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 #: Statuses a run can end in; "queued", "running" and "paused" are the others.
 ENDED = ("finished", "diverged", "failed", "stopped", "pruned")
+BACKGROUND_NICE = 10
 
 
 class RunRecord(Protocol):
@@ -42,6 +44,20 @@ class RunRecord(Protocol):
     def record(self, events: list[ev.Event]) -> None: ...
 
     def finish(self) -> str: ...
+
+
+def lower_priority(pid: int | None) -> None:
+    """Make a run's worker process yield to everything else (``nice`` + ``BACKGROUND_NICE``).
+
+    An experiment's runs fill every core; the window beside them must still draw when it
+    wants to. Measured with 8 runs overlaid, two training: a frame took ~4.5 ms of CPU but its
+    wall time doubled while the workers held both cores. A no-op for in-process sessions and
+    where the system has no niceness (Windows)."""
+    if pid is None or not hasattr(os, "setpriority"):
+        return
+    with contextlib.suppress(OSError):  # the worker may already be gone
+        current = os.getpriority(os.PRIO_PROCESS, pid)
+        os.setpriority(os.PRIO_PROCESS, pid, min(19, current + BACKGROUND_NICE))
 
 
 def default_parallel(beside_window: bool) -> int:
@@ -190,6 +206,7 @@ class ExperimentRunner:
         try:
             session = self._session_factory(config, checkpoint_dir=checkpoint_dir)
             session.start()
+            lower_priority(getattr(session, "pid", None))
         except Exception as error:  # one run that cannot start must not stop the others
             progress.status, progress.ended = "failed", time.monotonic()
             progress.summary.update(

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from trainscope.engine import commands as cmd
 from trainscope.engine.config import DatasetSpec, ModelSpec, RunConfig, ScheduledChange
-from trainscope.engine.errors import ScenarioError
+from trainscope.engine.errors import ConfigError, ScenarioError
 from trainscope.engine.expectations import Decision, Expectation
+from trainscope.engine.experiment_plan import ExperimentRequest
 from trainscope.engine.scenario_schema import (
     DIFFICULTIES,
     PANELS,
@@ -117,6 +118,7 @@ class ScenarioInfo:
     difficulty: str
     order: int
     path: Path
+    experiment: str | None = None  # an experiment lesson's kind
 
 
 @dataclass(frozen=True)
@@ -149,11 +151,20 @@ class Scenario:
     try_this: tuple[TryThis, ...] = ()
     expect: tuple[Expectation, ...] = ()
     decision: Decision = field(default_factory=Decision)
+    #: An experiment lesson runs this set of runs instead of one run (its ``[expect]`` then
+    #: names ``engine.experiment_expectations`` measures).
+    experiment: ExperimentRequest | None = None
 
     @property
     def info(self) -> ScenarioInfo:
         return ScenarioInfo(
-            self.id, self.title, self.summary, self.difficulty, self.order, self.path
+            self.id,
+            self.title,
+            self.summary,
+            self.difficulty,
+            self.order,
+            self.path,
+            self.experiment.kind if self.experiment is not None else None,
         )
 
     def run_config(self, seed: int | None = None) -> RunConfig:
@@ -201,9 +212,12 @@ def load_scenario(id_or_path: str | Path, directory: Path | None = None) -> Scen
 
 
 def _assemble(checked: dict, path: Path) -> Scenario:
-    """Wrap the checked values in the scenario's dataclasses."""
-    return Scenario(
+    """Wrap the checked values in the scenario's dataclasses; plan an experiment lesson's runs
+    once, so a value the experiment's own rules refuse is the file's error, not the run's."""
+    request = checked.pop("experiment")
+    scenario = Scenario(
         path=path,
+        experiment=ExperimentRequest(**request) if request is not None else None,
         **{
             **checked,
             "changes": tuple(checked["changes"]),
@@ -213,6 +227,12 @@ def _assemble(checked: dict, path: Path) -> Scenario:
             "decision": Decision(**checked["decision"]),
         },
     )
+    if scenario.experiment is not None:
+        try:
+            scenario.experiment.plan(scenario.run_config())
+        except ConfigError as error:
+            raise ScenarioError(f"{path}: experiment: {error}") from None
+    return scenario
 
 
 def _resolve(id_or_path: str | Path, directory: Path | None) -> Path:

@@ -26,6 +26,8 @@ from trainscope.engine.data import MAX_SEED, validate_spec
 from trainscope.engine.diagnosis import HINT_KINDS
 from trainscope.engine.errors import DataError, ScenarioError, SettingError
 from trainscope.engine.expectations import FLAG_MEASURES, LIST_MEASURES, NUMBER_MEASURES
+from trainscope.engine.experiment_expectations import EXPERIMENT_MEASURES
+from trainscope.engine.experiment_plan import EXPERIMENT_KINDS, PRUNERS, SAMPLERS
 from trainscope.engine.pace import MAX_PACE, MIN_PACE
 from trainscope.engine.settings import SETTINGS, validate_setting
 
@@ -74,6 +76,22 @@ OPTIONAL = (
     "watch_for",
     "try_this",
     "decision",
+    "experiment",
+)
+#: An experiment lesson's ``[experiment]`` keys (``engine.experiment_plan.ExperimentRequest``).
+EXPERIMENT_KEYS = (
+    "kind",
+    "folds",
+    "repeat",
+    "seeds",
+    "train_fractions",
+    "members",
+    "space",
+    "trials",
+    "sampler",
+    "pruner",
+    "baselines",
+    "lr_find",
 )
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_SUMMARY, MAX_TITLE = 100, 60
@@ -184,7 +202,8 @@ def parse_scenario(data: dict, path: Path) -> dict:
         "changes": changes,
         "watch_for": _watch_for(check, data.get("watch_for", [])),
         "try_this": _tries(check, data.get("try_this", []), dataset),
-        "expect": _expect(check, data["expect"]),
+        "experiment": _experiment(check, data.get("experiment")),
+        "expect": _expect(check, data["expect"], experiment="experiment" in data),
         "decision": _decision(check, data.get("decision", {})),
     }
     length = _run_length(check, data)
@@ -373,8 +392,45 @@ def _try(check: _Checker, where: str, entry: dict, dataset: DatasetSpec) -> dict
     return parsed
 
 
-def _expect(check: _Checker, value: object) -> list[dict]:
-    table = check.table("expect", value, (*NUMBER_MEASURES, *FLAG_MEASURES, *LIST_MEASURES))
+def _experiment(check: _Checker, value: object) -> dict | None:
+    """The experiment a lesson runs instead of one run; its values are checked again, with the
+    engine's own rules, when the lesson is loaded (``engine.scenario`` plans it once)."""
+    if value is None:
+        return None
+    table = check.table("experiment", value, EXPERIMENT_KEYS)
+    if "kind" not in table:
+        check.fail("experiment.kind", f"is required; one of {', '.join(EXPERIMENT_KINDS)}")
+    request: dict[str, Any] = {
+        "kind": check.choice("experiment.kind", table["kind"], tuple(EXPERIMENT_KINDS))
+    }
+    for key in ("folds", "repeat", "members", "trials"):
+        if key in table:
+            request[key] = check.whole(f"experiment.{key}", table[key], 1)
+    for key, kind in (("seeds", int), ("train_fractions", float), ("space", str)):
+        if key in table:
+            raw = table[key]
+            if not isinstance(raw, list) or not raw:
+                check.fail(f"experiment.{key}", "must be a non-empty list")
+            request[key] = tuple(check.typed(f"experiment.{key}", item, kind) for item in raw)
+    if "sampler" in table:
+        request["sampler"] = check.choice("experiment.sampler", table["sampler"], SAMPLERS)
+    if "pruner" in table:
+        request["pruner"] = check.choice("experiment.pruner", table["pruner"], PRUNERS)
+    for key in ("baselines", "lr_find"):
+        if key in table:
+            request[key] = check.typed(f"experiment.{key}", table[key], bool)
+    return request
+
+
+def _expect(check: _Checker, value: object, experiment: bool = False) -> list[dict]:
+    """A run's promises from ``engine.expectations``; an experiment's from
+    ``engine.experiment_expectations`` (its numbers are about many runs, not one)."""
+    vocabulary = (
+        tuple(EXPERIMENT_MEASURES)
+        if experiment
+        else (*NUMBER_MEASURES, *FLAG_MEASURES, *LIST_MEASURES)
+    )
+    table = check.table("expect", value, vocabulary)
     if not table:
         check.fail("expect", "must state at least one checkable expectation")
     return [_expectation(check, f"expect.{name}", name, raw) for name, raw in table.items()]

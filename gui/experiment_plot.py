@@ -61,9 +61,11 @@ class ExperimentPlot(pg.PlotWidget):
         plot.legend.addItem(self._band_legend, "± 1 std")
         self._selected = plot.plot(pen=theme.pen(theme.palette.train, 2.5), name="selected run")
         self._references: list[pg.InfiniteLine] = []
+        self._drawn_points: list[int] = []  # per run: how many points its curve was given
 
     def set_metric(self, metric: str) -> None:
         self.shown_metric = metric
+        self._drawn_points = []  # every curve's values are another metric's now
         self.getPlotItem().setLabel("left", METRICS[metric], **self.theme.label_style())
 
     def show_runs(self, curves: list[tuple[np.ndarray, np.ndarray]], selected: int | None) -> None:
@@ -74,8 +76,11 @@ class ExperimentPlot(pg.PlotWidget):
             item.setOpacity(0.55)
             plot.addItem(item)
             self._runs.append(item)
-        for item, (steps, ys) in zip(self._runs, curves, strict=False):
-            item.setData(steps, ys)
+        self._drawn_points += [-1] * (len(curves) - len(self._drawn_points))
+        for index, (item, (steps, ys)) in enumerate(zip(self._runs, curves, strict=False)):
+            if len(steps) != self._drawn_points[index]:  # a run's evaluations only ever grow
+                item.setData(steps, ys)
+                self._drawn_points[index] = len(steps)
         steps, means, stds = mean_band(curves)
         self._mean.setData(steps, means)
         # The band stays where the metric can be: an accuracy in [0, 1], a loss at least 0.

@@ -110,6 +110,8 @@ class ExperimentWindow(QDialog):
         self.baselines: list[dict] | None = None
         self._baseline_future: Future | None = None
         self._last_drawn = 0.0
+        self._stale = True  # something arrived or changed since the last redraw
+        self._statuses: list[str] = []
         self._build(pace)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -208,21 +210,26 @@ class ExperimentWindow(QDialog):
     # ----- the timer ----------------------------------------------------------------------------
     @Slot()
     def poll(self) -> None:
-        """Take every run's new events; redraw at most every ``REDRAW_S``."""
+        """Take every run's new events; redraw at most every ``REDRAW_S``, and only when a run
+        sent something or changed status (eight finished runs cost no frame at all)."""
         batches = self.runner.poll()
         self.events.extend([] for _ in range(len(self.runner.runs) - len(self.events)))
         for index, events in batches:
             self.events[index].extend(events)
+        statuses = [run.status for run in self.runner.runs]
+        self._stale = self._stale or bool(batches) or statuses != self._statuses
+        self._statuses = statuses
         self._check_baselines()
         self.exports.poll()
         now = time.monotonic()
-        if now - self._last_drawn >= REDRAW_S or self.runner.done:
+        if self._stale and (now - self._last_drawn >= REDRAW_S or self.runner.done):
             self._last_drawn = now
             self.redraw()
         if self.runner.done and self._baseline_future is None and not self.exports.busy:
             self.timer.setInterval(1000)  # nothing trains: look now and then for late events
 
     def redraw(self) -> None:
+        self._stale = False
         curves = [self._curve(run) for run in self.runner.runs]
         self.plot.show_runs(curves, self.selected)
         if self.scatter is not None:
@@ -365,6 +372,7 @@ class ExperimentWindow(QDialog):
         self._executor = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
         self._baseline_future = self._executor.submit(baselines_over, splits)
         self.buttons["baselines"].setEnabled(False)
+        self._stale = True  # the summary says they are being fitted
         self.timer.setInterval(POLL_MS)
 
     def _check_baselines(self) -> None:
@@ -372,6 +380,7 @@ class ExperimentWindow(QDialog):
         if future is None or not future.done():
             return
         self._baseline_future = None
+        self._stale = True
         self._executor.shutdown(wait=False)
         try:
             self.baselines = future.result()

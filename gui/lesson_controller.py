@@ -91,7 +91,9 @@ class LessonController(QObject):
         self.scenario = scenario
         self.lesson_config = config or (scenario.run_config() if scenario else None)
         self.panel.show_scenario(scenario)
-        self.moment = MomentWatch(scenario) if scenario is not None else None
+        # An experiment lesson's promise is about all its runs: the Experiments view judges it.
+        single_run = scenario is not None and scenario.experiment is None
+        self.moment = MomentWatch(scenario) if single_run and scenario is not None else None
         self._update_step_actions()
         if scenario is not None:
             self._apply_decision(scenario)

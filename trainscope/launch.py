@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.install_desktop_entry:
             return install_launcher()
-        check_experiment_flags(args)
         config, scenario = configure_run(parser, args, argv, default_epochs(args))
+        check_experiment_flags(args, scenario)
         for flag, value in (
             ("--table-csv", args.table_csv),
             ("--tensorboard-dir", args.tensorboard_dir),
@@ -59,7 +59,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
         if args.experiment == "lr-find" and not args.headless:
             raise TrainScopeError("--experiment lr-find runs headless for now; add --headless")
-        plan = plan_from_args(args, config) if args.experiment not in (None, "lr-find") else None
+        request = scenario.experiment if scenario is not None else None
+        lesson = scenario if request is not None else None
+        if request is not None and args.experiment is not None:
+            raise TrainScopeError(
+                f"the lesson {args.scenario} runs its own {request.kind} experiment; drop --experiment"
+            )
+        wanted = lesson is not None or args.experiment not in (None, "lr-find")
+        plan = plan_from_args(args, config, lesson) if wanted else None
     except TrainScopeError as error:
         fail(str(error))
     if args.experiment == "lr-find":
@@ -80,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             csv_path=args.table_csv,
             tensorboard_dir=args.tensorboard_dir,
             mlflow_db=args.mlflow_db,
+            lesson=lesson,
         )
     if args.headless:
         from trainscope.engine.headless import run_headless

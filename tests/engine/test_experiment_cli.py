@@ -58,6 +58,8 @@ def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baseline
         (("--experiment", "seeds", "--tensorboard-dir", "/no/such/folder/tb"), "does not exist"),
         (("--experiment", "seeds", "--mlflow-db", "m.db", "--no-record"), "drop --no-record"),
         (("--mlflow-db", "m.db"), "add --experiment"),
+        (("--scenario", "seed-lottery", "--folds", "3"), "sets its own experiment"),
+        (("--scenario", "seed-lottery", "--experiment", "kfold"), "runs its own seeds experiment"),
         (
             (
                 "--folds",
@@ -135,3 +137,16 @@ def test_lr_find_in_the_window_is_refused_in_one_sentence_before_anything_starts
     )
     assert result.returncode == 2
     assert "add --headless" in result.stderr
+
+
+def test_an_experiment_lesson_runs_its_experiment_and_judges_its_promise():
+    result = summary_of(
+        run_main(
+            "--scenario", "one-split-can-lie", "--json", "--parallel", "2", "--no-record",
+        )
+    )  # fmt: skip
+    assert result["scenario"] == "one-split-can-lie"
+    assert result["experiment"] == "kfold"
+    assert len(result["runs"]) == 5
+    assert [outcome["held"] for outcome in result["expectations"]] == [True]
+    assert "val_accuracy_spread" in result["expectations"][0]["name"]

@@ -20,7 +20,7 @@ from trainscope.engine.data import prepare_data
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.experiment_headless import experiment_result, run_experiment_headless
 from trainscope.engine.experiment_plan import check_plan, plan_experiment
-from trainscope.engine.experiment_report import mean_and_spread
+from trainscope.engine.experiment_report import _t_975, mean_and_spread
 from trainscope.engine.experiment_runner import ExperimentRunner
 from trainscope.engine.runs.store import RunStore
 from trainscope.engine.session import ThreadSession
@@ -128,6 +128,14 @@ def test_mean_std_and_the_t_interval_are_the_textbook_ones():
     assert spread["ci95"] == pytest.approx([0.94 - half, 0.94 + half])
     assert mean_and_spread([0.5])["std"] is None
     assert mean_and_spread([])["mean"] is None
+
+
+@pytest.mark.parametrize("degrees_of_freedom", [1, 2, 4, 29, 30, 31, 63, 500])
+def test_the_t_quantile_matches_scipy_without_importing_it(degrees_of_freedom):
+    from scipy.stats import t
+
+    expected = t.ppf(0.975, degrees_of_freedom)
+    assert _t_975(degrees_of_freedom) == pytest.approx(expected, rel=1e-5)
 
 
 # --- the runner -----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_smoothing_is_fastais_bias_corrected_average():
     )
 
 
-def test_a_curve_that_falls_then_explodes_is_cut_at_the_blow_up_and_suggests_the_steep_part():
+def test_a_curve_that_falls_then_explodes_is_cut_at_the_blow_up_and_suggests_a_tenth_of_its_bottom():
     lrs = sweep_lrs(100)
     log_lr = np.log10(lrs)
     # Flat at 2.3 until 1e-4, falling fastest around 1e-3, lowest near 1e-2, then exploding.
@@ -39,8 +39,11 @@ def test_a_curve_that_falls_then_explodes_is_cut_at_the_blow_up_and_suggests_the
     finding = analyse(lrs, losses)
     assert finding.stopped == "diverged"
     assert finding.lrs[-1] < 0.5, "cut where the smoothed loss passed four times its lowest"
-    assert 1e-4 < finding.suggestion < 1e-2
-    assert "steepest" in finding.rule
+    bottom = finding.lrs[np.argmin(finding.smoothed)]
+    assert 5e-3 < bottom < 5e-2, "the smoothed curve bottoms out near 1e-2 (a little after: lag)"
+    assert finding.suggestion == pytest.approx(bottom / 10)
+    assert 3e-4 < finding.steepest < 1e-2, "the steepest fall is around 1e-3 (plus the lag)"
+    assert "minimum" in finding.rule
 
 
 def test_a_sweep_that_never_falls_suggests_nothing():

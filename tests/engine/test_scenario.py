@@ -37,6 +37,15 @@ CURRICULUM_IDS = {
     "overfit-one-batch",
     "adam-vs-sgd",
 }
+#: The lessons that run an experiment (many runs) instead of one run.
+EXPERIMENT_LESSON_IDS = {
+    "one-split-can-lie",
+    "seed-lottery",
+    "more-data-or-bigger-model",
+    "find-the-learning-rate",
+    "ensemble-beats-members",
+    "network-or-forest",
+}
 
 MINIMAL = """
 id = "{id}"
@@ -80,7 +89,8 @@ def refusal(tmp_path: Path, text: str) -> str:
 
 def test_the_bundled_scenarios_are_the_curriculum_table():
     infos = list_scenarios()
-    assert {info.id for info in infos} == CURRICULUM_IDS
+    assert {info.id for info in infos} == CURRICULUM_IDS | EXPERIMENT_LESSON_IDS
+    assert {info.id for info in infos if info.experiment} == EXPERIMENT_LESSON_IDS
     assert infos[0].id == "healthy-baseline", "the menu starts with the healthy run"
     for info in infos:
         assert info.path.parent == scenarios_directory()

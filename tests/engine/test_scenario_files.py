@@ -28,7 +28,7 @@ from trainscope.engine.scenario import Scenario, list_scenarios, load_scenario
 
 #: Three seeds in CI; set TRAINSCOPE_SCENARIO_SEEDS=4,5,6,7 to check robustness further.
 SEEDS = tuple(int(seed) for seed in os.environ.get("TRAINSCOPE_SCENARIO_SEEDS", "1,2,3").split(","))
-SCENARIO_IDS = [info.id for info in list_scenarios()]
+SCENARIO_IDS = [info.id for info in list_scenarios() if info.experiment is None]  # one run each
 RUN_PROCESSES = 4
 
 

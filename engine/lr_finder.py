@@ -131,41 +131,73 @@ def _blown(smoothed: np.ndarray) -> np.ndarray:
     return ~np.isfinite(smoothed) | (smoothed > DIVERGED_FACTOR * lowest)
 
 
+class LrSweep:
+    """The sweep as it goes, for a caller that polls (the window's timer, or ``run_lr_find``):
+    ``poll`` takes the session's new losses and stops the session once the loss has blown up;
+    ``finding`` reads the sweep so far. It is a session of its own: the run it serves is
+    untouched. ``session_factory`` makes the session, as for any run."""
+
+    def __init__(
+        self,
+        base: RunConfig,
+        session_factory: Callable[..., Session],
+        steps: int = SWEEP_STEPS,
+    ) -> None:
+        self.base, self.steps = base, steps
+        self.lrs = sweep_lrs(steps)
+        self._steps_seen: list[np.ndarray] = []
+        self._losses_seen: list[np.ndarray] = []
+        self.done = False
+        self.session = session_factory(sweep_config(base, steps))
+        self.session.start()
+
+    def poll(self) -> bool:
+        """Take what the sweep trained since the last call; True once it has ended."""
+        if self.done:
+            return True
+        ended = False
+        for event in self.session.drain():
+            if isinstance(event, ev.StepMetrics):
+                self._steps_seen.append(np.asarray(event.steps))
+                self._losses_seen.append(np.asarray(event.loss, dtype=float))
+            elif isinstance(event, ev.Error):
+                self.close()
+                raise ConfigError(f"the sweep failed: {event.message}")
+            elif isinstance(event, ev.Finished | ev.Diverged):
+                ended = True
+        losses = np.concatenate(self._losses_seen) if self._losses_seen else np.empty(0)
+        if ended or sweep_diverged(losses) or not self.session.is_alive():
+            self.close()
+        return self.done
+
+    def finding(self) -> LrFinding:
+        """The sweep so far: its points up to where it blew up, and the suggestion."""
+        steps = np.concatenate(self._steps_seen) if self._steps_seen else np.empty(0, dtype=int)
+        losses = np.concatenate(self._losses_seen) if self._losses_seen else np.empty(0)
+        keep = (steps >= 1) & (steps <= self.steps)
+        return analyse(self.lrs[steps[keep] - 1], losses[keep])
+
+    def close(self) -> None:
+        if not self.done:
+            self.done = True
+            self.session.close()
+
+
 def run_lr_find(
     base: RunConfig,
     session_factory: Callable[..., Session],
     steps: int = SWEEP_STEPS,
     timeout_s: float = 600.0,
 ) -> LrFinding:
-    """Sweep in a session of its own (the run it serves is untouched); stop it once the loss
-    has blown up. ``session_factory`` makes the session, as for any run."""
-    lrs = sweep_lrs(steps)
-    session = session_factory(sweep_config(base, steps))
-    session.start()
-    steps_seen: list[np.ndarray] = []
-    losses_seen: list[np.ndarray] = []
+    """Sweep to the end (or the blow-up) and read the finding."""
+    sweep = LrSweep(base, session_factory, steps)
     deadline = time.monotonic() + timeout_s
     try:
-        while time.monotonic() < deadline:
-            ended = False
-            for event in session.drain():
-                if isinstance(event, ev.StepMetrics):
-                    steps_seen.append(np.asarray(event.steps))
-                    losses_seen.append(np.asarray(event.loss, dtype=float))
-                elif isinstance(event, ev.Error):
-                    raise ConfigError(f"the sweep failed: {event.message}")
-                elif isinstance(event, ev.Finished | ev.Diverged):
-                    ended = True
-            losses = np.concatenate(losses_seen) if losses_seen else np.empty(0)
-            if ended or sweep_diverged(losses) or not session.is_alive():
-                break
+        while not sweep.poll() and time.monotonic() < deadline:
             time.sleep(POLL_S)
     finally:
-        session.close()
-    step_numbers = np.concatenate(steps_seen) if steps_seen else np.empty(0, dtype=int)
-    losses = np.concatenate(losses_seen) if losses_seen else np.empty(0)
-    keep = (step_numbers >= 1) & (step_numbers <= steps)
-    return analyse(lrs[step_numbers[keep] - 1], losses[keep])
+        sweep.close()
+    return sweep.finding()
 
 
 def finding_line(finding: LrFinding) -> str:

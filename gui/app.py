@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.session_protocol import Session
     from trainscope.engine.worker import WarmWorker
-    from trainscope.gui.experiment_window import ExperimentWindow
     from trainscope.gui.window_options import WindowOptions
 
 log = logging.getLogger(__name__)
@@ -133,8 +132,8 @@ class SessionStarter(QObject):
     @Slot()
     def start(self) -> None:
         if self.experiment is not None:
-            opened = self.window.experiments.open(self.experiment, self.parallel)
-            ShowFirstRun(self.window, opened)
+            lesson = self.window.lessons.scenario  # --scenario of an experiment lesson
+            self.window.experiments.open(self.experiment, self.parallel, lesson, show_first=True)
         elif self.replay is None:
             self.window.start_session(self.config)
         elif not self.window.runs.replays.open(self.replay):
@@ -143,25 +142,6 @@ class SessionStarter(QObject):
                 "open a run from the Runs menu or start one from Setup",
                 error=True,
             )
-
-
-class ShowFirstRun(QObject):
-    """``--experiment`` in the window: the main panels show the experiment's first run as soon
-    as it has said anything, so the window is never an empty frame beside the experiment."""
-
-    def __init__(self, window: MainWindow, experiment: ExperimentWindow) -> None:
-        super().__init__(window)
-        self.window, self.experiment = window, experiment
-        self.timer = QTimer(self)
-        self.timer.setInterval(FIRST_STEP_POLL_MS)
-        self.timer.timeout.connect(self.poll)
-        self.timer.start()
-
-    @Slot()
-    def poll(self) -> None:
-        if self.experiment.run_events(0):
-            self.timer.stop()
-            self.window.experiments.show_run(0)
 
 
 class StartupTiming(QObject):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu
 
-from trainscope.engine.experiment_headless import experiment_result, export_recorded, table_csv
+from trainscope.engine.experiment_headless import export_recorded, table_csv
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
@@ -71,7 +71,7 @@ class ExperimentExports:
             )
             if not path:
                 return None
-        result = experiment_result(view.plan, view.runner.runs, view.baselines)
+        result = view.json_result()
         try:
             Path(path).write_text(table_csv(result), encoding="utf-8")
         except OSError as error:

@@ -34,8 +34,12 @@ from PySide6.QtWidgets import (
 
 from trainscope.engine import commands as cmd
 from trainscope.engine import experiment_report as report
+from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.experiment_expectations import check_experiment
+from trainscope.engine.experiment_headless import experiment_result, search_result
 from trainscope.engine.experiment_runner import ENDED
-from trainscope.engine.search_runner import runner_for
+from trainscope.engine.lr_finder import LrSweep
+from trainscope.engine.search_runner import SearchRunner, runner_for
 from trainscope.gui.experiment_exports import ExperimentExports
 from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
 from trainscope.gui.pace_control import PaceControl
@@ -47,9 +51,11 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
 
     from trainscope.engine import events as ev
+    from trainscope.engine.expectations import Outcome
     from trainscope.engine.experiment_headless import ExperimentRecording
     from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.experiment_runner import RunProgress, SessionFactory
+    from trainscope.engine.scenario import Scenario
     from trainscope.gui.theme import Theme
 
 POLL_MS = 100  # the runs' events are taken ten times a second
@@ -95,6 +101,7 @@ class ExperimentWindow(QDialog):
         recording: ExperimentRecording | None = None,
         parent: QWidget | None = None,
         runs_dir: str | None = None,
+        lesson: Scenario | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Experiment: {plan.kind} on {plan.base.dataset.name}")
@@ -112,7 +119,12 @@ class ExperimentWindow(QDialog):
         self._last_drawn = 0.0
         self._stale = True  # something arrived or changed since the last redraw
         self._statuses: list[str] = []
+        self.lesson = lesson if lesson is not None and lesson.experiment is not None else None
+        self.lesson_outcomes: list[Outcome] | None = None
+        self.sweep: LrSweep | None = None  # the range test a lesson sets against its grid
         self._build(pace)
+        if self.lesson is not None:
+            self._start_lesson(self.lesson, session_factory)
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -186,6 +198,10 @@ class ExperimentWindow(QDialog):
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addWidget(self.summary)
+        self.lesson_note = QLabel()
+        self.lesson_note.setWordWrap(True)
+        self.lesson_note.setVisible(False)
+        lower_layout.addWidget(self.lesson_note)
         lower_layout.addWidget(self.exports.note)
         lower_layout.addWidget(self.table, 1)
         lower_layout.addLayout(run_row)
@@ -221,11 +237,18 @@ class ExperimentWindow(QDialog):
         self._statuses = statuses
         self._check_baselines()
         self.exports.poll()
+        self._follow_lesson()
         now = time.monotonic()
         if self._stale and (now - self._last_drawn >= REDRAW_S or self.runner.done):
             self._last_drawn = now
             self.redraw()
-        if self.runner.done and self._baseline_future is None and not self.exports.busy:
+        lesson_pending = self.lesson is not None and self.lesson_outcomes is None
+        if (
+            self.runner.done
+            and self._baseline_future is None
+            and not self.exports.busy
+            and not lesson_pending
+        ):
             self.timer.setInterval(1000)  # nothing trains: look now and then for late events
 
     def redraw(self) -> None:
@@ -300,6 +323,52 @@ class ExperimentWindow(QDialog):
         elif self._baseline_future is not None:
             text += " · fitting the baselines…"
         return text
+
+    # ----- a lesson's experiment -------------------------------------------------------------
+    def _start_lesson(self, lesson: Scenario, session_factory: SessionFactory) -> None:
+        """What the lesson's promise needs beside the runs: the baselines, the range test."""
+        request = lesson.experiment
+        assert request is not None
+        self.lesson_note.setText(
+            f"Lesson: {lesson.title}. Its promise is judged when every run has ended."
+        )
+        self.lesson_note.setVisible(True)
+        if request.baselines:
+            self.fit_baselines()
+        if request.lr_find:
+            self.sweep = LrSweep(self.plan.base, session_factory)
+
+    def _follow_lesson(self) -> None:
+        """Poll the lesson's sweep; once everything has ended, judge the promise, once."""
+        if self.lesson is None or self.lesson_outcomes is not None:
+            return
+        if self.sweep is not None and not self.sweep.done:
+            try:
+                self.sweep.poll()
+            except TrainScopeError as error:
+                self.lesson_note.setText(f"The lesson's range test failed: {error}")
+                self.sweep = None
+            return
+        if not self.runner.done or self._baseline_future is not None:
+            return
+        result = self.json_result()
+        if self.sweep is not None:
+            result["suggested_lr"] = self.sweep.finding().suggestion
+        self.lesson_outcomes = check_experiment(self.lesson.expect, result)
+        lines = [
+            f"{'✓ held' if outcome.held else '✗ not held'}: {outcome.name} — {outcome.detail}"
+            for outcome in self.lesson_outcomes
+        ]
+        verdict = "what it promised:" if all(o.held for o in self.lesson_outcomes) else "promised:"
+        self.lesson_note.setText(f"Lesson: {self.lesson.title}, {verdict} " + "; ".join(lines))
+        self._stale = True
+
+    def json_result(self) -> dict:
+        """The experiment as the headless ``--json`` line has it (runs, summary, vote, search)."""
+        result = experiment_result(self.plan, self.runner.runs, self.baselines)
+        if isinstance(self.runner, SearchRunner):
+            result["search"] = search_result(self.runner)
+        return result
 
     # ----- steering -----------------------------------------------------------------------------
     @Slot()

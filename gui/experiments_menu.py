@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QInputDialog
 
 from trainscope.engine import commands as cmd
@@ -29,9 +29,11 @@ from trainscope.engine.experiment_plan import (
 )
 from trainscope.engine.experiment_runner import default_parallel
 from trainscope.gui.experiment_window import ExperimentRunFeed, ExperimentWindow
+from trainscope.gui.lr_find_window import LrFindWindow
 
 if TYPE_CHECKING:
     from trainscope.engine.experiment_plan import ExperimentPlan
+    from trainscope.engine.scenario import Scenario
     from trainscope.gui.main_window import MainWindow
     from trainscope.gui.menus import MenuBuilder
 
@@ -43,6 +45,7 @@ ENTRIES = (
     ("search", "Hyperparameter search…"),
 )
 DEFAULT_SPACE = "lr=log(1e-4,1e-1); dropout=0..0.5"
+FIRST_EVENT_POLL_MS = 100
 
 
 class ExperimentTools(QObject):
@@ -55,6 +58,32 @@ class ExperimentTools(QObject):
         menu = window.menuBar().addMenu("E&xperiments")
         for kind, text in ENTRIES:
             builder.add(menu, f"experiment_{kind}", text, lambda _=False, k=kind: self.ask(k))
+        menu.addSeparator()
+        builder.add(menu, "experiment_lr_find", "Find the learning rate…", self.find_lr)
+        self.lr_find: LrFindWindow | None = None
+
+    def find_lr(self, _checked: bool = False) -> LrFindWindow | None:
+        """The range test from the current run's config, beside it; the run goes on."""
+        window, base = self.window, self.window.config
+        if self.lr_find is not None:
+            self.lr_find.close()
+        try:
+            self.lr_find = LrFindWindow(base, window.session_factory, window.theme, parent=window)
+        except TrainScopeError as error:
+            window.status.show_message(str(error), error=True)
+            return None
+
+        def fresh_run(lr: float) -> None:
+            window.start_session(base.with_settings(lr=lr))
+            window.status.show_message(
+                f"a fresh run at lr {lr:.2g}, from the sweep's initial weights"
+            )
+            window.raise_()
+
+        self.lr_find.apply_requested.connect(fresh_run)
+        self.lr_find.resize(round(window.width() * 0.7), round(window.height() * 0.7))
+        self.lr_find.show()
+        return self.lr_find
 
     def ask(self, kind: str) -> ExperimentPlan | None:
         """Ask for the experiment's size, plan it on the current config, and open it."""
@@ -117,8 +146,16 @@ class ExperimentTools(QObject):
         trials, ok = QInputDialog.getInt(parent, title, "Trials:", DEFAULT_TRIALS, 1, MAX_RUNS)
         return {**asked, "trials": trials} if ok else None
 
-    def open(self, plan: ExperimentPlan, parallel: int | None = None) -> ExperimentWindow:
-        """Start ``plan`` beside the window; the window's own live run is paused meanwhile."""
+    def open(
+        self,
+        plan: ExperimentPlan,
+        parallel: int | None = None,
+        lesson: Scenario | None = None,
+        show_first: bool = False,
+    ) -> ExperimentWindow:
+        """Start ``plan`` beside the window; the window's own live run is paused meanwhile.
+        An experiment ``lesson``'s promise is judged in the view when its runs have ended;
+        ``show_first`` shows the first run in the panels as soon as it has said anything."""
         window = self.window
         if self.experiment is not None:
             self.experiment.close()
@@ -140,12 +177,15 @@ class ExperimentTools(QObject):
             recording,
             parent=window,
             runs_dir=runs_dir,
+            lesson=lesson,
         )
         self.experiment.show_run_requested.connect(self.show_run)
         self.experiment.promote_requested.connect(self.promote)
         self.experiment.resize(round(window.width() * 0.9), round(window.height() * 0.9))
         self.experiment.show()
         self.experiment.raise_()
+        if show_first:
+            ShowFirstRun(window, self.experiment)
         return self.experiment
 
     def show_run(self, index: int) -> None:
@@ -171,3 +211,26 @@ class ExperimentTools(QObject):
     def shutdown(self) -> None:
         if self.experiment is not None:
             self.experiment.shutdown()
+        if self.lr_find is not None:
+            self.lr_find.shutdown()
+
+
+class ShowFirstRun(QObject):
+    """The main panels show the experiment's first run as soon as it has said anything, so the
+    window is never an empty frame (or another run's) beside the experiment."""
+
+    def __init__(self, window: MainWindow, experiment: ExperimentWindow) -> None:
+        super().__init__(window)
+        self.window, self.experiment = window, experiment
+        self.timer = QTimer(self)
+        self.timer.setInterval(FIRST_EVENT_POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+
+    @Slot()
+    def poll(self) -> None:
+        if self.window.experiments.experiment is not self.experiment:
+            self.timer.stop()  # another experiment replaced it meanwhile
+        elif self.experiment.run_events(0):
+            self.timer.stop()
+            self.window.experiments.show_run(0)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QActionGroup
 
 from trainscope.engine import events as ev
 from trainscope.engine.errors import TrainScopeError
+from trainscope.engine.experiment_plan import check_plan
 from trainscope.engine.lesson_moment import MomentWatch
 from trainscope.engine.scenario import Scenario, TryThis, list_scenarios, load_scenario
 from trainscope.gui import dialogs
@@ -192,10 +193,20 @@ class LessonController(QObject):
         except TrainScopeError as error:
             self.status.show_message(str(error), error=True)
             return False
+        plan = None
+        if scenario.experiment is not None:  # many runs: the Experiments view opens with them
+            try:
+                plan = check_plan(scenario.experiment.plan(config))
+            except TrainScopeError as error:
+                self.status.show_message(str(error), error=True)
+                return False
         self.show_lesson(scenario, config)
         if scenario.pace is not None:  # a lesson unfolds at its own pace; ] or [ changes it
             self.pace.choose(scenario.pace)
-        self.starter.start_session(config)
+        if plan is None:
+            self.starter.start_session(config)
+        else:
+            self.starter.open_experiment(plan, scenario)
         self.status.show_message(f"lesson: {scenario.title}")
         return True
 
@@ -210,6 +221,9 @@ class LessonController(QObject):
         """One click: the lesson's run again from step 0, with the lesson's threshold and costs."""
         if self.scenario is None or self.lesson_config is None:
             self.status.show_message("no lesson is open — Scenarios ▸ Browse scenarios…")
+            return
+        if self.scenario.experiment is not None:  # its experiment, all its runs, again
+            self.open(self.scenario.id)
             return
         self._apply_decision(self.scenario)
         self.starter.start_session(self.lesson_config)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
     from trainscope.engine.commands import Command
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.experiment_plan import ExperimentPlan
+    from trainscope.engine.scenario import Scenario
     from trainscope.engine.session_protocol import Session
     from trainscope.gui.run_state import RunState
     from trainscope.gui.theme import Theme
@@ -40,6 +42,10 @@ class RunStarter(Protocol):
         start_from: str | Path | None = None,
         forked_from: dict | None = None,
     ) -> None: ...
+
+    def open_experiment(self, plan: ExperimentPlan, lesson: Scenario | None = None) -> None:
+        """Open ``plan`` in the Experiments view (an experiment ``lesson`` judged there)."""
+        ...
 
 
 class RunReader(Protocol):

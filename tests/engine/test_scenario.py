@@ -354,3 +354,47 @@ def test_a_change_after_the_last_epoch_is_refused_when_the_run_starts(tmp_path):
         write(tmp_path, text + '\n[[changes]]\nstep = 8\nkey = "lr"\nvalue = 0.1\n')
     )
     assert fits.run_config().validate_to_start().schedule[0].step == 8
+
+
+# --- experiment lessons -----------------------------------------------------------------------
+
+EXPERIMENT_MINIMAL = MINIMAL.replace(
+    "[expect]\ncompleted = true", "[expect]\nval_accuracy_spread = { at_least = 0.0 }"
+)
+
+
+def test_an_experiment_lesson_loads_and_plans_its_runs(tmp_path):
+    text = EXPERIMENT_MINIMAL + '\n[experiment]\nkind = "seeds"\nrepeat = 3\n'
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.experiment is not None
+    assert scenario.info.experiment == "seeds"
+    plan = scenario.experiment.plan(scenario.run_config(seed=11))
+    assert [run.config.seed for run in plan.runs] == [11, 12, 13]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "words"),
+    [
+        ('[experiment]\nkind = "kfold"\nfolds = 1', "experiment", "at least 2"),
+        ('[experiment]\nkind = "dropout-sweep"', "experiment.kind", "must be one of"),
+        ("[experiment]\nfolds = 3", "experiment.kind", "is required"),
+        ('[experiment]\nkind = "seeds"\ncount = 3', "experiment.count", "unknown key"),
+        ('[experiment]\nkind = "learning-curve"\ntrain_fractions = []', "experiment.train_fractions", "non-empty"),
+        ('[experiment]\nkind = "learning-curve"\ntrain_fractions = [0.5, 2.0]', "experiment", "at most 1"),
+        ('[experiment]\nkind = "search"\nspace = ["depth=1..3"]\ntrials = 2', "experiment", "cannot search 'depth'"),
+        ('[experiment]\nkind = "search"\nspace = ["lr=log(1e-4,1)"]\nsampler = "grid"', "experiment", "add ,n=POINTS"),
+        ('[experiment]\nkind = "seeds"\nbaselines = "yes"', "experiment.baselines", "true or false"),
+    ],
+)  # fmt: skip
+def test_a_bad_experiment_table_is_refused_naming_the_file_and_key(tmp_path, section, key, words):
+    message = refusal(tmp_path, EXPERIMENT_MINIMAL + "\n" + section + "\n")
+    assert f": {key}: " in message, message
+    assert words in message, message
+
+
+def test_each_kind_of_lesson_takes_only_its_own_promises(tmp_path):
+    """A run's measures mean nothing for an experiment, and an experiment's nothing for a run."""
+    message = refusal(tmp_path, MINIMAL + '\n[experiment]\nkind = "seeds"\n')
+    assert ": expect.completed: unknown key" in message, message
+    message = refusal(tmp_path, EXPERIMENT_MINIMAL)
+    assert ": expect.val_accuracy_spread: unknown key" in message, message

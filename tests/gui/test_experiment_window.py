@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -165,3 +166,49 @@ def test_export_menu_writes_the_recorded_runs_for_tensorboard_once_they_have_end
     experiment.exports.refresh()
     assert not experiment.exports.actions["mlflow"].isEnabled()
     assert experiment.exports.actions["mlflow"].toolTip() == NOT_RECORDED
+
+
+def test_the_range_test_draws_its_sweep_beside_the_run_and_one_click_starts_a_fresh_run_there(
+    qtbot, tmp_path
+):
+    window = open_window(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: window.state.step > 0, timeout=HANG_TIMEOUT_MS)
+    served, base = window.session, window.config
+    finder = window.experiments.find_lr()
+    qtbot.waitUntil(lambda: finder.finding is not None, timeout=HANG_TIMEOUT_MS)
+    suggestion = finder.finding.suggestion
+    assert suggestion is not None
+    lrs, _smoothed = finder._smoothed.getData()
+    assert len(lrs) > 20
+    assert np.all(np.diff(finder.finding.lrs) > 0)
+    assert finder._marker.isVisible()
+    assert f"{suggestion:.2g}" in finder.apply_button.text()
+    assert "minimum rule" in finder.note.text()
+    assert window.session is served, "the run it serves goes on"
+    assert served.is_alive()
+    qtbot.mouseClick(finder.apply_button, Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.session is not served and window.state.step > 0, timeout=HANG_TIMEOUT_MS
+    )
+    assert window.config.settings["lr"] == pytest.approx(suggestion)
+    assert window.config.seed == base.seed  # the same initial weights the sweep started from
+    finder.close()
+
+
+def test_an_experiment_lesson_opens_its_runs_in_the_view_and_judges_its_promise_there(
+    qtbot, tmp_path
+):
+    window = open_window(qtbot, tmp_path, start=False)
+    assert window.lessons.open("one-split-can-lie")
+    experiment = window.experiments.experiment
+    assert experiment is not None
+    assert experiment.lesson is not None
+    assert experiment.lesson.id == "one-split-can-lie"
+    assert [run.label for run in experiment.plan.runs] == [f"fold {n}" for n in range(1, 6)]
+    assert "judged when every run has ended" in experiment.lesson_note.text()
+    experiment.runner.set_pace(None)  # the lesson's pace is for people watching, not for a test
+    qtbot.waitUntil(lambda: experiment.lesson_outcomes is not None, timeout=HANG_TIMEOUT_MS)
+    assert [outcome.held for outcome in experiment.lesson_outcomes] == [True]
+    assert "✓ held: val_accuracy_spread >= 0.05" in experiment.lesson_note.text()
+    qtbot.waitUntil(lambda: window.state.step > 0, timeout=HANG_TIMEOUT_MS)  # fold 1 in panels
+    assert window.lessons.scenario.id == "one-split-can-lie"

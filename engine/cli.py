@@ -325,6 +325,12 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
         help="runs trained at once (default: every core headless, one fewer beside the window)",
     )
     group.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run the experiment's runs on Ray: 'auto' starts or joins a local instance, "
+        "ADDRESS joins a cluster (needs trainscope[ray]); --parallel defaults to its CPUs",
+    )
+    group.add_argument(
         "--baselines",
         action="store_true",
         help="also fit logistic regression, a random forest and gradient boosting on the split",
@@ -347,10 +353,18 @@ EXPERIMENT_ONLY = (
     "tensorboard_dir",
     "mlflow_db",
     "parallel",
+    "ray",
     "baselines",
 )
 #: The experiment flags an experiment lesson takes: how its runs run and where they are written.
-LESSON_EXPERIMENT_FLAGS = ("table_csv", "tensorboard_dir", "mlflow_db", "parallel", "baselines")
+LESSON_EXPERIMENT_FLAGS = (
+    "table_csv",
+    "tensorboard_dir",
+    "mlflow_db",
+    "parallel",
+    "ray",
+    "baselines",
+)
 
 
 def plan_from_args(
@@ -365,6 +379,12 @@ def plan_from_args(
     if args.table_csv is not None:
         _check_writable(args.table_csv, "--table-csv")
     check_export_flags(args)
+    if args.ray is not None:
+        from trainscope.engine.ray_executor import import_ray
+
+        if not args.ray.strip():
+            raise TrainScopeError("--ray takes 'auto' or the address of a Ray cluster")
+        import_ray()  # missing Ray is one sentence now, not after the runs were planned
     if lesson is not None and lesson.experiment is not None:
         plan = lesson.experiment.plan(base)
     else:

@@ -239,6 +239,8 @@ def prepare_window(window: MainWindow, config: RunConfig, options: WindowOptions
     and ``--browse``'s run browser (opened just after)."""
     if options.scenario is not None:
         window.lessons.show_lesson(options.scenario, config)
+    if options.ray is not None:
+        window.experiments.ray_address = options.ray  # joined when the first experiment opens
     if options.present:
         window.present()
     if options.browse:

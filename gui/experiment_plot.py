@@ -63,6 +63,19 @@ class ExperimentPlot(pg.PlotWidget):
         self._references: list[pg.InfiniteLine] = []
         self._drawn_points: list[int] = []  # per run: how many points its curve was given
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Fonts and line widths of a new interface size (Ctrl+= / Ctrl+-), colours kept."""
+        self.theme = theme
+        plot = self.getPlotItem()
+        theme.style_plot(plot)
+        for item in self._runs:
+            item.setPen(theme.pen(theme.palette.muted, 1.0))
+        self._mean.setPen(theme.pen(theme.palette.validation, 3.0))
+        self._selected.setPen(theme.pen(theme.palette.train, 2.5))
+        self._band_legend.setPen(theme.pen(theme.palette.validation, 8.0))
+        for line in self._references:
+            line.setPen(theme.reference_pen())
+
     def set_metric(self, metric: str) -> None:
         self.shown_metric = metric
         self._drawn_points = []  # every curve's values are another metric's now

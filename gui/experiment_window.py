@@ -221,7 +221,22 @@ class ExperimentWindow(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
+        self._size_rows()
         self._enable_run_buttons()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Follow the main window's interface size (Ctrl+= / Ctrl+- / Ctrl+0 work here too)."""
+        self.theme = theme
+        self.setFont(theme.font())
+        self.plot.apply_theme(theme)
+        if self.scatter is not None:
+            self.scatter.apply_theme(theme)
+        self._size_rows()
+
+    def _size_rows(self) -> None:
+        """Rows as tall as the font needs and no taller, so a laptop screen shows more runs."""
+        height = self.table.fontMetrics().height()
+        self.table.verticalHeader().setDefaultSectionSize(round(height * 1.35))
 
     # ----- the timer ----------------------------------------------------------------------------
     @Slot()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtWidgets import QInputDialog
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from trainscope.engine import commands as cmd
 from trainscope.engine.errors import TrainScopeError
@@ -32,10 +32,14 @@ from trainscope.gui.experiment_window import ExperimentRunFeed, ExperimentWindow
 from trainscope.gui.lr_find_window import LrFindWindow
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
     from trainscope.engine.experiment_plan import ExperimentPlan
+    from trainscope.engine.experiment_runner import SessionFactory
     from trainscope.engine.scenario import Scenario
     from trainscope.gui.main_window import MainWindow
     from trainscope.gui.menus import MenuBuilder
+    from trainscope.gui.theme import Theme
 
 ENTRIES = (
     ("kfold", "K-fold cross-validation…"),
@@ -55,6 +59,9 @@ class ExperimentTools(QObject):
         super().__init__(window)
         self.window = window
         self.experiment: ExperimentWindow | None = None
+        #: --ray: the experiments' runs go to this Ray cluster ("auto": a local instance).
+        self.ray_address: str | None = None
+        self._ray_cpus: int | None = None
         menu = window.menuBar().addMenu("E&xperiments")
         for kind, text in ENTRIES:
             builder.add(menu, f"experiment_{kind}", text, lambda _=False, k=kind: self.ask(k))
@@ -80,6 +87,7 @@ class ExperimentTools(QObject):
             )
             window.raise_()
 
+        self.zoom_keys(self.lr_find)
         self.lr_find.apply_requested.connect(fresh_run)
         self.lr_find.resize(round(window.width() * 0.7), round(window.height() * 0.7))
         self.lr_find.show()
@@ -168,10 +176,13 @@ class ExperimentTools(QObject):
             from trainscope.engine.experiment_headless import ExperimentRecording
 
             recording = ExperimentRecording(plan, runs_dir)
+        factory, default = window.session_factory, default_parallel(beside_window=True)
+        if self.ray_address is not None:
+            factory, default = self._ray_sessions()
         self.experiment = ExperimentWindow(
             plan,
-            parallel or default_parallel(beside_window=True),
-            window.session_factory,
+            parallel or default,
+            factory,
             window.theme,
             window.controls.pace_control.pace,
             recording,
@@ -179,6 +190,7 @@ class ExperimentTools(QObject):
             runs_dir=runs_dir,
             lesson=lesson,
         )
+        self.zoom_keys(self.experiment)
         self.experiment.show_run_requested.connect(self.show_run)
         self.experiment.promote_requested.connect(self.promote)
         self.experiment.resize(round(window.width() * 0.9), round(window.height() * 0.9))
@@ -187,6 +199,25 @@ class ExperimentTools(QObject):
         if show_first:
             ShowFirstRun(window, self.experiment)
         return self.experiment
+
+    def _ray_sessions(self) -> tuple[SessionFactory, int]:
+        """Ray's session factory and its CPUs, joining the cluster the first time (seconds)."""
+        from trainscope.engine import ray_executor
+
+        address = self.ray_address
+        assert address is not None
+        if self._ray_cpus is None:
+            self.window.status.show_message(f"joining Ray at {address}…")
+            QApplication.processEvents()  # say so before the wait, not after it
+            try:
+                self._ray_cpus = ray_executor.connect(address)
+            except TrainScopeError as error:  # the experiment still runs, here, and says so
+                self.ray_address = None
+                self.window.status.show_message(
+                    f"{error}; the experiment's runs train on this machine instead", error=True
+                )
+                return self.window.session_factory, default_parallel(beside_window=True)
+        return ray_executor.session_factory(keep_checkpoints=address == "auto"), self._ray_cpus
 
     def show_run(self, index: int) -> None:
         """The run's whole history, then its live events, in the normal panels."""
@@ -208,9 +239,26 @@ class ExperimentTools(QObject):
         self.window.start_session(self.experiment.plan.runs[index].config)
         self.window.raise_()
 
+    def apply_theme(self, theme: Theme) -> None:
+        """The open experiment and range test follow the window's interface size."""
+        for view in (self.experiment, self.lr_find):
+            if view is not None:
+                view.apply_theme(theme)
+
+    def zoom_keys(self, view: QWidget) -> None:
+        """Ctrl+= / Ctrl+- / Ctrl+0 also when ``view`` (a window of its own) has the focus."""
+        for name in ("zoom_in", "zoom_out", "zoom_reset"):
+            action = self.window.actions_by_name.get(name)
+            if action is not None:
+                view.addAction(action)
+
     def shutdown(self) -> None:
         if self.experiment is not None:
             self.experiment.shutdown()
+        if self._ray_cpus is not None:
+            from trainscope.engine import ray_executor
+
+            ray_executor.shutdown()
         if self.lr_find is not None:
             self.lr_find.shutdown()
 

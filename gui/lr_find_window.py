@@ -58,6 +58,7 @@ class LrFindWindow(QDialog):
 
     def _build(self) -> None:
         theme = self.theme
+        self.setFont(theme.font())
         layout = QVBoxLayout(self)
         self.plot = pg.PlotWidget(background=theme.palette.background)
         item = self.plot.getPlotItem()
@@ -83,6 +84,15 @@ class LrFindWindow(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.apply_button)
         layout.addLayout(buttons)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Follow the main window's interface size (Ctrl+= / Ctrl+- / Ctrl+0 work here too)."""
+        self.theme = theme
+        self.setFont(theme.font())
+        theme.style_plot(self.plot.getPlotItem())
+        self._raw.setPen(theme.pen(theme.palette.muted, 1.0))
+        self._smoothed.setPen(theme.pen(theme.palette.train, 3.0))
+        self._marker.setPen(theme.reference_pen())
 
     @Slot()
     def poll(self) -> None:

@@ -525,6 +525,7 @@ class MainWindow(QMainWindow):
             part.apply_theme(theme)
         for dock_name in ("controls", "setup"):
             self.docks[dock_name].widget().updateGeometry()  # the column's width follows its font
+        self.experiments.apply_theme(theme)
         self.actions_by_name["classroom"].setChecked(theme.classroom)
 
     @Slot()

@@ -47,6 +47,10 @@ class SearchScatter(pg.PlotWidget):
         plot.addItem(self._finished)
         plot.addItem(self._pruned)
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Fonts of a new interface size (Ctrl+= / Ctrl+-)."""
+        theme.style_plot(self.getPlotItem())
+
     def show_trials(self, runs: list[RunProgress]) -> None:
         points: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
         for run in runs:

@@ -34,6 +34,7 @@ class WindowOptions:
     timing: bool = False  # --timing: start-up timings on stderr
     experiment: ExperimentPlan | None = None  # --experiment KIND: opened instead of one run
     parallel: int | None = None  # --parallel N (None: cores - 1)
+    ray: str | None = None  # --ray ADDRESS|auto: the Experiments view's runs go to Ray
 
     @classmethod
     def from_args(
@@ -58,4 +59,5 @@ class WindowOptions:
             timing=args.timing,
             experiment=experiment,
             parallel=getattr(args, "parallel", None),
+            ray=getattr(args, "ray", None),
         )

@@ -77,9 +77,20 @@ def main(argv: list[str] | None = None) -> int:
         from trainscope.engine.experiment_headless import run_experiment_headless
         from trainscope.engine.experiment_runner import default_parallel
 
+        parallel, session_factory = args.parallel, None
+        if args.ray is not None:
+            from trainscope.engine import ray_executor
+
+            try:
+                cpus = ray_executor.connect(args.ray, num_cpus=args.parallel)
+            except TrainScopeError as error:
+                fail(str(error), code=1)
+            parallel = parallel or cpus
+            session_factory = ray_executor.session_factory(keep_checkpoints=args.ray == "auto")
         return run_experiment_headless(
             plan,
-            args.parallel or default_parallel(beside_window=False),
+            parallel or default_parallel(beside_window=False),
+            session_factory=session_factory,
             emit_json=args.json,
             with_baselines=args.baselines,
             runs_dir=args.runs_dir,

@@ -59,6 +59,8 @@ def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baseline
         (("--experiment", "seeds", "--mlflow-db", "m.db", "--no-record"), "drop --no-record"),
         (("--mlflow-db", "m.db"), "add --experiment"),
         (("--scenario", "seed-lottery", "--folds", "3"), "sets its own experiment"),
+        (("--ray", "auto"), "add --experiment"),
+        (("--experiment", "seeds", "--ray", " "), "--ray takes 'auto' or the address"),
         (("--scenario", "seed-lottery", "--experiment", "kfold"), "runs its own seeds experiment"),
         (
             (
@@ -142,11 +144,23 @@ def test_lr_find_in_the_window_is_refused_in_one_sentence_before_anything_starts
 def test_an_experiment_lesson_runs_its_experiment_and_judges_its_promise():
     result = summary_of(
         run_main(
-            "--scenario", "one-split-can-lie", "--json", "--parallel", "2", "--no-record",
+            "--scenario", "one-split-lies", "--json", "--parallel", "2", "--no-record",
         )
     )  # fmt: skip
-    assert result["scenario"] == "one-split-can-lie"
+    assert result["scenario"] == "one-split-lies"
     assert result["experiment"] == "kfold"
     assert len(result["runs"]) == 5
     assert [outcome["held"] for outcome in result["expectations"]] == [True]
     assert "val_accuracy_spread" in result["expectations"][0]["name"]
+
+
+def test_ray_auto_runs_the_experiment_on_a_local_ray_instance():
+    pytest.importorskip("ray")
+    result = summary_of(
+        run_main(
+            "--experiment", "seeds", "--seeds", "1,2", "--dataset", "moons", "--steps", "60",
+            "--ray", "auto", "--json", "--no-record",
+        )
+    )  # fmt: skip
+    assert [run["status"] for run in result["runs"]] == ["finished", "finished"]
+    assert [run["summary"]["steps"] for run in result["runs"]] == [60, 60]

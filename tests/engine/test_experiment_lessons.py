@@ -88,7 +88,7 @@ def test_the_range_test_lesson_reports_its_suggestion_and_the_grid(reports):
 
 
 def test_the_baselines_lesson_fits_the_three_baselines_on_every_fold(reports):
-    report = reports["network-or-forest", SEEDS[0]]
+    report = reports["network-vs-forest", SEEDS[0]]
     assert [row["name"] for row in report["sklearn_baselines"]] == [
         "logistic regression",
         "random forest",

@@ -39,12 +39,12 @@ CURRICULUM_IDS = {
 }
 #: The lessons that run an experiment (many runs) instead of one run.
 EXPERIMENT_LESSON_IDS = {
-    "one-split-can-lie",
+    "one-split-lies",
     "seed-lottery",
     "more-data-or-bigger-model",
     "find-the-learning-rate",
     "ensemble-beats-members",
-    "network-or-forest",
+    "network-vs-forest",
 }
 
 MINIMAL = """

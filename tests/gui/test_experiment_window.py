@@ -199,11 +199,11 @@ def test_an_experiment_lesson_opens_its_runs_in_the_view_and_judges_its_promise_
     qtbot, tmp_path
 ):
     window = open_window(qtbot, tmp_path, start=False)
-    assert window.lessons.open("one-split-can-lie")
+    assert window.lessons.open("one-split-lies")
     experiment = window.experiments.experiment
     assert experiment is not None
     assert experiment.lesson is not None
-    assert experiment.lesson.id == "one-split-can-lie"
+    assert experiment.lesson.id == "one-split-lies"
     assert [run.label for run in experiment.plan.runs] == [f"fold {n}" for n in range(1, 6)]
     assert "judged when every run has ended" in experiment.lesson_note.text()
     experiment.runner.set_pace(None)  # the lesson's pace is for people watching, not for a test
@@ -211,4 +211,22 @@ def test_an_experiment_lesson_opens_its_runs_in_the_view_and_judges_its_promise_
     assert [outcome.held for outcome in experiment.lesson_outcomes] == [True]
     assert "✓ held: val_accuracy_spread >= 0.05" in experiment.lesson_note.text()
     qtbot.waitUntil(lambda: window.state.step > 0, timeout=HANG_TIMEOUT_MS)  # fold 1 in panels
-    assert window.lessons.scenario.id == "one-split-can-lie"
+    assert window.lessons.scenario.id == "one-split-lies"
+
+
+def test_the_experiments_view_follows_the_interface_size_and_takes_the_zoom_keys(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, start=False)
+    base = replace(small_config(), steps=20, epochs=None, pace=None)
+    experiment = window.experiments.open(plan_experiment("seeds", base, repeat=2), parallel=1)
+    zoom_in = window.actions_by_name["zoom_in"]
+    assert zoom_in in experiment.actions(), "Ctrl+= works while the view has the focus"
+    font, row = (
+        experiment.font().pointSizeF(),
+        experiment.table.verticalHeader().defaultSectionSize(),
+    )
+    tick = experiment.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF()
+    zoom_in.trigger()
+    assert experiment.font().pointSizeF() > font
+    assert experiment.table.verticalHeader().defaultSectionSize() > row
+    assert experiment.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() > tick
+    qtbot.waitUntil(lambda: experiment.runner.done, timeout=HANG_TIMEOUT_MS)

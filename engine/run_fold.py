@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 #: An evaluation point (~400 bytes) costs ~50 step rows (24 bytes each): a bounded history keeps
 #: at most ``max_rows / 64`` points per split, thinning the older half 2:1 past that.
 POINTS_PER_ROW_BUDGET = 64
+RATE_WINDOW_S = 1.0  # the shown steps/s is over about this much training
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,12 @@ class RunFold:
     run: ev.RunStarted | None = None
     step: int = 0
     epoch: float = 0.0
-    steps_per_second: float = 0.0  # as the newest batch of steps reported it
+    #: Over the newest batches that add up to ``RATE_WINDOW_S`` of training: one batch's own
+    #: figure swung 21-77 steps/s at pace 40 (a batch holds 1-2 steps there).
+    steps_per_second: float = 0.0
+    recent_batches: deque = field(default_factory=deque, repr=False)  # (steps, seconds)
+    recent_steps: int = 0
+    recent_seconds: float = 0.0
     settings: dict = field(default_factory=dict)  # the values in force now
     # Machine arrays, 8 bytes a step: a live window keeps this for hours at ~1000 steps/s.
     steps: array = field(default_factory=lambda: array("q"))
@@ -187,15 +193,27 @@ class RunFold:
         RunFold.__init__(self, max_rows=self.max_rows, keep_steps=self.keep_steps, session=session)
         self.run, self.starts, self.settings = event, starts, dict(event.settings)
 
+    def _add_to_rate(self, count: int, seconds: float) -> None:
+        """The shown rate: steps over time across the batches of the last ``RATE_WINDOW_S``."""
+        recent = self.recent_batches
+        recent.append((count, seconds))
+        self.recent_steps += count
+        self.recent_seconds += seconds
+        while len(recent) > 1 and self.recent_seconds - recent[0][1] >= RATE_WINDOW_S:
+            old_count, old_seconds = recent.popleft()
+            self.recent_steps -= old_count
+            self.recent_seconds -= old_seconds
+        self.steps_per_second = self.recent_steps / self.recent_seconds
+
     def _add_steps(self, event: ev.StepMetrics) -> None:
         count = len(event.steps)
         if count:
             self.step = int(event.steps[-1])
         self.epoch = float(event.epoch)
-        self.steps_per_second = float(event.steps_per_second)
         if event.steps_per_second > 0:
             self.session.timed_steps += count
             self.session.timed_seconds += count / event.steps_per_second
+            self._add_to_rate(count, count / event.steps_per_second)
         if not self.keep_steps:
             return
         self.steps.frombytes(np.asarray(event.steps, dtype=np.int64).tobytes())

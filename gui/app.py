@@ -128,6 +128,7 @@ class SessionStarter(QObject):
         self.config = config
         self.replay = replay  # --replay RUN_ID: show a recorded run instead of training
         self.experiment, self.parallel = experiment, parallel  # --experiment: its runs instead
+        self.lr_find = False  # --experiment lr-find: the range test beside the run
 
     @Slot()
     def start(self) -> None:
@@ -136,6 +137,8 @@ class SessionStarter(QObject):
             self.window.experiments.open(self.experiment, self.parallel, lesson, show_first=True)
         elif self.replay is None:
             self.window.start_session(self.config)
+            if self.lr_find:
+                self.window.experiments.find_lr()
         elif not self.window.runs.replays.open(self.replay):
             self.window.status.show_message(
                 f"run {self.replay} could not be replayed, so nothing is running; "
@@ -251,6 +254,7 @@ def _run(app: QApplication, window: MainWindow, config: RunConfig, options: Wind
     prepare_window(window, config, options)
     window.show()
     starter = SessionStarter(window, config, options.replay, options.experiment, options.parallel)
+    starter.lr_find = options.lr_find
     QTimer.singleShot(0, starter.start)
     InterruptWatcher(window)
     if options.timing:

@@ -106,9 +106,19 @@ class LrFindWindow(QDialog):
         if len(finding.lrs):
             self._raw.setData(finding.lrs, finding.losses)
             self._smoothed.setData(finding.lrs, finding.smoothed)
+            self._fit_y(finding.smoothed)
         if done:
             self.timer.stop()
             self._show_finding(finding)
+
+    def _fit_y(self, smoothed: np.ndarray) -> None:
+        """The y range of the smoothed curve, which is what a person reads: one raw batch's
+        spike (seen: 20+ nats against a curve near 2) would flatten it to a line."""
+        finite = smoothed[np.isfinite(smoothed)]
+        if len(finite):
+            low, high = float(finite.min()), float(finite.max())
+            margin = max(0.1 * (high - low), 0.05 * abs(high), 1e-3)
+            self.plot.getPlotItem().setYRange(low - margin, high + margin, padding=0)
 
     def _show_finding(self, finding: LrFinding) -> None:
         self.finding = finding
@@ -120,11 +130,17 @@ class LrFindWindow(QDialog):
             return
         self._marker.setValue(np.log10(finding.suggestion))  # the axis is log10 in log mode
         self._marker.setVisible(True)
-        ended = "blew up" if finding.stopped == "diverged" else "reached 10"
-        steepest = f"; it fell fastest at lr {finding.steepest:.2g}" if finding.steepest else ""
+        ended = (
+            f"stopped where the loss blew up (lr {finding.lrs[-1]:.2g})"
+            if finding.stopped == "diverged"
+            else "ended when the learning rate reached 10"
+        )
+        steepest = (
+            f"; the loss fell fastest at lr {finding.steepest:.2g}" if finding.steepest else ""
+        )
         self.note.setText(
-            f"Suggested lr {finding.suggestion:.2g}: {finding.rule}. The sweep stopped where the "
-            f"loss {ended}{steepest}. The run on screen was not touched."
+            f"Suggested lr {finding.suggestion:.2g}: {finding.rule}. The sweep {ended}"
+            f"{steepest}. The run on screen was not touched."
         )
         self.apply_button.setText(f"Start a fresh run at lr {finding.suggestion:.2g}")
         self.apply_button.setToolTip(

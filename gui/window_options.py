@@ -33,6 +33,7 @@ class WindowOptions:
     print_summary: bool = False  # --json: one JSON line when the window closes
     timing: bool = False  # --timing: start-up timings on stderr
     experiment: ExperimentPlan | None = None  # --experiment KIND: opened instead of one run
+    lr_find: bool = False  # --experiment lr-find: the range test opens beside the run
     parallel: int | None = None  # --parallel N (None: cores - 1)
     ray: str | None = None  # --ray ADDRESS|auto: the Experiments view's runs go to Ray
 
@@ -58,6 +59,7 @@ class WindowOptions:
             print_summary=args.json,
             timing=args.timing,
             experiment=experiment,
+            lr_find=getattr(args, "experiment", None) == "lr-find",
             parallel=getattr(args, "parallel", None),
             ray=getattr(args, "ray", None),
         )

@@ -57,8 +57,6 @@ def main(argv: list[str] | None = None) -> int:
                 raise TrainScopeError(
                     f"{flag} exports a headless experiment; in the window use its Export menu"
                 )
-        if args.experiment == "lr-find" and not args.headless:
-            raise TrainScopeError("--experiment lr-find runs headless for now; add --headless")
         request = scenario.experiment if scenario is not None else None
         lesson = scenario if request is not None else None
         if request is not None and args.experiment is not None:
@@ -69,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = plan_from_args(args, config, lesson) if wanted else None
     except TrainScopeError as error:
         fail(str(error))
-    if args.experiment == "lr-find":
+    if args.experiment == "lr-find" and args.headless:
         from trainscope.engine.lr_finder import run_lr_find_headless
 
         return run_lr_find_headless(config, emit_json=args.json)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 
 import pytest
 
-from tests.engine.test_cli import REPO, run_main, summary_of
+from tests.engine.test_cli import run_main, summary_of
 
 
 def test_a_five_fold_experiment_prints_five_runs_their_spread_and_three_baselines():
@@ -127,18 +125,6 @@ def test_lr_find_sweeps_in_a_worker_process_and_suggests_a_learning_rate():
     assert len(result["lrs"]) == len(result["smoothed"]) <= 100
     assert 1e-5 < result["suggested_lr"] < 1
     assert result["rule"].startswith("steepest descent")
-
-
-def test_lr_find_in_the_window_is_refused_in_one_sentence_before_anything_starts():
-    result = subprocess.run(
-        [sys.executable, "main.py", "--experiment", "lr-find"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert "add --headless" in result.stderr
 
 
 def test_an_experiment_lesson_runs_its_experiment_and_judges_its_promise():

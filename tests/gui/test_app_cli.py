@@ -162,6 +162,17 @@ def test_without_replay_the_starter_starts_the_run(idle_window):
     assert window.session is not None
 
 
+def test_experiment_lr_find_in_the_window_opens_the_range_test_beside_the_run(idle_window):
+    window, started, _dialogs = idle_window
+    starter = SessionStarter(window, window.config)
+    starter.lr_find = True  # --experiment lr-find (WindowOptions.lr_find)
+    starter.start()
+    assert len(started) >= 1  # the run it serves, and the sweep in a session of its own
+    assert window.experiments.lr_find is not None
+    assert window.experiments.lr_find.isVisible()
+    window.experiments.lr_find.close()
+
+
 def test_a_lesson_in_the_window_goes_at_its_pace_and_is_still_under_way_after_8_seconds(tmp_path):
     """Made to be watched: at the lesson's pace its 600 steps take over a minute, so 8 s in,
     the student is still watching it unfold (at max it would long be over)."""

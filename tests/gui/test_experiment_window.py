@@ -37,7 +37,7 @@ def test_a_kfold_experiment_trains_folds_in_parallel_processes_draws_the_band_an
     assert band_while_training  # the mean ± std band was on screen while folds still trained
     assert [run.status for run in runner.runs] == ["finished"] * 3
     experiment.redraw()
-    assert "over 3 runs" in experiment.summary.text()
+    assert "over 3 ended runs" in experiment.summary.text()
     assert "95% interval" in experiment.summary.text()
     upper = experiment.plot._upper.getData()[1]
     lower = experiment.plot._lower.getData()[1]
@@ -230,3 +230,20 @@ def test_the_experiments_view_follows_the_interface_size_and_takes_the_zoom_keys
     assert experiment.table.verticalHeader().defaultSectionSize() > row
     assert experiment.plot.getPlotItem().getAxis("bottom").style["tickFont"].pointSizeF() > tick
     qtbot.waitUntil(lambda: experiment.runner.done, timeout=HANG_TIMEOUT_MS)
+
+
+def test_the_summary_is_over_ended_runs_and_the_table_has_room_for_every_fold(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path, start=False)
+    window.resize(1024, 640)
+    base = replace(small_config(), steps=200, epochs=None, pace=None)
+    experiment = window.experiments.open(check_plan(plan_experiment("kfold", base, folds=5)), 1)
+    qtbot.waitUntil(lambda: experiment.runner.runs[0].status == "finished", timeout=HANG_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: experiment.runner.runs[1].summary.steps > 0, timeout=HANG_TIMEOUT_MS)
+    experiment.redraw()
+    first = experiment.runner.runs[0].summary.last_validation.accuracy
+    assert f"Validation accuracy {first:.3f} over 1 ended run" in experiment.summary.text()
+    header = experiment.table.horizontalHeader().height()
+    rows_shown = (experiment.table.viewport().height()) / experiment.table.rowHeight(0)
+    assert header > 0
+    assert rows_shown >= 5, f"{rows_shown:.1f} rows of 5 folds in a {experiment.height()} px view"
+    experiment.stop_all()

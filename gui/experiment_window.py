@@ -220,7 +220,7 @@ class ExperimentWindow(QDialog):
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 4)
-        self.splitter, self.lower = splitter, lower
+        self.splitter, self.table_part = splitter, lower
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
@@ -243,7 +243,7 @@ class ExperimentWindow(QDialog):
             + round((rows + 0.5) * self.table.verticalHeader().defaultSectionSize())  # slack
             + 2 * self.table.frameWidth()
         )
-        wanted = self.lower.sizeHint().height() - self.table.sizeHint().height() + table
+        wanted = self.table_part.sizeHint().height() - self.table.sizeHint().height() + table
         chart = max(total - wanted, round(total * MIN_CHART_SHARE))
         self.splitter.setSizes([chart, total - chart])
 

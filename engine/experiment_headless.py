@@ -19,6 +19,7 @@ from trainscope.engine.experiment_runner import ENDED
 from trainscope.engine.search_runner import SearchRunner, runner_for
 
 if TYPE_CHECKING:
+    from trainscope.engine.expectations import Expectation
     from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
     from trainscope.engine.experiment_runner import RunProgress, SessionFactory
     from trainscope.engine.runs.recorder import RunRecorder
@@ -42,11 +43,13 @@ def run_experiment_headless(
     tensorboard_dir: str | None = None,
     mlflow_db: str | None = None,
     lesson: Scenario | None = None,
+    promises: tuple[Expectation, ...] | None = None,
 ) -> int:
     """Run ``plan`` to its end; 0 when every run finished or diverged, 1 when any failed.
     With ``csv_path`` the table of runs is also written there (``table_csv``); with
     ``tensorboard_dir`` / ``mlflow_db`` the recorded runs are exported there at the end.
-    With an experiment ``lesson``, its promises are judged on the result (``expectations``)."""
+    With an experiment ``lesson``, its promises (or ``promises``: a try's) are judged on the
+    result (``expectations``)."""
     if session_factory is None:
         from trainscope.engine.worker import ProcessSession
 
@@ -105,7 +108,7 @@ def run_experiment_headless(
     if lesson is not None:
         from trainscope.engine.experiment_expectations import check_experiment
 
-        outcomes = check_experiment(lesson.expect, result)
+        outcomes = check_experiment(lesson.expect if promises is None else promises, result)
         result["scenario"] = lesson.id
         result["expectations"] = [outcome.to_dict() for outcome in outcomes]
         for outcome in outcomes:

@@ -81,6 +81,8 @@ class TryThis:
     threshold: float | None = None
     dataset: dict = field(default_factory=dict)
     model: dict = field(default_factory=dict)
+    #: An experiment lesson's try: what the experiment run again with these changes shows.
+    expect: tuple[Expectation, ...] = ()
 
     @property
     def needs_restart(self) -> bool:
@@ -222,17 +224,31 @@ def _assemble(checked: dict, path: Path) -> Scenario:
             **checked,
             "changes": tuple(checked["changes"]),
             "watch_for": tuple(WatchFor(**entry) for entry in checked["watch_for"]),
-            "try_this": tuple(TryThis(**entry) for entry in checked["try_this"]),
+            "try_this": tuple(_try_this(entry) for entry in checked["try_this"]),
             "expect": tuple(Expectation(**entry) for entry in checked["expect"]),
             "decision": Decision(**checked["decision"]),
         },
     )
     if scenario.experiment is not None:
-        try:
-            scenario.experiment.plan(scenario.run_config())
-        except ConfigError as error:
-            raise ScenarioError(f"{path}: experiment: {error}") from None
+        _plan_experiments(scenario, scenario.experiment)
     return scenario
+
+
+def _plan_experiments(scenario: Scenario, request: ExperimentRequest) -> None:
+    """Plan the lesson's experiment and each try's (the experiment again with its changes)."""
+    key = "experiment"
+    try:
+        request.plan(scenario.run_config())
+        for index, step in enumerate(scenario.try_this):
+            key = f"try_this[{index}]"
+            request.plan(step.restart_config(scenario.run_config()))
+    except ConfigError as error:
+        raise ScenarioError(f"{scenario.path}: {key}: {error}") from None
+
+
+def _try_this(entry: dict) -> TryThis:
+    expect = tuple(Expectation(**promise) for promise in entry.pop("expect", ()))
+    return TryThis(**entry, expect=expect)
 
 
 def _resolve(id_or_path: str | Path, directory: Path | None) -> Path:

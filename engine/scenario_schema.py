@@ -27,7 +27,12 @@ from trainscope.engine.diagnosis import HINT_KINDS
 from trainscope.engine.errors import DataError, ScenarioError, SettingError
 from trainscope.engine.expectations import FLAG_MEASURES, LIST_MEASURES, NUMBER_MEASURES
 from trainscope.engine.experiment_expectations import EXPERIMENT_MEASURES
-from trainscope.engine.experiment_plan import EXPERIMENT_KINDS, PRUNERS, SAMPLERS
+from trainscope.engine.experiment_plan import (
+    EXPERIMENT_KINDS,
+    PRUNERS,
+    SAMPLERS,
+    ExperimentRequest,
+)
 from trainscope.engine.pace import MAX_PACE, MIN_PACE
 from trainscope.engine.settings import SETTINGS, validate_setting
 
@@ -78,21 +83,8 @@ OPTIONAL = (
     "decision",
     "experiment",
 )
-#: An experiment lesson's ``[experiment]`` keys (``engine.experiment_plan.ExperimentRequest``).
-EXPERIMENT_KEYS = (
-    "kind",
-    "folds",
-    "repeat",
-    "seeds",
-    "train_fractions",
-    "members",
-    "space",
-    "trials",
-    "sampler",
-    "pruner",
-    "baselines",
-    "lr_find",
-)
+#: An experiment lesson's ``[experiment]`` keys: the fields of the request it makes.
+EXPERIMENT_KEYS = tuple(entry.name for entry in fields(ExperimentRequest))
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_SUMMARY, MAX_TITLE = 100, 60
 _TYPE_WORDS = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
@@ -201,7 +193,7 @@ def parse_scenario(data: dict, path: Path) -> dict:
         "settings": _settings(check, "settings", data.get("settings", {})),
         "changes": changes,
         "watch_for": _watch_for(check, data.get("watch_for", [])),
-        "try_this": _tries(check, data.get("try_this", []), dataset),
+        "try_this": _tries(check, data.get("try_this", []), dataset, "experiment" in data),
         "experiment": _experiment(check, data.get("experiment")),
         "expect": _expect(check, data["expect"], experiment="experiment" in data),
         "decision": _decision(check, data.get("decision", {})),
@@ -360,18 +352,37 @@ def _watch_for(check: _Checker, value: object) -> list[dict]:
     return watched
 
 
-def _tries(check: _Checker, value: object, dataset: DatasetSpec) -> list[dict]:
+def _tries(
+    check: _Checker, value: object, dataset: DatasetSpec, experiment: bool = False
+) -> list[dict]:
     entries = check.tables("try_this", value)
     return [
-        _try(check, f"try_this[{index}]", entry, dataset) for index, entry in enumerate(entries)
+        _try(check, f"try_this[{index}]", entry, dataset, experiment)
+        for index, entry in enumerate(entries)
     ]
 
 
-def _try(check: _Checker, where: str, entry: dict, dataset: DatasetSpec) -> dict:
-    check.table(where, entry, ("text", "command", "set"))
+def _try(
+    check: _Checker, where: str, entry: dict, dataset: DatasetSpec, experiment: bool = False
+) -> dict:
+    """A suggestion. In an experiment lesson it runs the experiment again with its changes
+    (``set``), and ``expect`` states what the new experiment shows, in experiment measures."""
+    check.table(
+        where, entry, ("text", "set", "expect") if experiment else ("text", "command", "set")
+    )
     if "text" not in entry:
         check.fail(f"{where}.text", "is required but missing")
     parsed: dict = {"text": check.text(f"{where}.text", entry["text"])}
+    if experiment:
+        if "threshold" in entry.get("set", {}):
+            check.fail(
+                f"{where}.set.threshold",
+                "an experiment lesson's try runs the experiment again; a threshold changes no run",
+            )
+        if "expect" in entry:
+            parsed["expect"] = _expect(
+                check, entry["expect"], experiment=True, key=f"{where}.expect"
+            )
     if "command" in entry:
         parsed["command"] = check.choice(f"{where}.command", entry["command"], TRY_COMMAND_NAMES)
     actions = check.table(f"{where}.set", entry.get("set", {}))
@@ -422,7 +433,9 @@ def _experiment(check: _Checker, value: object) -> dict | None:
     return request
 
 
-def _expect(check: _Checker, value: object, experiment: bool = False) -> list[dict]:
+def _expect(
+    check: _Checker, value: object, experiment: bool = False, key: str = "expect"
+) -> list[dict]:
     """A run's promises from ``engine.expectations``; an experiment's from
     ``engine.experiment_expectations`` (its numbers are about many runs, not one)."""
     vocabulary = (
@@ -430,10 +443,10 @@ def _expect(check: _Checker, value: object, experiment: bool = False) -> list[di
         if experiment
         else (*NUMBER_MEASURES, *FLAG_MEASURES, *LIST_MEASURES)
     )
-    table = check.table("expect", value, vocabulary)
+    table = check.table(key, value, vocabulary)
     if not table:
-        check.fail("expect", "must state at least one checkable expectation")
-    return [_expectation(check, f"expect.{name}", name, raw) for name, raw in table.items()]
+        check.fail(key, "must state at least one checkable expectation")
+    return [_expectation(check, f"{key}.{name}", name, raw) for name, raw in table.items()]
 
 
 def _expectation(check: _Checker, key: str, name: str, raw: object) -> dict:

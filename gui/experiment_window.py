@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QShowEvent
 
     from trainscope.engine import events as ev
-    from trainscope.engine.expectations import Outcome
+    from trainscope.engine.expectations import Expectation, Outcome
     from trainscope.engine.experiment_headless import ExperimentRecording
     from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.experiment_runner import RunProgress, SessionFactory
@@ -104,6 +104,7 @@ class ExperimentWindow(QDialog):
         parent: QWidget | None = None,
         runs_dir: str | None = None,
         lesson: Scenario | None = None,
+        promises: tuple[Expectation, ...] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Experiment: {plan.kind} on {plan.base.dataset.name}")
@@ -122,6 +123,8 @@ class ExperimentWindow(QDialog):
         self._stale = True  # something arrived or changed since the last redraw
         self._statuses: list[str] = []
         self.lesson = lesson if lesson is not None and lesson.experiment is not None else None
+        #: What this experiment is to show: the lesson's promise, or a try's (run again changed).
+        self.promises = promises if promises is not None else lesson.expect if lesson else ()
         self.lesson_outcomes: list[Outcome] | None = None
         self.sweep: LrSweep | None = None  # the range test a lesson sets against its grid
         self._build(pace)
@@ -397,7 +400,7 @@ class ExperimentWindow(QDialog):
         result = self.json_result()
         if self.sweep is not None:
             result["suggested_lr"] = self.sweep.finding().suggestion
-        self.lesson_outcomes = check_experiment(self.lesson.expect, result)
+        self.lesson_outcomes = check_experiment(self.promises, result)
         lines = [
             f"{'✓ held' if outcome.held else '✗ not held'}: {outcome.name} — {outcome.detail}"
             for outcome in self.lesson_outcomes

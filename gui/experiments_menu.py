@@ -34,6 +34,7 @@ from trainscope.gui.lr_find_window import LrFindWindow
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
+    from trainscope.engine.expectations import Expectation
     from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.experiment_runner import SessionFactory
     from trainscope.engine.scenario import Scenario
@@ -160,6 +161,7 @@ class ExperimentTools(QObject):
         parallel: int | None = None,
         lesson: Scenario | None = None,
         show_first: bool = False,
+        promises: tuple[Expectation, ...] | None = None,
     ) -> ExperimentWindow:
         """Start ``plan`` beside the window; the window's own live run is paused meanwhile.
         An experiment ``lesson``'s promise is judged in the view when its runs have ended;
@@ -189,6 +191,7 @@ class ExperimentTools(QObject):
             parent=window,
             runs_dir=runs_dir,
             lesson=lesson,
+            promises=promises,
         )
         self.zoom_keys(self.experiment)
         self.experiment.show_run_requested.connect(self.show_run)

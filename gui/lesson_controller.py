@@ -235,6 +235,9 @@ class LessonController(QObject):
         if self.scenario is None or not 0 <= index < len(self.scenario.try_this):
             return
         step = self.scenario.try_this[index]
+        if self.scenario.experiment is not None:  # the lesson's experiment again, changed
+            self._try_with_new_experiment(index, step)
+            return
         if step.needs_restart:
             self._try_with_new_run(index, step)
             return
@@ -266,6 +269,24 @@ class LessonController(QObject):
             self.status.show_message(str(error), error=True)
             return
         self.starter.start_session(config)
+        self.status.show_message(f"try this {index + 1}: {describe_action(step)}")
+
+    def _try_with_new_experiment(self, index: int, step: TryThis) -> None:
+        scenario, base = self.scenario, self.lesson_config
+        if scenario is None or scenario.experiment is None or base is None:
+            return
+        question = (
+            f"This step runs the lesson's experiment again ({describe_action(step)}): every "
+            "run of it, from step 0. The experiment on screen stops."
+        )
+        if not dialogs.confirm(self.parent_widget, f"Try this {index + 1}", question, "Run it"):
+            return
+        try:
+            plan = check_plan(scenario.experiment.plan(step.restart_config(base)))
+        except TrainScopeError as error:
+            self.status.show_message(str(error), error=True)
+            return
+        self.starter.open_experiment(plan, scenario, step.expect or None)
         self.status.show_message(f"try this {index + 1}: {describe_action(step)}")
 
     @Slot(str)

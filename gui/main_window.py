@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
     from PySide6.QtGui import QCloseEvent
 
+    from trainscope.engine.expectations import Expectation
     from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.scenario import Scenario
     from trainscope.engine.session_protocol import Session
@@ -236,9 +237,14 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner_bar)
 
     # --- the session ---------------------------------------------------------------------
-    def open_experiment(self, plan: ExperimentPlan, lesson: Scenario | None = None) -> None:
+    def open_experiment(
+        self,
+        plan: ExperimentPlan,
+        lesson: Scenario | None = None,
+        promises: tuple[Expectation, ...] | None = None,
+    ) -> None:
         """An experiment lesson's runs in the Experiments view, its first run in the panels."""
-        self.experiments.open(plan, lesson=lesson, show_first=True)
+        self.experiments.open(plan, lesson=lesson, show_first=True, promises=promises)
 
     @Slot(object)
     def start_session(

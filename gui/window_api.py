@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from trainscope.engine.commands import Command
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.expectations import Expectation
     from trainscope.engine.experiment_plan import ExperimentPlan
     from trainscope.engine.scenario import Scenario
     from trainscope.engine.session_protocol import Session
@@ -43,8 +44,14 @@ class RunStarter(Protocol):
         forked_from: dict | None = None,
     ) -> None: ...
 
-    def open_experiment(self, plan: ExperimentPlan, lesson: Scenario | None = None) -> None:
-        """Open ``plan`` in the Experiments view (an experiment ``lesson`` judged there)."""
+    def open_experiment(
+        self,
+        plan: ExperimentPlan,
+        lesson: Scenario | None = None,
+        promises: tuple[Expectation, ...] | None = None,
+    ) -> None:
+        """Open ``plan`` in the Experiments view; an experiment ``lesson``'s promise (or a try's
+        ``promises``) is judged there."""
         ...
 
 

@@ -398,3 +398,34 @@ def test_each_kind_of_lesson_takes_only_its_own_promises(tmp_path):
     assert ": expect.completed: unknown key" in message, message
     message = refusal(tmp_path, EXPERIMENT_MINIMAL)
     assert ": expect.val_accuracy_spread: unknown key" in message, message
+
+
+def test_an_experiment_lessons_try_runs_the_experiment_again_and_promises_its_own_result(tmp_path):
+    text = (
+        EXPERIMENT_MINIMAL
+        + '\n[experiment]\nkind = "seeds"\nrepeat = 2\n'
+        + '\n[[try_this]]\ntext = "wider"\nset = { model = { hidden = [32] } }\n'
+        + "expect = { val_accuracy_spread = { at_most = 0.5 } }\n"
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    (step,) = scenario.try_this
+    assert [promise.describe() for promise in step.expect] == ["val_accuracy_spread <= 0.5"]
+    assert step.restart_config(scenario.run_config()).model.hidden == (32,)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "words"),
+    [
+        ('[[try_this]]\ntext = "go"\ncommand = "rewind"', "try_this[0].command", "unknown key"),
+        ('[[try_this]]\ntext = "go"\nset = { threshold = 0.3 }', "try_this[0].set.threshold", "changes no run"),
+        ('[[try_this]]\ntext = "go"\nexpect = { completed = true }', "try_this[0].expect.completed", "unknown key"),
+        ('[[try_this]]\ntext = "go"\nset = { model = { hidden = [0] } }', "try_this[0].set.model.hidden", ""),
+    ],
+)  # fmt: skip
+def test_a_bad_try_in_an_experiment_lesson_is_refused_naming_the_file_and_key(
+    tmp_path, section, key, words
+):
+    text = EXPERIMENT_MINIMAL + '\n[experiment]\nkind = "seeds"\n\n' + section + "\n"
+    message = refusal(tmp_path, text)
+    assert f": {key}" in message, message
+    assert words in message, message

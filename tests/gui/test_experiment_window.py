@@ -247,3 +247,25 @@ def test_the_summary_is_over_ended_runs_and_the_table_has_room_for_every_fold(qt
     assert header > 0
     assert rows_shown >= 5, f"{rows_shown:.1f} rows of 5 folds in a {experiment.height()} px view"
     experiment.stop_all()
+
+
+def test_an_experiment_lessons_try_runs_its_experiment_again_changed_and_judges_the_try(
+    qtbot, tmp_path, monkeypatch
+):
+    from trainscope.gui import dialogs
+
+    window = open_window(qtbot, tmp_path, start=False)
+    assert window.lessons.open("seed-lottery")
+    first = window.experiments.experiment
+    questions: list[str] = []
+    monkeypatch.setattr(dialogs, "confirm", lambda *args, **_: questions.append(args[2]) or True)
+    window.lessons.try_step(0)
+    assert "runs the lesson's experiment again" in questions[0]
+    experiment = window.experiments.experiment
+    assert experiment is not first
+    assert all(run.config.model.hidden == (64, 64) for run in experiment.plan.runs)
+    assert [p.describe() for p in experiment.promises] == ["val_accuracy_spread <= 0.1"]
+    experiment.runner.set_pace(None)
+    qtbot.waitUntil(lambda: experiment.lesson_outcomes is not None, timeout=HANG_TIMEOUT_MS)
+    assert [outcome.held for outcome in experiment.lesson_outcomes] == [True]
+    assert "val_accuracy_spread <= 0.1" in experiment.lesson_note.text()

@@ -124,7 +124,10 @@ def test_lr_find_sweeps_in_a_worker_process_and_suggests_a_learning_rate():
     assert result["lrs"][0] == pytest.approx(1e-7)
     assert len(result["lrs"]) == len(result["smoothed"]) <= 100
     assert 1e-5 < result["suggested_lr"] < 1
-    assert result["rule"].startswith("steepest descent")
+    assert "minimum rule" in result["rule"]
+    bottom = result["lrs"][min(range(len(result["smoothed"])), key=result["smoothed"].__getitem__)]
+    assert result["suggested_lr"] == pytest.approx(bottom / 10)
+    assert result["steepest_lr"] > 0
 
 
 def test_an_experiment_lesson_runs_its_experiment_and_judges_its_promise():

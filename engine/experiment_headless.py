@@ -21,7 +21,8 @@ from trainscope.engine.search_runner import SearchRunner, runner_for
 if TYPE_CHECKING:
     from trainscope.engine.expectations import Expectation
     from trainscope.engine.experiment_plan import ExperimentPlan, PlannedRun
-    from trainscope.engine.experiment_runner import RunProgress, SessionFactory
+    from trainscope.engine.experiment_runner import ExperimentRunner, RunProgress, SessionFactory
+    from trainscope.engine.lr_finder import LrFinding
     from trainscope.engine.runs.recorder import RunRecorder
     from trainscope.engine.scenario import Scenario
 
@@ -98,12 +99,7 @@ def run_experiment_headless(
 
         splits = [run.config for run in plan.runs] if plan.kind == "kfold" else [plan.base]
         baselines = baselines_over(splits)
-    result = experiment_result(plan, runner.runs, baselines)
-    if isinstance(runner, SearchRunner):
-        result["search"] = search_result(runner)
-    if finding is not None:
-        result["suggested_lr"] = finding.suggestion
-        result["lr_find"] = {"rule": finding.rule, "stopped": finding.stopped}
+    result = runner_result(plan, runner, baselines, finding)
     print(_summary_line(result), file=err, flush=True)
     if lesson is not None:
         from trainscope.engine.experiment_expectations import check_experiment
@@ -161,6 +157,23 @@ def search_result(runner: SearchRunner) -> dict[str, Any]:
         "importances": runner.importances(),
         "trials_in_study": len(runner.study.trials),
     }
+
+
+def runner_result(
+    plan: ExperimentPlan,
+    runner: ExperimentRunner,
+    baselines: list[dict] | None,
+    finding: LrFinding | None = None,
+) -> dict[str, Any]:
+    """``experiment_result``, plus a search's study and a lesson's range test: the ``--json``
+    line, and what the window's view judges a lesson on."""
+    result = experiment_result(plan, runner.runs, baselines)
+    if isinstance(runner, SearchRunner):
+        result["search"] = search_result(runner)
+    if finding is not None:
+        result["suggested_lr"] = finding.suggestion
+        result["lr_find"] = {"rule": finding.rule, "stopped": finding.stopped}
+    return result
 
 
 def experiment_result(

@@ -36,10 +36,10 @@ from trainscope.engine import commands as cmd
 from trainscope.engine import experiment_report as report
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.experiment_expectations import check_experiment
-from trainscope.engine.experiment_headless import experiment_result, search_result
+from trainscope.engine.experiment_headless import runner_result
 from trainscope.engine.experiment_runner import ENDED
 from trainscope.engine.lr_finder import LrSweep
-from trainscope.engine.search_runner import SearchRunner, runner_for
+from trainscope.engine.search_runner import runner_for
 from trainscope.gui.experiment_exports import ExperimentExports
 from trainscope.gui.experiment_plot import METRICS, ExperimentPlot
 from trainscope.gui.pace_control import PaceControl
@@ -398,8 +398,6 @@ class ExperimentWindow(QDialog):
         if not self.runner.done or self._baseline_future is not None:
             return
         result = self.json_result()
-        if self.sweep is not None:
-            result["suggested_lr"] = self.sweep.finding().suggestion
         self.lesson_outcomes = check_experiment(self.promises, result)
         lines = [
             f"{'✓ held' if outcome.held else '✗ not held'}: {outcome.name} — {outcome.detail}"
@@ -410,11 +408,10 @@ class ExperimentWindow(QDialog):
         self._stale = True
 
     def json_result(self) -> dict:
-        """The experiment as the headless ``--json`` line has it (runs, summary, vote, search)."""
-        result = experiment_result(self.plan, self.runner.runs, self.baselines)
-        if isinstance(self.runner, SearchRunner):
-            result["search"] = search_result(self.runner)
-        return result
+        """The experiment as the headless ``--json`` line has it (runs, summary, vote, search,
+        and a lesson's range test once it has ended)."""
+        finding = self.sweep.finding() if self.sweep is not None and self.sweep.done else None
+        return runner_result(self.plan, self.runner, self.baselines, finding)
 
     # ----- steering -----------------------------------------------------------------------------
     @Slot()

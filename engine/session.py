@@ -349,6 +349,8 @@ class _TrainingLoop:
     def apply_pending_commands(self, block: bool, timeout: float = IDLE_WAIT_S) -> None:
         """Apply every queued command; while idle (or held by the pace), wait up to ``timeout``
         for one instead of spinning."""
+        if not block and self.commands.empty():
+            return  # the usual case between two steps: no exception raised and caught
         try:
             command = self.commands.get(timeout=timeout) if block else self.commands.get_nowait()
         except queue.Empty:

@@ -13,8 +13,8 @@ the pipe, because tearing down an interpreter with torch loaded took 1.8-2.1 s o
 time the window spent waiting after its user closed it. A worker that has not said anything yet
 (still importing torch or building its data) has nothing to keep and is terminated at once.
 
-Starting early: importing torch, and the ``torch._dynamo`` that PyTorch imports when the first
-optimizer is made, is most of the time from launch to the first step. A ``WarmWorker`` is
+Starting early: importing torch is most of the time from launch to the first step (and would be
+twice that if the first optimizer imported ``torch._dynamo``: ``engine.torch_startup``). A ``WarmWorker`` is
 spawned as soon as the command line is checked and does those imports while the window is
 built in the parent; the first ``ProcessSession`` then hands it its run instead of spawning a
 process of its own. Every worker, warm or not, receives its run as the first message on the
@@ -246,13 +246,13 @@ def _say_when(moment: str) -> None:
 
 
 def _warm_up() -> None:
-    """Import what every run needs before the run is known: torch and the training loop, and
-    ``torch._dynamo``, which PyTorch imports when the first optimizer is made (~1 s here)."""
-    import torch
+    """Import what every run needs before the run is known: torch and the training loop. The
+    compiler stack the first optimizer would import (``torch._dynamo``, ~1.1 s here) is never
+    needed in this process, which does not compile (``engine.torch_startup``)."""
+    from trainscope.engine.torch_startup import skip_dynamo_import
 
+    skip_dynamo_import()
     import trainscope.engine.session  # noqa: F401  (torch, the trainer, the data)
-
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 def worker_main(start: WorkerStart, connection: Connection, parent_pid: int) -> None:

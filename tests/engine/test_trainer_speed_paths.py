@@ -90,6 +90,41 @@ def test_batch_accuracy_and_gradient_norm_fetched_at_once_match_each_step_comput
     assert len(trainer.fetch_step_records()[0]) == 0  # a fetch empties the records
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"optimizer": "sgd", "weight_decay": 1e-2},
+        {"optimizer": "adamw", "weight_decay": 1e-2},
+        {"no_zero_grad": True},  # gradients pile up in place: measured at once
+        {"grad_clip": 0.05},  # the norm shown is the one before clipping
+    ],
+)
+def test_each_steps_gradient_norm_is_the_gradient_its_update_was_given(one_torch_thread, settings):
+    """Norms measured at the fetch (deferred) or at the step give, for every step, the norm of
+    the gradient as backward left it, whatever the optimizer or the bugs do to it afterwards."""
+    trainer = digits_trainer(ModelSpec(hidden=(32,)), **settings)
+    expected: list[float] = []
+
+    def measure() -> None:
+        grads = [parameter.grad for parameter in trainer.parameters]
+        expected.append(float(torch.nn.utils.get_total_norm(grads)))
+
+    clip = trainer_module.clip_grads_with_norm_
+    with mock.patch.object(
+        trainer_module,
+        "clip_grads_with_norm_",
+        side_effect=lambda *args: (measure(), clip(*args)),
+    ):
+        if not settings.get("grad_clip"):
+            trainer.optimizer.register_step_pre_hook(lambda *_args: measure())
+        for step in range(1, 41):
+            trainer.train_step(step)
+            if step == 25:
+                np.testing.assert_allclose(trainer.fetch_step_records()[3], expected, rtol=1e-6)
+    np.testing.assert_allclose(trainer.fetch_step_records()[3], expected[25:], rtol=1e-6)
+    assert len(expected) == 40
+
+
 def test_a_checkpoint_copies_the_optimizer_state_as_deepcopy_would(one_torch_thread):
     trainer = digits_trainer(ModelSpec(hidden=(32,)))
     for step in range(1, 11):

@@ -196,7 +196,10 @@ def main() -> None:
         )
     else:
         print("device: no CUDA GPU here; the CUDA columns are skipped (CPU only)")
-    print("the window cannot run here (no PySide6/pyqtgraph): engine and sessions only")
+    if importlib.util.find_spec("PySide6") is None or importlib.util.find_spec("pyqtgraph") is None:
+        print("the window cannot run here (no PySide6/pyqtgraph): engine and sessions only")
+    else:
+        print("the window is not measured here: bench/window_bench.py measures it")
     devices = ["cpu", "cuda"] if cuda else ["cpu"]
 
     print(

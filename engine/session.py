@@ -34,7 +34,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from trainscope.engine.config import RunConfig
+    from trainscope.engine.data import PreparedData
     from trainscope.engine.session_protocol import Session
+    from trainscope.engine.trainer import Trainer
+
+    #: Makes a run's data, trainer and one-line model description (see ``ThreadSession``).
+    Build = Callable[[], tuple[PreparedData, Trainer, str]]
 
 #: How often accumulated step metrics leave the training thread (seconds).
 PUBLISH_INTERVAL_S = 0.025
@@ -54,9 +59,13 @@ class ThreadSession:
         config: RunConfig,
         checkpoint_dir: str | Path | None = None,
         start_from: str | Path | None = None,
+        build: Build | None = None,
     ) -> None:
+        """``build`` makes the data, the trainer and the model's one-line description on the
+        training thread instead of ``config``: a student's own model (``engine.user_run``)."""
         self.config = config.validate()
         self._checkpoint_dir, self._start_from = checkpoint_dir, start_from
+        self._make_run = build
         self._commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
         self._events: deque[ev.Event] = deque()
         self._thread = threading.Thread(target=self._run, name="trainscope-training", daemon=True)
@@ -95,6 +104,7 @@ class ThreadSession:
                 self._events.append,
                 self._checkpoint_dir,
                 self._start_from,
+                self._make_run,
             ).run()
         except TrainScopeError as error:
             self._events.append(ev.Error(message=str(error), detail=""))
@@ -120,8 +130,10 @@ class _TrainingLoop:
         emit: Callable[[ev.Event], None],
         checkpoint_dir: str | Path | None = None,
         start_from: str | Path | None = None,
+        build: Build | None = None,
     ) -> None:
         self.config = config
+        self.build = build
         self.checkpoints = CheckpointRing(config.checkpoints_kept, checkpoint_dir)
         self.start_from = start_from
         self.commands = commands
@@ -155,18 +167,22 @@ class _TrainingLoop:
         from trainscope.engine.resources import ResourceMonitor
         from trainscope.engine.trainer import Trainer
 
-        device = resolve_device(self.config.device)
-        if device.type == "cpu":
-            import torch
+        if self.build is not None:  # a student's own model and data (engine.user_run)
+            self.data, self.trainer, self.description = self.build()
+            device = self.trainer.device
+        else:
+            device = resolve_device(self.config.device)
+            if device.type == "cpu":
+                import torch
 
-            torch.set_num_threads(self.config.threads)
-        self.data = prepare_data(self.config.dataset, self.config.seed)
-        self.trainer = Trainer(self.config, self.data, device)
+                torch.set_num_threads(self.config.threads)
+            self.data = prepare_data(self.config.dataset, self.config.seed)
+            self.trainer = Trainer(self.config, self.data, device)
+            self.description = describe(
+                self.trainer.model, self.config.model, self.data.n_features, self.data.n_classes
+            )
         self.insights = InsightCollector(self.trainer, self.data, self.emit)
         self.resources = ResourceMonitor(device)
-        self.description = describe(
-            self.trainer.model, self.config.model, self.data.n_features, self.data.n_classes
-        )
         self.parameter_count = parameter_count(self.trainer.model)
         self.schedule = sorted(self.config.schedule, key=lambda change: change.step)
         self.max_steps = self._planned_steps()

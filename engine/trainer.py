@@ -111,20 +111,30 @@ class _DeferredNorms:
 class Trainer:
     """Owns the model, optimizer and device tensors of one run."""
 
-    def __init__(self, config: RunConfig, data: PreparedData, device: torch.device) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        data: PreparedData,
+        device: torch.device,
+        model: nn.Module | None = None,
+    ) -> None:
+        """``model``: a student's own (``engine.user_run``), checked and taking flat rows;
+        None builds the one ``config.model`` describes."""
         self.config = config
         self.data = data
         self.device = device
         self.settings: Settings = config.settings  # replaced (never changed) by apply_setting
         self.temperature = 1.0
         torch.manual_seed(config.seed)
-        self.model = build_model(
-            config.model,
-            data.n_features,
-            data.n_classes,
-            self.settings.number("dropout"),
-            data.image_shape,
-        ).to(device)
+        if model is None:
+            model = build_model(
+                config.model,
+                data.n_features,
+                data.n_classes,
+                self.settings.number("dropout"),
+                data.image_shape,
+            )
+        self.model = model.to(device)
         self.initial_state = copy.deepcopy(self.model.state_dict())
         self.parameters = list(self.model.parameters())
         self.layers = find_layers(self.model)

@@ -455,36 +455,8 @@ class Trainer:
         train_numbers: np.ndarray,
         started: float,
     ) -> Evaluation:
-        n_classes = probabilities.shape[1]
-        finite = bool(np.isfinite(probabilities).all())
-        if not finite:
-            # A diverged model: score it as a know-nothing guess, but report its loss as NaN.
-            probabilities = np.full_like(probabilities, 1.0 / n_classes)
-        predictions = probabilities.argmax(1)
-        confusion = metrics.confusion_matrix(labels, predictions, n_classes)
-        precision, recall, f1 = metrics.precision_recall_f1(confusion)
-        roc_auc = None
-        if n_classes == 2 and len(np.unique(labels)) == 2:
-            roc_auc = float(metrics.roc_auc(probabilities[:, 1], labels))
-        return Evaluation(
-            step=step,
-            epoch=epoch,
-            split=split,
-            loss=metrics.log_loss(probabilities, labels) if finite else float("nan"),
-            accuracy=float(np.mean(predictions == labels)) if len(labels) else float("nan"),
-            confusion=confusion,
-            precision=precision,
-            recall=recall,
-            f1=f1,
-            calibration=metrics.calibration_from_probabilities(probabilities, labels),
-            roc_auc=roc_auc,
-            probabilities=probabilities.astype(np.float32),
-            labels=np.asarray(labels, dtype=np.int64),
-            train_loss=float(train_numbers[0]),
-            train_accuracy=float(train_numbers[1]),
-            zero_rule_accuracy=self.baselines[split].zero_rule_accuracy,
-            random_accuracy=self.baselines[split].random_accuracy,
-            duration_ms=(time.perf_counter() - started) * 1000.0,
+        return package_evaluation(
+            split, step, epoch, probabilities, labels, train_numbers, self.baselines[split], started
         )
 
     # ----- checkpoints ----------------------------------------------------------------------
@@ -522,6 +494,53 @@ class Trainer:
         )
         self._restart_sampling()
         self._clear_records()
+
+
+def package_evaluation(
+    split: str,
+    step: int,
+    epoch: float,
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    train_numbers: np.ndarray,
+    baseline: metrics.Baselines,
+    started: float,
+) -> Evaluation:
+    """An ``Evaluation`` from a split's probabilities: every figure the panels draw.
+
+    ``train_numbers`` is (training loss, training accuracy) on the fixed training rows.
+    """
+    n_classes = probabilities.shape[1]
+    finite = bool(np.isfinite(probabilities).all())
+    if not finite:
+        # A diverged model: score it as a know-nothing guess, but report its loss as NaN.
+        probabilities = np.full_like(probabilities, 1.0 / n_classes)
+    predictions = probabilities.argmax(1)
+    confusion = metrics.confusion_matrix(labels, predictions, n_classes)
+    precision, recall, f1 = metrics.precision_recall_f1(confusion)
+    roc_auc = None
+    if n_classes == 2 and len(np.unique(labels)) == 2:
+        roc_auc = float(metrics.roc_auc(probabilities[:, 1], labels))
+    return Evaluation(
+        step=step,
+        epoch=epoch,
+        split=split,
+        loss=metrics.log_loss(probabilities, labels) if finite else float("nan"),
+        accuracy=float(np.mean(predictions == labels)) if len(labels) else float("nan"),
+        confusion=confusion,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        calibration=metrics.calibration_from_probabilities(probabilities, labels),
+        roc_auc=roc_auc,
+        probabilities=probabilities.astype(np.float32),
+        labels=np.asarray(labels, dtype=np.int64),
+        train_loss=float(train_numbers[0]),
+        train_accuracy=float(train_numbers[1]),
+        zero_rule_accuracy=baseline.zero_rule_accuracy,
+        random_accuracy=baseline.random_accuracy,
+        duration_ms=(time.perf_counter() - started) * 1000.0,
+    )
 
 
 def _cloned(state: Any) -> Any:

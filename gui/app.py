@@ -193,10 +193,16 @@ def run_library(options: WindowOptions) -> RunLibrary:
     return RunLibrary(options.runs_dir, record=options.record, name=options.run_name)
 
 
-def run_window(config: RunConfig, options: WindowOptions, warm: WarmWorker | None = None) -> int:
+def run_window(
+    config: RunConfig,
+    options: WindowOptions,
+    warm: WarmWorker | None = None,
+    sessions: Callable[..., Session] | None = None,
+) -> int:
     """Open the window on ``config``; return the process exit code (2: no window can open here).
 
     ``warm``, a worker started before this module was imported, trains the first run.
+    ``sessions`` replaces the worker processes (``gui.attached``: a student's own run).
     """
     logging.basicConfig(level=logging.WARNING, format="trainscope: %(levelname)s: %(message)s")
     problem = None if QApplication.instance() else window_problem()
@@ -211,7 +217,7 @@ def run_window(config: RunConfig, options: WindowOptions, warm: WarmWorker | Non
     app.setDesktopFileName("trainscope")  # matches --install-desktop-entry's menu entry
     collector = GuiThreadCollector(app)  # cyclic garbage is freed on this thread only
     try:
-        return _open(app, config, options, partial(ProcessSession, warm=warm))
+        return _open(app, config, options, sessions or partial(ProcessSession, warm=warm))
     finally:
         collector.stop()
 

@@ -8,6 +8,17 @@ light — no torch, no Qt — so it can sit in any environment, a notebook's inc
 
 from __future__ import annotations
 
-__all__ = ["__version__"]
+from typing import Any
+
+__all__ = ["__version__", "show"]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``trainscope.show`` is imported on first use (it brings torch), not with the package."""
+    if name == "show":
+        from trainscope.live import show
+
+        return show
+    raise AttributeError(f"module 'trainscope' has no attribute {name!r}")

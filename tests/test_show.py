@@ -1,0 +1,46 @@
+"""``trainscope.show`` end to end: a student's script whose model class lives in ``__main__``
+trains in the student's process while the real window (offscreen) shows it; settings changed
+mid-run land on the next step; closing the window ends the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).parent / "scripts" / "show_own_model.py"
+
+
+def test_a_model_class_from_main_trains_in_the_window_and_takes_changes_mid_run(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quit-after", "5"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,  # nothing of the repository's own is importable from the script's folder
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    lr, dropout = report["changes"]
+    assert (lr["key"], lr["old"], lr["new"]) == ("lr", 0.01, 0.002)
+    assert (dropout["key"], dropout["old"], dropout["new"]) == ("dropout", 0.1, 0.4)
+    assert lr["step"] == dropout["step"] > 100  # both on the step after they were asked for
+    assert report["lr_before"] == [0.01]
+    assert report["lr_after"] == [0.002]
+    assert report["dropout"] == 0.4  # the student's own nn.Dropout module
+    assert report["window_exit"] == 0
+    assert report["window_closed"] is True
+    assert report["closed"] is True
+    assert report["training_after_close"] is False  # closing the window ended the run
+    assert report["val_accuracy"] > 0.9
+
+
+def test_import_trainscope_stays_light():
+    code = "import sys, trainscope; print(sorted({'torch', 'PySide6'} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"

@@ -481,6 +481,10 @@ class _TrainingLoop:
     def open_test_set(self, _command: cmd.OpenTestSet | None = None) -> None:
         if self.test_opened_at is not None:
             return
+        if len(self.data.test_y) == 0:  # a student's own data given without test=
+            message = "this run has no test split to open (trainscope.show takes one as test=)"
+            self.emit(ev.CommandRefused(step=self.step, message=message))
+            return
         self.test_opened_at = self.step
         self.emit(ev.TestSetOpened(step=self.step))
         epoch = self.step / self.trainer.steps_per_epoch

@@ -44,3 +44,17 @@ def test_import_trainscope_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_own_model_example_runs_end_to_end(tmp_path):
+    example = Path(__file__).parent.parent / "examples" / "own_model.py"
+    result = subprocess.run(
+        [sys.executable, str(example), "--quit-after", "3"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().startswith("last validation accuracy: ")

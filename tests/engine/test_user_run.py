@@ -164,3 +164,16 @@ def test_a_torch_dataset_is_read_item_by_item(one_torch_thread):
     seen = collect_until(session, [], lambda e: isinstance(e, ev.Finished | ev.Error))
     session.close()
     assert any(isinstance(e, ev.Finished) for e in seen)
+
+
+def test_opening_a_test_split_that_was_not_given_is_refused_in_one_sentence(one_torch_thread):
+    session = user_session(Linear4(), train=blobs(), steps=20)
+    session.send(cmd.OpenTestSet())
+    session.start()
+    seen = collect_until(session, [], lambda e: isinstance(e, ev.Finished | ev.Error))
+    session.close()
+    refused = [e for e in seen if isinstance(e, ev.CommandRefused)]
+    assert [e.message for e in refused] == [
+        "this run has no test split to open (trainscope.show takes one as test=)"
+    ]
+    assert not [e for e in seen if isinstance(e, ev.Evaluation) and e.split == "test"]

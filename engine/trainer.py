@@ -422,8 +422,8 @@ class Trainer:
         train_accuracy = (train_log_probabilities.argmax(1) == train_eval_y).float().mean()
         probabilities = log_probabilities.exp().cpu().numpy()
         train_numbers = torch.stack((train_loss, train_accuracy)).cpu().numpy()
-        evaluation = self._package(
-            split, step, epoch, probabilities, labels, train_numbers, started
+        evaluation = package_evaluation(
+            split, step, epoch, probabilities, labels, train_numbers, self.baselines[split], started
         )
         return self._with_slices(evaluation, self.split_slices.get(split))
 
@@ -443,20 +443,6 @@ class Trainer:
             temperature=self.temperature,
             slice_accuracy=slice_accuracy,
             slice_ids=np.asarray(slice_ids, dtype=np.int64),
-        )
-
-    def _package(
-        self,
-        split: str,
-        step: int,
-        epoch: float,
-        probabilities: np.ndarray,
-        labels: np.ndarray,
-        train_numbers: np.ndarray,
-        started: float,
-    ) -> Evaluation:
-        return package_evaluation(
-            split, step, epoch, probabilities, labels, train_numbers, self.baselines[split], started
         )
 
     # ----- checkpoints ----------------------------------------------------------------------

@@ -272,11 +272,9 @@ class LiveLoop:
         inputs, labels = split_arrays(val, "validation", label_column)
         device = self.parameters[0].device
         n_classes = int(labels.max()) + 1
-        return (
-            torch.as_tensor(inputs, device=device),
-            labels,
-            metrics.baselines(labels, labels, n_classes),
-        )
+        # The loop's training labels are its own: the majority guess is judged by validation's.
+        baseline = metrics.baselines(labels, labels, n_classes)
+        return torch.as_tensor(inputs, device=device), labels, baseline
 
     def _clear(self) -> None:
         self._losses: list[torch.Tensor] = []

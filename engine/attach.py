@@ -44,7 +44,6 @@ class AttachedRun:
     """The first message to the window: the run's configuration and what it can be asked."""
 
     config: RunConfig
-    title: str
     #: Why the window cannot start another run of this one (shown when Setup or a lesson asks).
     new_run_refusal: str
 
@@ -102,17 +101,9 @@ class WindowLink:
             self.closed.set()  # the window is gone: its run stops with it
             self.run.send(cmd.Stop())
 
-    def flush(self) -> None:
-        """Send the run's last events now (it ended) so the window shows how it ended."""
-        events = self.run.drain()
-        if events and self._connection is not None:
-            with contextlib.suppress(OSError, EOFError):
-                self._connection.send(events)
-
-    def wait_closed(self, timeout: float | None = None) -> bool:
-        """Wait until the window is closed; True once it is."""
+    def wait_closed(self, timeout: float | None = None) -> None:
+        """Wait until the window process has ended (closed by its user, or died)."""
         self.process.wait(timeout)
-        return True
 
     def close(self) -> None:
         """End the link; the window stays open on what it has (its curves are kept)."""

@@ -141,9 +141,7 @@ def show(
 
     session = user_session(model, train, val, test, **settings)
     run = ShowRun(session)
-    first = AttachedRun(
-        config=session.config, title=type(model).__name__, new_run_refusal=NEW_RUN_REFUSAL
-    )
+    first = AttachedRun(config=session.config, new_run_refusal=NEW_RUN_REFUSAL)
     session.start()
     run.link = WindowLink(run, first, window_args)
     if block is None:

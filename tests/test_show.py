@@ -41,7 +41,7 @@ def test_a_model_class_from_main_trains_in_the_window_and_takes_changes_mid_run(
 def test_import_trainscope_stays_light():
     code = "import sys, trainscope; print(sorted({'torch', 'PySide6'} & set(sys.modules)))"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=240
     )
     assert result.stdout.strip() == "[]"
 

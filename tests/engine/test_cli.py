@@ -170,7 +170,7 @@ def test_bad_flags_exit_non_zero_with_one_sentence(flags, words):
 )
 def test_every_bad_value_is_refused_before_anything_runs(tmp_path, flags, sentence):
     length = () if {"--steps", "--epochs"} & set(flags) else ("--steps", "5")
-    result = run_main(*flags, *length, "--runs-dir", str(tmp_path / "runs"), timeout=60)
+    result = run_main(*flags, *length, "--runs-dir", str(tmp_path / "runs"), timeout=240)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr  # one sentence, no progress line before it
@@ -187,7 +187,7 @@ def test_the_window_refuses_the_same_values_before_it_opens(tmp_path):
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,
     )
     assert result.returncode == 2
     assert result.stderr == "trainscope: error: epochs must be a number greater than 0 (got nan)\n"

@@ -101,7 +101,7 @@ def test_every_gui_module_imports_without_torch():
 
 
 def test_a_bad_flag_is_one_sentence_and_no_window(tmp_path):
-    result = _run(tmp_path, "main.py", "--hidden", "12,abc", timeout=30)
+    result = _run(tmp_path, "main.py", "--hidden", "12,abc", timeout=240)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "--hidden" in result.stderr

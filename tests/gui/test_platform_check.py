@@ -155,7 +155,7 @@ def run_main_on_xcb(case: str, display: str | None) -> subprocess.CompletedProce
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,
     )
 
 
@@ -213,7 +213,7 @@ def test_make_runs_check_is_silent_offscreen():
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,
     )
     assert result.returncode == 0
     assert result.stderr == ""

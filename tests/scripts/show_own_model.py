@@ -52,7 +52,7 @@ if __name__ == "__main__":
         assert time.monotonic() < deadline, "the run stopped early"
         time.sleep(0.02)
         dropout_after = model.layers[2].p if model.layers[2].p != 0.1 else None
-    window_closed = run.wait(timeout=60)
+    window_closed = run.wait(timeout=240)
     window_exit = run.link.process.wait(30)
     stop_deadline = time.monotonic() + 10
     while run.is_training() and time.monotonic() < stop_deadline:

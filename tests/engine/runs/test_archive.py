@@ -206,7 +206,7 @@ def _peak_growth_on_import(archive: Path, store: Path) -> tuple[str, int]:
         capture_output=True,
         text=True,
         cwd=root,
-        timeout=60,
+        timeout=240,
         check=True,
     )
     message, growth = done.stdout.strip().splitlines()[-2:]

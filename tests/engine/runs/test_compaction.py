@@ -92,7 +92,9 @@ def record(path: Path, frames: list[list[object]], policy: CompactionPolicy | No
         recorder.record(frame, at=index * 0.05)
         if index % 20 == 0:
             time.sleep(0.01)  # let the writer take a few commits (and passes) along the way
-    recorder.finish()
+    # Waits for the whole run to be written: 0.7 s here, but past the 10 s default once on a
+    # stalled CI machine, and these tests mean the finished recording, not the writer's speed.
+    recorder.finish(timeout=300)
     return recorder.run_id
 
 

@@ -58,17 +58,26 @@ class WindowLink:
     """The student's side: a window process and the relay between it and ``run``."""
 
     def __init__(
-        self, run: Steerable, first: AttachedRun, window_args: tuple[str, ...] = ()
+        self,
+        run: Steerable,
+        first: AttachedRun,
+        window_args: tuple[str, ...] = (),
+        spawn: bool = True,
     ) -> None:
+        """``spawn`` False: start no window process; one connects to ``address`` with ``key``
+        (a test's window, in the test's own process)."""
         self.run = run
         self.closed = threading.Event()  # the window went away (closed by its user, or died)
-        key = secrets.token_bytes(16)
-        self._listener = Listener(("127.0.0.1", 0), authkey=key)
+        self.key = secrets.token_bytes(16)
+        self._listener = Listener(("127.0.0.1", 0), authkey=self.key)
         host, port = self._listener.address
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "trainscope.gui.attached", f"{host}:{port}", *window_args],
-            env={**os.environ, KEY_VARIABLE: key.hex()},
-        )
+        self.address = f"{host}:{port}"
+        self.process: subprocess.Popen | None = None
+        if spawn:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "trainscope.gui.attached", self.address, *window_args],
+                env={**os.environ, KEY_VARIABLE: self.key.hex()},
+            )
         self._first = first
         self._connection: Connection | None = None
         self._relay = threading.Thread(
@@ -87,7 +96,7 @@ class WindowLink:
                 if events:
                     self._connection.send(events)
                 time.sleep(FORWARD_INTERVAL_S)
-        except (OSError, EOFError):
+        except (OSError, EOFError, TypeError):  # TypeError: send on a link closed meanwhile
             pass
         finally:
             self.closed.set()
@@ -97,13 +106,23 @@ class WindowLink:
         try:
             while True:
                 self.run.send(self._connection.recv())
-        except (OSError, EOFError):
+        except (OSError, EOFError, TypeError):  # TypeError: recv on a link closed meanwhile
             self.closed.set()  # the window is gone: its run stops with it
             self.run.send(cmd.Stop())
 
     def wait_closed(self, timeout: float | None = None) -> None:
-        """Wait until the window process has ended (closed by its user, or died)."""
-        self.process.wait(timeout)
+        """Wait until the window has gone (its process ended: closed by its user, or died)."""
+        if self.process is not None:
+            self.process.wait(timeout)
+        else:
+            self.closed.wait(timeout)
+
+    @property
+    def window_gone(self) -> bool:
+        """The window was closed (which ends or stops the run) or has died."""
+        return self.closed.is_set() or (
+            self.process is not None and self.process.poll() is not None
+        )
 
     def close(self) -> None:
         """End the link; the window stays open on what it has (its curves are kept)."""
@@ -121,10 +140,11 @@ class AttachedSession:
         self._lost = False
 
     @classmethod
-    def connect(cls, address: str) -> tuple[AttachedSession, AttachedRun]:
-        """Connect to ``HOST:PORT`` with the key from the environment; read the run's first message."""
+    def connect(cls, address: str, key: bytes | None = None) -> tuple[AttachedSession, AttachedRun]:
+        """Connect to ``HOST:PORT`` with ``key`` (default: the environment's); read the run's
+        first message."""
         host, _, port = address.rpartition(":")
-        key = bytes.fromhex(os.environ.get(KEY_VARIABLE, ""))
+        key = key if key is not None else bytes.fromhex(os.environ.get(KEY_VARIABLE, ""))
         try:
             connection = Client((host, int(port)), authkey=key)
             first = connection.recv()

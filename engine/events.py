@@ -7,7 +7,7 @@ run store and replay. No torch tensors ever appear in an event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from trainscope.engine.settings import Settings
@@ -45,6 +45,9 @@ class RunStarted:
     # loss (engine.metrics.prior_loss) is the honest "chance" on imbalanced data. Empty in runs
     # recorded before it existed; readers then fall back to ln K.
     train_class_counts: tuple[int, ...] = ()
+    # A student's own training loop (``trainscope.watch``): its training rows, seed and epochs
+    # are its own, unknown here, and the window says so instead of showing zeros.
+    own_loop: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.settings, Settings):
@@ -341,6 +344,22 @@ class ReplaySeeked:
     step: int
 
 
+@dataclass(frozen=True, slots=True)
+class ControlsLimited:
+    """What the window may not ask of this run, by control, each with the reason shown on hover.
+
+    Sent by runs the window did not build (``trainscope.show`` and ``watch``): ``reasons`` maps
+    a setting's name, an action ("rewind", "reset", "step", "open_test_set") or "new_run"
+    (Setup, lessons, experiments) to one sentence. ``shown`` holds what a greyed setting's
+    widget says instead of a number it does not know ("your loop's"), or a value outside its
+    list (an optimizer the table does not have). A later one replaces the earlier.
+    """
+
+    step: int
+    reasons: dict[str, str]
+    shown: dict[str, str] = field(default_factory=dict)
+
+
 Event = (
     RunStarted
     | StepMetrics
@@ -362,4 +381,5 @@ Event = (
     | Resources
     | DataPreview
     | ReplaySeeked  # a replay's only event of its own
+    | ControlsLimited
 )

@@ -34,6 +34,14 @@ from trainscope.engine import commands as cmd
 from trainscope.engine import events as ev
 from trainscope.engine import metrics
 from trainscope.engine.models import set_dropout
+from trainscope.engine.own_loop_run import (
+    NOT_OWNED,
+    SCHEDULED_LR,
+    own_loop_limits,
+    own_loop_settings,
+    own_loop_started,
+)
+from trainscope.engine.pace import Pacer
 from trainscope.engine.trainer import package_evaluation, parameter_norms
 from trainscope.engine.user_data import split_arrays
 from trainscope.engine.user_model import first_dropout
@@ -43,14 +51,7 @@ if TYPE_CHECKING:
 
 PUBLISH_INTERVAL_S = 0.025  # as the engine's own loop (engine.session)
 WAIT_S = 0.05  # paused: how long one wait for a command lasts
-NOT_OWNED = {
-    cmd.Rewind: "rewinding needs the training loop's checkpoints, and this loop is your own",
-    cmd.Reset: "a reset needs the training loop to rebuild the model, and this loop is your own",
-}
-SCHEDULED_LR = (
-    "a learning-rate scheduler sets the learning rate at every step, so a value from here would "
-    "be overwritten; change the scheduler instead"
-)
+REFUSED = {cmd.Rewind: NOT_OWNED["rewind"], cmd.Reset: NOT_OWNED["reset"]}
 
 
 class LiveLoop:
@@ -63,8 +64,10 @@ class LiveLoop:
         val: Any = None,
         eval_every: int = 100,
         label_column: str | None = None,
+        class_names: tuple[str, ...] | None = None,
     ) -> None:
         self.model, self.optimizer, self.eval_every = model, optimizer, eval_every
+        self.class_names = class_names
         self.parameters = [p for group in optimizer.param_groups for p in group["params"]]
         self.step_count = 0
         self.should_stop = False
@@ -78,6 +81,7 @@ class LiveLoop:
         self._clear()
         self._last_publish = time.perf_counter()
         self._steps_since_publish = 0
+        self.pacer = Pacer(None)  # the window's pace (None: as fast as the loop goes)
 
     # ----- the Session halves ----------------------------------------------------------------
     def send(self, command: cmd.Command) -> None:
@@ -101,6 +105,8 @@ class LiveLoop:
         targets: torch.Tensor | None = None,
     ) -> None:
         """Record the step just taken; publish, evaluate and apply commands when due."""
+        if self.step_count == 0:
+            self._announce(outputs, targets)
         self.step_count += 1
         self._losses.append(loss.detach())
         if outputs is not None and targets is not None:
@@ -116,6 +122,7 @@ class LiveLoop:
         self._steps_since_publish += 1
         if lr != self._written_lr and not self.scheduled_lr:
             self.scheduled_lr = True  # something else moved it: a scheduler drives the lr
+            self._events.append(self._limits())  # the window greys its lr control, saying why
         self._written_lr = lr
         if self.steps_left > 0:
             self.steps_left -= 1
@@ -129,6 +136,15 @@ class LiveLoop:
         self._apply_commands(block=False)
         while self.paused and not self.should_stop and self.steps_left == 0:
             self._apply_commands(block=True)
+        self._hold_pace()
+
+    def _hold_pace(self) -> None:
+        """The window's pace, held here: the loop's next step waits until it is due (single
+        steps are never held back; commands are taken meanwhile, so none waits longer)."""
+        self.pacer.stepped()
+        while not self.should_stop and self.steps_left == 0 and (wait := self.pacer.wait()) > 0:
+            time.sleep(min(wait, WAIT_S))
+            self._apply_commands(block=False)
 
     def close(self) -> None:
         """The loop ended: publish what is left and say so."""
@@ -227,8 +243,15 @@ class LiveLoop:
             self.paused, self.steps_left = True, command.n
         elif isinstance(command, cmd.Stop):
             self.should_stop = True
+        elif isinstance(command, cmd.SetPace):
+            self.pacer.set(command.steps_per_second)
+        elif isinstance(command, cmd.Evaluate) and self._validation is not None:
+            self.publish()
+            self.evaluate()
+        elif isinstance(command, cmd.SetInsights):
+            pass  # the costly insights need the training loop's own data: none here
         else:
-            reason = NOT_OWNED.get(type(command), "this loop is your own")
+            reason = REFUSED.get(type(command), "this loop is your own")
             name = type(command).__name__.lower()
             self._refuse(f"{name} is not available here: {reason}")
 
@@ -262,6 +285,32 @@ class LiveLoop:
 
     def _refuse(self, message: str) -> None:
         self._events.append(ev.CommandRefused(step=self.step_count, message=message))
+
+    # ----- what the window is told ----------------------------------------------------------
+    def _announce(self, outputs: torch.Tensor | None, targets: torch.Tensor | None) -> None:
+        """Before the first step's numbers: the run as far as the loop's objects tell it."""
+        batch_size = len(targets) if targets is not None else None
+        self._settings, self._known = own_loop_settings(self.model, self.optimizer, batch_size)
+        if self._validation is not None:
+            n_classes, n_validation = int(self._validation[1].max()) + 1, len(self._validation[1])
+        else:
+            n_classes, n_validation = 0, 0
+        if outputs is not None and outputs.ndim == 2:
+            n_classes = max(n_classes, int(outputs.shape[1]))
+        started = own_loop_started(
+            self.model,
+            self._settings,
+            n_classes,
+            n_validation,
+            self.class_names,
+            str(self.parameters[0].device),
+        )
+        self._events.append(started)
+        self._events.append(self._limits())
+        self._events.append(ev.StateChanged(step=0, state="running"))
+
+    def _limits(self) -> ev.ControlsLimited:
+        return own_loop_limits(self.model, self._settings, self._known, self.scheduled_lr)
 
     # ----- helpers ---------------------------------------------------------------------------
     def _validation_split(

@@ -39,6 +39,7 @@ from trainscope.gui.run_state import format_value
 from trainscope.gui.setting_widgets import LogSlider, round_significant, setting_widget
 
 if TYPE_CHECKING:
+    from trainscope.engine.settings import SettingSpec
     from trainscope.gui.theme import Theme
 
 
@@ -82,6 +83,9 @@ class ControlsPanel(QWidget):
         self.settings: dict = {}
         self.run_state = "idle"
         self.test_opened_at: int | None = None
+        #: Controls the run cannot take (``ev.ControlsLimited``): name → the reason on hover.
+        self.limits: dict[str, str] = {}
+        self._own_tooltips: dict[QWidget, str] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_run_buttons())
         layout.addWidget(self._build_settings())
@@ -207,6 +211,9 @@ class ControlsPanel(QWidget):
     # --- commands ------------------------------------------------------------------------
     def request_setting(self, key: str, raw: object) -> bool:
         """Validate and send one setting; on a bad value show the sentence and send nothing."""
+        if key in self.limits:
+            self.show_error(self.limits[key], key)
+            return False
         try:
             command = cmd.SetParam(key, raw)
         except SettingError as error:
@@ -234,14 +241,18 @@ class ControlsPanel(QWidget):
 
     @Slot()
     def step_once(self) -> None:
-        self.command_requested.emit(cmd.Step(1))
+        if not self._refused_here("step"):
+            self.command_requested.emit(cmd.Step(1))
 
     @Slot()
     def rewind(self) -> None:
-        self.command_requested.emit(cmd.Rewind())
+        if not self._refused_here("rewind"):
+            self.command_requested.emit(cmd.Rewind())
 
     @Slot()
     def ask_reset(self) -> None:
+        if self._refused_here("reset"):
+            return
         question = "Start over from the initial weights? The curves restart at step 0; your current settings are kept."
         if dialogs.confirm(self.window(), "Reset training", question, "Reset"):
             self.command_requested.emit(cmd.Reset())
@@ -294,6 +305,10 @@ class ControlsPanel(QWidget):
             elif isinstance(event, ev.ParamChanged):
                 self.settings[event.key] = event.new
                 self.show_setting(event.key, event.new)
+            elif isinstance(event, ev.ControlsLimited):
+                self.limit(event.reasons, event.shown)
+            elif isinstance(event, ev.StepMetrics) and "lr" in self.limits and len(event.lr):
+                self.show_setting("lr", float(event.lr[-1]))  # a scheduler's: shown as it moves
             elif isinstance(event, ev.TestSetOpened):
                 self.test_opened_at = event.step
                 self.test_set_button.setEnabled(False)
@@ -302,10 +317,46 @@ class ControlsPanel(QWidget):
             self.run_state = run_state
             self._show_run_state()
 
+    def limit(self, reasons: dict[str, str], shown: dict[str, str] | None = None) -> None:
+        """Grey out what the run cannot take, the reason on hover; give back what it now can.
+
+        ``shown``: what a greyed list or number box says instead of a value it does not know.
+        """
+        self.limits = dict(reasons)
+        for name, widgets in self._limitable().items():
+            for widget in widgets:
+                own = self._own_tooltips.setdefault(widget, widget.toolTip())
+                reason = reasons.get(name)
+                widget.setEnabled(reason is None)
+                widget.setToolTip(own if reason is None else reason)
+        for name, widget in self.setting_widgets.items():
+            show_instead(widget, (shown or {}).get(name), SETTINGS[name])
+        if self.test_opened_at is not None:
+            self.test_set_button.setEnabled(False)  # an opened envelope stays opened
+
+    def _limitable(self) -> dict[str, tuple[QWidget, ...]]:
+        return {
+            "lr": (self.lr_slider, self.lr_field),
+            "dropout": (self.dropout_slider,),
+            "step": (self.step_button,),
+            "rewind": (self.rewind_button,),
+            "reset": (self.reset_button,),
+            "open_test_set": (self.test_set_button,),
+            **{name: (widget,) for name, widget in self.setting_widgets.items()},
+        }
+
+    def _refused_here(self, name: str) -> bool:
+        """A key asked for a greyed-out action: say why under the settings, send nothing."""
+        reason = self.limits.get(name)
+        if reason is not None:
+            self.show_error(reason)
+        return reason is not None
+
     def new_session(self) -> None:
         """A fresh worker has a fresh, sealed test set, and its run is not described yet."""
         self.run_info_label.setText(STARTING)
         self.test_opened_at = None
+        self.limit({})  # a new run says itself what it cannot take
         self.test_set_button.setEnabled(True)
         self.test_set_button.setText("Open test set…")
         self.show_error(None)
@@ -382,8 +433,33 @@ def outside_lr_range(value: float, raw: object) -> str | None:
     )
 
 
+def show_instead(
+    widget: QComboBox | QSpinBox | QDoubleSpinBox, text: str | None, spec: SettingSpec
+) -> None:
+    """Make ``widget`` say ``text`` (a value it cannot hold), or give it back its own values."""
+    with QSignalBlocker(widget):
+        if isinstance(widget, QComboBox):
+            for index in range(widget.count() - 1, -1, -1):
+                if widget.itemText(index) not in spec.choices:
+                    widget.removeItem(index)  # an earlier run's stand-in
+            if text is not None:
+                widget.addItem(text)
+                widget.setCurrentText(text)
+        else:
+            widget.setSpecialValueText(text or spec.widget_zero_text or "")
+            if text is not None:  # the special text shows at the minimum
+                widget.setValue(widget.minimum())  # type: ignore[arg-type]
+
+
 def describe_run(run: ev.RunStarted) -> str:
     """What is being trained on what, in the words of the status a student would ask for."""
+    if run.own_loop:  # trainscope.watch: rows, seed and epochs are the loop's own
+        return (
+            f"{run.dataset}: {len(run.class_names)} classes, "
+            f"{run.n_validation:,} validation examples\n"
+            f"{run.model_description}, {run.parameter_count:,} parameters\n"
+            "its training rows, seed and length are set by your loop"
+        )
     planned = f"{run.max_steps:,} steps planned" if run.max_steps else "no planned end"
     return (
         f"{run.dataset}: {len(run.class_names)} classes, {run.n_train:,} training · "

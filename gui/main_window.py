@@ -47,6 +47,7 @@ from trainscope.gui.panels.mistakes_panel import MistakesPanel
 from trainscope.gui.panels.reliability_panel import ReliabilityPanel
 from trainscope.gui.panels.threshold_panel import ThresholdPanel
 from trainscope.gui.recording import RunLibrary, WindowRecording
+from trainscope.gui.run_limits import RunLimits
 from trainscope.gui.run_state import RunState
 from trainscope.gui.runs_menu import RunTools
 from trainscope.gui.setup_panel import SetupPanel
@@ -168,6 +169,11 @@ class MainWindow(QMainWindow):
         experiment_menu = MenuBuilder(self)
         self.experiments = ExperimentTools(self, experiment_menu)  # the Experiments menu
         self.actions_by_name.update(experiment_menu.actions)
+        self.limits = RunLimits(
+            self.actions_by_name,
+            {"new_run": self.setup.apply_button},
+            self.lessons.list_menu,
+        )
         self._key_filter = FocusedControlKeepsArrows(self)
         keep_arrows_in_editors(self, self._key_filter)
         self.resize(*(size or DEFAULT_SIZE))
@@ -283,6 +289,7 @@ class MainWindow(QMainWindow):
         self.state.status_version += 1
         self.banner_bar.hide()
         self.controls.new_session()
+        self.limits.apply({})  # the new run says itself what it cannot take
         self.setup.show_config(config)
         session.start()
         self.status.show_message(problem or "starting the training process…", error=bool(problem))
@@ -386,6 +393,8 @@ class MainWindow(QMainWindow):
         for event in events:
             if isinstance(event, ev.RunStarted):
                 self._show_run_title(event)
+            elif isinstance(event, ev.ControlsLimited):
+                self.limits.apply(event.reasons)
             elif isinstance(event, ev.Hint):
                 self.status.show_message(f"hint at step {event.step:,}: {event.title} — see Hints")
             elif isinstance(event, ev.Error):
@@ -421,7 +430,12 @@ class MainWindow(QMainWindow):
             f"TrainScope — {run.dataset} · {run.model_description} · "
             f"{run.parameter_count:,} parameters"
         )
-        self.status.show_message(f"training on {run.dataset} ({run.n_train:,} training examples)")
+        if run.own_loop:  # trainscope.watch: the loop's training rows are not known here
+            self.status.show_message(f"watching {run.dataset}")
+        else:
+            self.status.show_message(
+                f"training on {run.dataset} ({run.n_train:,} training examples)"
+            )
 
     def frame_costs_ms(self) -> list[float]:
         """Wall time of each recent ``frame()`` (drain + fold + redraw), in milliseconds."""

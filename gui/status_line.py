@@ -63,7 +63,7 @@ class StatusLine:
     def fit_fields(self) -> None:
         """Show as many fields as fit whole beside ``MESSAGE_ROOM_PX`` of message."""
         room = self.status_bar.width() - round(MESSAGE_ROOM_PX * self.theme.scale)
-        shown = dict.fromkeys(FIELDS, True)
+        shown = {name: bool(self.fields[name].text()) for name in FIELDS}  # empty: not known
         spacing = 12  # a permanent widget's frame and the gap to the next
 
         def needed() -> int:
@@ -89,7 +89,8 @@ class StatusLine:
         if self._message_state is not None and state.state != self._message_state:
             self.show_message("")
         self.fields["step"].setText(step_text(state))
-        self.fields["epoch"].setText(f"epoch {state.epoch:.2f}")
+        own_loop = run is not None and run.own_loop  # its epochs are its own: not counted here
+        self.fields["epoch"].setText("" if own_loop else f"epoch {state.epoch:.2f}")
         self.fields["speed"].setText(f"{state.steps_per_second:,.0f} steps/s")
         if state.messages and state.messages[-1] is not self._shown_message:
             self.show_message(state.messages[-1], error=True, while_state=state.state)

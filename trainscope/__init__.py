@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["__version__", "show"]
+__all__ = ["__version__", "show", "watch"]
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    """``trainscope.show`` is imported on first use (it brings torch), not with the package."""
+    """``show`` and ``watch`` are imported on first use (they bring torch), not with the package."""
     if name == "show":
         from trainscope.live import show
 
         return show
+    if name == "watch":
+        from trainscope.watch import watch
+
+        return watch
     raise AttributeError(f"module 'trainscope' has no attribute {name!r}")

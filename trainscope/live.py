@@ -53,6 +53,11 @@ class ShowRun:
 
     def drain(self) -> list[ev.Event]:
         events = self._session.drain()
+        for index, event in enumerate(events):
+            if isinstance(event, ev.RunStarted):  # Setup and the lessons cannot rebuild it
+                limits = ev.ControlsLimited(step=0, reasons={"new_run": NEW_RUN_REFUSAL})
+                events.insert(index + 1, limits)
+                break
         with self._lock:
             for event in events:
                 if isinstance(event, ev.StepMetrics):
@@ -91,8 +96,7 @@ class ShowRun:
     @property
     def closed(self) -> bool:
         """The window was closed (which ended the run) or has died."""
-        link = self.link
-        return link is not None and (link.closed.is_set() or link.process.poll() is not None)
+        return self.link is not None and self.link.window_gone
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the run's planned end or the window's closing; False if ``timeout`` came first."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import Qt
 
 from trainscope.gui.panels.base import EvaluationThrottle, Panel, horizontal_reference
@@ -130,7 +131,10 @@ class AccuracyPanel(Panel):
             self._long = long
             self.apply_theme(self.theme)  # thin pens for long curves
         symbol = None if long else "o"
-        self.train_curve.setData(steps, evaluations["train_accuracy"], symbol=symbol)
+        train = evaluations["train_accuracy"]
+        scored = bool(len(train)) and not np.isnan(train).all()  # a watched loop's are unknown
+        self.train_curve.setVisible(scored or not len(train))
+        self.train_curve.setData(*((steps, train) if scored else ([], [])), symbol=symbol)
         self.validation_curve.setData(steps, evaluations["val_accuracy"], symbol=symbol)
         latest = evaluations.last("val_accuracy")
         title = self.title if latest is None else f"validation {latest:.3f}"

@@ -1,0 +1,193 @@
+"""``trainscope.watch`` in the window: a hand-written loop on a thread, the real window (offscreen)
+on the other end of the real socket, steered through its own controls as a student would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PySide6.QtCore import Qt
+from torch import nn
+
+from tests.gui.window_helpers import HANG_TIMEOUT_MS, open_window, pause, wait_for_run
+from trainscope.engine.attach import AttachedRun, AttachedSession, WindowLink
+from trainscope.engine.config import RunConfig
+from trainscope.engine.live_loop import LiveLoop
+from trainscope.engine.own_loop_run import NOT_OWNED, SCHEDULED_LR
+from trainscope.gui.run_state import format_value
+
+CLASSES = 3
+
+
+def blobs(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    labels = np.arange(n) % CLASSES
+    centres = np.random.default_rng(7).normal(0, 3, (CLASSES, 4))
+    x = centres[labels] + np.random.default_rng(seed).normal(0, 0.5, (n, 4))
+    return torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(labels)
+
+
+class StudentLoop:
+    """The student's own loop (their optimizer, their batches), ``live.step`` after each step."""
+
+    def __init__(self, scheduler: bool = False) -> None:
+        torch.manual_seed(0)
+        self.model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 3))
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.05, momentum=0.5)
+        self.scheduler = (
+            torch.optim.lr_scheduler.StepLR(self.optimizer, 5, 0.9) if scheduler else None
+        )
+        self.live = LiveLoop(self.model, self.optimizer, val=blobs(60, 1), eval_every=20)
+        self.lr_by_step: dict[int, float] = {}
+        self.ended = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        x, y = blobs(240, 0)
+        try:
+            while not self.live.should_stop:
+                for start in range(0, len(y), 24):
+                    xb, yb = x[start : start + 24], y[start : start + 24]
+                    self.lr_by_step[self.live.step_count + 1] = self.optimizer.param_groups[0]["lr"]
+                    logits = self.model(xb)
+                    loss = F.cross_entropy(logits, yb)
+                    self.optimizer.zero_grad()
+                    loss.backward()
+                    self.optimizer.step()
+                    if self.scheduler is not None:
+                        self.scheduler.step()
+                    self.live.step(loss, outputs=logits, targets=yb)
+                    if self.live.should_stop:
+                        break
+            self.live.close()
+        finally:
+            self.ended.set()
+
+
+def watched_window(qtbot, tmp_path, loop: StudentLoop):
+    """The window, connected over the socket ``trainscope.watch`` uses, to ``loop``."""
+    first = AttachedRun(config=RunConfig(), new_run_refusal=NOT_OWNED["new_run"])
+    link = WindowLink(loop.live, first, spawn=False)
+    session, first = AttachedSession.connect(link.address, link.key)
+
+    def sessions(_config, **_ignored):
+        return session
+
+    loop.thread.start()
+    window = open_window(qtbot, tmp_path, config=first.config, session_factory=sessions)
+    return window, link
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the student's loop: on a shared two-core machine it leaves the
+    other core to the window."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def student(one_torch_thread):
+    loop = StudentLoop()
+    yield loop
+    loop.live.should_stop = True
+
+
+def test_the_windows_lr_lands_at_the_next_step_pause_blocks_and_closing_stops_the_loop(
+    qtbot, tmp_path, student
+):
+    window, link = watched_window(qtbot, tmp_path, student)
+    wait_for_run(qtbot, window, lambda: window.state.step >= 30)
+    paused_at = pause(qtbot, window)
+    assert student.live.paused
+    held = student.live.step_count
+    qtbot.wait(300)  # paused: the student's loop waits inside live.step
+    assert student.live.step_count == held == paused_at
+    field = window.controls.lr_field
+    field.clear()
+    qtbot.keyClicks(field, "0.01")
+    qtbot.keyClick(field, Qt.Key_Return)
+    qtbot.mouseClick(window.controls.step_button, Qt.LeftButton)
+    wait_for_run(qtbot, window, lambda: window.state.step == paused_at + 1)
+    assert student.lr_by_step[paused_at] == 0.05
+    assert student.lr_by_step[paused_at + 1] == 0.01  # the very next step used it
+    assert "lr 0.05 → 0.01" in window.panels["loss"].markers.labels()
+    qtbot.mouseClick(window.controls.pause_button, Qt.LeftButton)  # resume
+    wait_for_run(qtbot, window, lambda: window.state.step >= paused_at + 20)
+    window.close()  # closing the window ends the student's loop
+    assert student.ended.wait(HANG_TIMEOUT_MS / 1000)
+    assert student.live.should_stop
+    link.close()
+
+
+def test_what_a_loop_it_does_not_own_cannot_take_is_greyed_with_the_reason(
+    qtbot, tmp_path, student
+):
+    window, link = watched_window(qtbot, tmp_path, student)
+    controls = window.controls
+    wait_for_run(qtbot, window, lambda: not controls.rewind_button.isEnabled())
+    assert controls.rewind_button.toolTip() == NOT_OWNED["rewind"]
+    assert not controls.reset_button.isEnabled()
+    batch = controls.setting_widgets["batch_size"]
+    assert not batch.isEnabled()
+    assert batch.value() == 24
+    optimizer = controls.setting_widgets["optimizer"]
+    assert not optimizer.isEnabled()
+    assert optimizer.currentText() == "sgd"
+    assert controls.setting_widgets["momentum"].value() == 0.5  # the loop's own SGD momentum
+    clip = controls.setting_widgets["grad_clip"]
+    assert not clip.isEnabled()
+    assert clip.text() == "your loop's"
+    assert window.setup.apply_button.toolTip() == NOT_OWNED["new_run"]
+    assert not window.setup.apply_button.isEnabled()
+    assert not window.actions_by_name["experiment_kfold"].isEnabled()
+    # The live settings it does take stay usable.
+    assert controls.lr_field.isEnabled()
+    assert controls.dropout_slider.isEnabled()
+    assert "epoch" not in window.status.fields["epoch"].text()  # its epochs are its own
+    link.close()
+
+
+def test_a_scheduler_driven_lr_greys_the_lr_control_and_shows_the_schedulers_value(
+    qtbot, tmp_path, one_torch_thread
+):
+    loop = StudentLoop(scheduler=True)
+    try:
+        window, link = watched_window(qtbot, tmp_path, loop)
+        controls = window.controls
+        wait_for_run(qtbot, window, lambda: not controls.lr_slider.isEnabled())
+        assert controls.lr_slider.toolTip() == SCHEDULED_LR
+        wait_for_run(qtbot, window, lambda: window.state.step >= 30)
+        assert not controls.request_setting("lr", 0.2)  # refused here, nothing sent
+        assert controls.error_label.text() == SCHEDULED_LR
+        assert window.state.train.last("lr") < 0.05  # the scheduler's decayed value...
+        shown = lambda: controls.lr_field.text() == format_value(window.state.train.last("lr"))  # noqa: E731
+        wait_for_run(qtbot, window, shown)  # ...is what the lr field says
+        link.close()
+    finally:
+        loop.live.should_stop = True
+
+
+def test_the_own_loop_example_runs_end_to_end_and_closing_the_window_ends_its_loop(tmp_path):
+    example = Path(__file__).parent.parent / "examples" / "own_loop.py"
+    result = subprocess.run(
+        [sys.executable, str(example), "--quit-after", "3"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("stopped after "), result.stdout  # the window's closing stopped it
+    steps = int(last.split()[2])
+    assert 0 < steps < 300 * 9  # before the loop's own 300 epochs of 9 batches were done

@@ -146,9 +146,14 @@ class LiveLoop:
             time.sleep(min(wait, WAIT_S))
             self._apply_commands(block=False)
 
-    def close(self) -> None:
-        """The loop ended: publish what is left and say so."""
+    def close(self, error: BaseException | None = None) -> None:
+        """The loop ended (``error``: it raised): publish what is left and say so."""
         self.publish()
+        if error is not None:  # the window keeps its curves and shows the sentence
+            message = f"your training loop raised {type(error).__name__}: {error}"
+            self._events.append(ev.Error(message=message, detail=""))
+            self._events.append(ev.StateChanged(step=self.step_count, state="error"))
+            return
         self._events.append(ev.Finished(step=self.step_count, reason="stopped"))
         self._events.append(ev.StateChanged(step=self.step_count, state="stopped"))
 

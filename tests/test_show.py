@@ -58,3 +58,15 @@ def test_the_own_model_example_runs_end_to_end(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().startswith("last validation accuracy: ")
+
+
+def test_the_notebook_is_a_valid_notebook_whose_cells_compile():
+    notebook = json.loads(
+        (Path(__file__).parent.parent / "examples" / "own_model_and_loop.ipynb").read_text()
+    )
+    assert notebook["nbformat"] == 4
+    code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert any("trainscope.show(" in cell for cell in code)
+    assert any("trainscope.watch(" in cell for cell in code)
+    for index, cell in enumerate(code):
+        compile(cell, f"cell {index}", "exec")  # a syntax error fails here

@@ -62,7 +62,7 @@ class Watching:
         In a script the program waits here until the window is closed, so the curves stay up to
         be read; a notebook gets its cell back at once (``block``).
         """
-        self.live.close()
+        self.live.close(error)
         if self.block and self.link is not None and error is None:
             self.link.wait_closed()
 

@@ -210,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--n-features", type=int, help="features for blobs / classification")
     data.add_argument("--csv", metavar="PATH", help="import a CSV file (implies --dataset csv)")
     data.add_argument("--label-column", help="CSV column holding the label (default: the last)")
+    data.add_argument(
+        "--data",
+        metavar="FILE.npz",
+        help="your own arrays: X and y, optional X_val/y_val and X_test/y_test (used as given)",
+    )
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="mlp", choices=MODEL_KINDS)
     model.add_argument(
@@ -218,6 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden widths, e.g. 128,128; 'none' = logistic regression",
     )
     model.add_argument("--activation", default="relu", choices=ACTIVATIONS)
+    model.add_argument(
+        "--model-file",
+        metavar="PATH.py:CLASS",
+        help="your own nn.Module class, imported from that file (code you chose to run)",
+    )
+    model.add_argument(
+        "--model-args", metavar="JSON", help="keyword arguments for it, e.g. '{\"hidden\": 64}'"
+    )
     run = parser.add_argument_group("run")
     length = run.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="optimizer steps to train")

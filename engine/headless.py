@@ -28,15 +28,18 @@ def run_headless(
     err: TextIO = sys.stderr,
     scenario: Scenario | None = None,
     recorder: RunRecorder | None = None,
+    session: ThreadSession | None = None,
 ) -> int:
     """Run ``config`` to its planned end (or divergence); return the process exit code.
+
+    ``session``: one already built, not started (``--model-file``/``--data``: your own model).
 
     With a scenario, the JSON also says which lesson ran and whether each of its promises
     (its ``[expect]`` section) held. With a recorder, every drained batch is handed to it (its
     own thread writes) and the session saves checkpoints into the run's folder.
     """
     checkpoint_dir = recorder.checkpoint_dir if recorder is not None else None
-    session = ThreadSession(config, checkpoint_dir=checkpoint_dir)
+    session = session or ThreadSession(config, checkpoint_dir=checkpoint_dir)
     summary = RunSummary()
     moment = MomentWatch(scenario) if scenario is not None else None
     progress = _Progress(err)

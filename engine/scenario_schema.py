@@ -111,6 +111,8 @@ class _Checker:
         if not isinstance(value, dict):
             self.fail(key, f"must be a table (got {value!r})")
         for name in value:
+            if name in CODE_KEYS:
+                self.fail(f"{key}.{name}", CODE_REFUSAL)
             if allowed is not None and name not in allowed:
                 self.fail(f"{key}.{name}", _unknown_key_sentence(name, allowed))
         return value
@@ -165,10 +167,21 @@ def _unknown_key_sentence(name: str, allowed: tuple[str, ...]) -> str:
     return f"unknown key; {hint}scenarios/README.md lists all {len(allowed)}"
 
 
+#: Keys that would make a scenario run code. A scenario is data anyone may share and open; a
+#: model file is code its user chose to run, so it is named on the command line only.
+CODE_KEYS = ("model_file", "model-file", "model_args", "model-args")
+CODE_REFUSAL = (
+    "a scenario file is data and may not name a model file (code); "
+    "give your model with --model-file PATH.py:CLASS on the command line"
+)
+
+
 def parse_scenario(data: dict, path: Path) -> dict:
     """Check a parsed TOML document; return the keyword arguments of ``Scenario``."""
     check = _Checker(path)
     for key in data:
+        if key in CODE_KEYS:
+            check.fail(key, CODE_REFUSAL)
         if key not in REQUIRED + OPTIONAL:
             check.fail(key, f"unknown key; the keys are: {', '.join(REQUIRED + OPTIONAL)}")
     for key in REQUIRED:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from trainscope.engine.config import RunConfig
 from trainscope.engine.device import resolve_device
 from trainscope.engine.errors import ConfigError
-from trainscope.engine.models import parameter_count
 from trainscope.engine.session import ThreadSession
 from trainscope.engine.settings import Settings
 from trainscope.engine.trainer import Trainer
@@ -88,8 +87,8 @@ def user_session(
 
 
 def describe_user_model(model: nn.Module) -> str:
-    """'Net (your model, 12,345 parameters)': what the window's title and the recording say."""
-    return f"{type(model).__name__} (your model, {parameter_count(model):,} parameters)"
+    """'Net (your model)': what the window's title says (it adds the parameter count itself)."""
+    return f"{type(model).__name__} (your model)"
 
 
 def _build(

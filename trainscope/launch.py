@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         plan = plan_from_args(args, config, lesson) if wanted else None
     except TrainScopeError as error:
         fail(str(error))
+    if args.model_file or args.data or args.model_args:
+        from trainscope.own_run import run_own
+
+        return run_own(args, config)
     if args.experiment == "lr-find" and args.headless:
         from trainscope.engine.lr_finder import run_lr_find_headless
 

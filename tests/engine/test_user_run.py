@@ -70,7 +70,7 @@ def test_a_model_class_defined_here_trains_in_place_and_takes_lr_and_dropout_mid
     assert set(lrs[steps > 50]) == {3e-3}
     assert not torch.equal(model.head[1].weight, before)  # the student's object itself trained
     started = next(e for e in seen if isinstance(e, ev.RunStarted))
-    assert started.model_description.startswith("Net (your model, ")
+    assert started.model_description == "Net (your model)"
     assert started.dataset == "your data"
     assert started.n_train == 240
     evaluations = [e for e in seen if isinstance(e, ev.Evaluation)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import threading
@@ -127,6 +128,12 @@ class WindowLink:
     def close(self) -> None:
         """End the link; the window stays open on what it has (its curves are kept)."""
         self.closed.set()
+        if self._connection is not None:  # wake the reader blocked in recv, tell the window
+            with (
+                contextlib.suppress(OSError),
+                socket.socket(fileno=os.dup(self._connection.fileno())) as end,
+            ):
+                end.shutdown(socket.SHUT_RDWR)
         for closing in (self._connection, self._listener):
             with contextlib.suppress(OSError, AttributeError):
                 closing.close()  # type: ignore[union-attr]

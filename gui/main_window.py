@@ -171,7 +171,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name.update(experiment_menu.actions)
         self.limits = RunLimits(
             self.actions_by_name,
-            {"new_run": self.setup.apply_button},
+            {"new_run": (self.setup.apply_button, self.banner.restart_button)},
             self.lessons.list_menu,
         )
         self._key_filter = FocusedControlKeepsArrows(self)
@@ -408,6 +408,7 @@ class MainWindow(QMainWindow):
             return
         if not self.banner_bar.isVisible():
             self.banner.show_problem(self._last_error)
+            self.limits.apply(self.limits.reasons)  # Restart stays greyed where it cannot work
             self.banner_bar.show()
 
     def _refresh_visible_panels(self) -> list[Panel]:

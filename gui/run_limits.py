@@ -37,18 +37,21 @@ class RunLimits:
     def __init__(
         self,
         actions: dict[str, QAction],
-        buttons: dict[str, QAbstractButton],
+        buttons: dict[str, tuple[QAbstractButton, ...]],
         lessons: QMenu | None,
     ) -> None:
         self.actions, self.buttons, self.lessons = actions, buttons, lessons
+        self.reasons: dict[str, str] = {}  # the limits in force (re-applied over a banner's button)
         self._own_tooltips: dict[object, str] = {}
 
     def apply(self, reasons: dict[str, str]) -> None:
         """Grey out each limited action and button with its reason; give back the others."""
+        self.reasons = dict(reasons)
         for name, action in self.actions.items():
             self._set(action, self._reason_for(name, reasons))
-        for name, button in self.buttons.items():
-            self._set(button, reasons.get(name))
+        for name, buttons in self.buttons.items():
+            for button in buttons:
+                self._set(button, reasons.get(name))
         if self.lessons is not None:  # the lesson list, a submenu of Scenarios
             self._set(self.lessons.menuAction(), reasons.get("new_run"))
 

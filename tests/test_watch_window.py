@@ -191,3 +191,18 @@ def test_the_own_loop_example_runs_end_to_end_and_closing_the_window_ends_its_lo
     assert last.startswith("stopped after "), result.stdout  # the window's closing stopped it
     steps = int(last.split()[2])
     assert 0 < steps < 300 * 9  # before the loop's own 300 epochs of 9 batches were done
+
+
+def test_when_the_students_process_goes_the_window_stays_with_a_banner_and_its_curves(
+    qtbot, tmp_path, student
+):
+    window, link = watched_window(qtbot, tmp_path, student)
+    wait_for_run(qtbot, window, lambda: window.state.step >= 30)
+    link.close()  # as the student's process dying closes its end of the socket
+    qtbot.waitUntil(window.banner_bar.isVisible, timeout=HANG_TIMEOUT_MS)
+    assert "your training process has ended or died" in window.banner.message()
+    assert window.state.step >= 30  # everything shown so far is kept
+    assert len(window.state.train) >= 30
+    restart = window.banner.restart_button
+    assert not restart.isEnabled()  # only the student's code can start their loop again
+    assert restart.toolTip() == NOT_OWNED["new_run"]

@@ -133,3 +133,34 @@ def test_what_a_loop_it_does_not_own_cannot_do_is_refused_with_the_reason(
     loop.collect_until(lambda e: isinstance(e, ev.Finished))
     refused = next(e for e in loop.seen if isinstance(e, ev.CommandRefused))
     assert "this loop is your own" in refused.message
+
+
+def test_each_steps_batch_accuracy_and_gradient_norm_are_that_steps_own(one_torch_thread):
+    """Reduced at the publish, many steps at once: each value must still be its own step's."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    live = LiveLoop(model, optimizer)
+    x, y = blobs()
+    expected_accuracy, expected_norm = [], []
+    for step in range(40):
+        size = 10 + step % 7  # batches of different sizes, as a last partial batch is
+        xb, yb = x[step * 5 : step * 5 + size], y[step * 5 : step * 5 + size]
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        grads = torch.cat([p.grad.flatten() for p in model.parameters()])
+        expected_norm.append(float(grads.norm()))
+        expected_accuracy.append(float((logits.argmax(1) == yb).float().mean()))
+        optimizer.step()
+        targets = None if step == 7 else yb  # a step given no targets has no batch accuracy
+        live.step(loss, outputs=logits, targets=targets)
+    live.close()
+    metrics = [e for e in live.drain() if isinstance(e, ev.StepMetrics)]
+    accuracy = np.concatenate([m.batch_accuracy for m in metrics])
+    norms = np.concatenate([m.grad_norm for m in metrics])
+    assert np.isnan(accuracy[7])
+    expected_accuracy[7] = np.nan
+    np.testing.assert_allclose(accuracy, expected_accuracy, rtol=1e-6)
+    np.testing.assert_allclose(norms, expected_norm, rtol=1e-5)

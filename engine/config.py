@@ -111,6 +111,9 @@ class RunConfig:
     threads: int = 1
     scenario: str | None = None  # the id of the scenario this run was built from, if any
     pace: float | None = None  # steps per second the training loop holds; None = max (engine.pace)
+    # A student's own model or loop (trainscope.show / watch, --model-file): it replays like any
+    # run, but only the student's code can build the model, so it cannot be forked from here.
+    own_model: bool = False
 
     def __post_init__(self) -> None:
         """Settings given as a plain mapping (a scenario, a recording) are checked here, once."""

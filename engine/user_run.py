@@ -78,6 +78,7 @@ def user_session(
         seed=seed,
         device=str(run_device),
         pace=pace,
+        own_model=True,
     ).validate()
     if config.settings.whole("batch_size") > len(data.prepared.train_y):
         raise ConfigError(

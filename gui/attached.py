@@ -4,8 +4,8 @@ Started by ``engine.attach.WindowLink`` in the student's process (``trainscope.s
 ``trainscope.watch``), which trains; this process only shows and steers, as the window always
 does. It cannot rebuild the student's model, so a new run from Setup or a lesson is refused with
 the reason the run gave, on the status line; pause, single steps, the live settings and the
-insights work as for any run. Recording is off for these runs (a recording names a bundled
-dataset and model to replay and fork from, which a student's own run does not have yet).
+insights work as for any run. The run is recorded like any other (``--no-record``: not): it
+lists and replays in the run browser, and a fork from there says it needs the student's model.
 Torch-free, like every window.
 """
 
@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quit-after", type=float, default=None)
     parser.add_argument("--screenshot", default=None)
     parser.add_argument("--size", default=None, help="WIDTHxHEIGHT")
+    parser.add_argument("--runs-dir", default=None, help="where the run is recorded")
+    parser.add_argument("--no-record", action="store_true", help="do not record the run")
     args = parser.parse_args(argv)
     try:
         session, first = AttachedSession.connect(args.address)
@@ -45,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     size = tuple(int(part) for part in args.size.split("x")) if args.size else None
     options = WindowOptions(
         size=size,  # type: ignore[arg-type]
-        record=False,
+        record=not args.no_record,
+        runs_dir=args.runs_dir,
         quit_after=args.quit_after,
         screenshot=args.screenshot,
     )

@@ -24,7 +24,7 @@ from trainscope.engine.commands import parse_assignment
 from trainscope.engine.errors import TrainScopeError
 from trainscope.engine.runs.checkpoints import list_checkpoints
 from trainscope.engine.runs.errors import RunStoreError
-from trainscope.engine.runs.fork import fork_config, fork_origin
+from trainscope.engine.runs.fork import fork_config, fork_origin, refuse_own_model
 from trainscope.gui.run_state import format_value
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ class ForkDialog(QDialog):
     def __init__(self, library: RunLibrary, run_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         with library.open_store() as store:
+            refuse_own_model(store.run_config(run_id), run_id)
             info = store.get_run(run_id)
             saved = list_checkpoints(store.checkpoint_dir(run_id))
         if not saved:

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from torch import nn
 
 from tests.gui.window_helpers import HANG_TIMEOUT_MS, open_window, pause, wait_for_run
+from trainscope.engine import events as ev
 from trainscope.engine.attach import AttachedRun, AttachedSession, WindowLink
 from trainscope.engine.config import RunConfig
 from trainscope.engine.live_loop import LiveLoop
@@ -206,3 +207,42 @@ def test_when_the_students_process_goes_the_window_stays_with_a_banner_and_its_c
     restart = window.banner.restart_button
     assert not restart.isEnabled()  # only the student's code can start their loop again
     assert restart.toolTip() == NOT_OWNED["new_run"]
+
+
+def test_a_watched_run_is_recorded_replays_and_a_fork_says_it_needs_your_model(
+    qtbot, tmp_path, student
+):
+    from trainscope.engine.errors import TrainScopeError
+    from trainscope.engine.runs.fork import fork_config
+    from trainscope.engine.runs.replay import ReplaySession
+    from trainscope.gui.recording import RunLibrary
+
+    library = RunLibrary(tmp_path / "runs")
+    first = AttachedRun(config=RunConfig(own_model=True), new_run_refusal=NOT_OWNED["new_run"])
+    link = WindowLink(student.live, first, spawn=False)
+    session, first = AttachedSession.connect(link.address, link.key)
+    student.thread.start()
+    window = open_window(
+        qtbot, tmp_path, config=first.config, session_factory=lambda _c, **_k: session, runs=library
+    )
+    wait_for_run(qtbot, window, lambda: window.state.step >= 40)
+    link.close()  # the student's process goes: the recording is filed as interrupted
+    qtbot.waitUntil(window.banner_bar.isVisible, timeout=HANG_TIMEOUT_MS)
+    window.close()
+    with library.open_store() as store:
+        (run,) = store.list_runs()
+        assert run.status == "interrupted"
+        assert run.dataset == "your own training loop"
+        assert store.run_config(run.id).own_model
+        with pytest.raises(TrainScopeError, match="trained your own model, which only your code"):
+            fork_config(store, run.id, 40)
+        replay = ReplaySession(store, run.id, speed="max")  # replays like any recorded run
+        replay.start()
+        shown: list[int] = []
+
+        def replayed_forty_steps() -> bool:
+            shown.extend(len(e.steps) for e in replay.drain() if isinstance(e, ev.StepMetrics))
+            return sum(shown) >= 40
+
+        qtbot.waitUntil(replayed_forty_steps, timeout=HANG_TIMEOUT_MS)
+        replay.close()

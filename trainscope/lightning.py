@@ -54,7 +54,8 @@ class TrainScopeCallback(L.Callback):
     ) -> None:
         super().__init__()
         self.val, self.eval_every, self.class_names = val, eval_every, class_names
-        self.config = RunConfig(pace=pace).validate()  # a bad pace: one sentence, at once
+        # A bad pace is one sentence, at once.
+        self.config = RunConfig(pace=pace, own_model=True).validate()
         self.block = "ipykernel" not in sys.modules if block is None else block
         self.window_args = window_args
         self.live: LiveLoop | None = None

@@ -100,7 +100,8 @@ def watch(
         raise ConfigError(
             f"watch needs your torch optimizer second (got {type(optimizer).__name__})"
         )
-    config = RunConfig(pace=pace).validate()  # a bad pace is one sentence, before any window
+    # A bad pace is one sentence, before any window opens.
+    config = RunConfig(pace=pace, own_model=True).validate()
     live = LiveLoop(model, optimizer, val, eval_every, label_column, class_names)
     live.pacer.set(config.pace)
     if block is None:

@@ -26,6 +26,7 @@ def fork_config(
 ) -> tuple[RunConfig, Path]:
     """The config of a fork of ``run_id`` from its last checkpoint at or before ``step``."""
     config = store.run_config(run_id)
+    refuse_own_model(config, run_id)
     saved = list_checkpoints(store.checkpoint_dir(run_id))
     usable = [(saved_step, path) for saved_step, path in saved if saved_step <= step]
     if not usable:
@@ -54,3 +55,13 @@ def fork_origin(store: RunStore, run_id: int, checkpoint_path: Path) -> dict[str
     info = store.get_run(run_id)
     step = int(Path(checkpoint_path).stem.removeprefix("step_"))
     return {"run_id": run_id, "uid": info.uid, "name": info.name, "step": step}
+
+
+def refuse_own_model(config: RunConfig, run_id: int) -> None:
+    """A run of a student's own model cannot be forked here: only their code can build it."""
+    if config.own_model:
+        raise RunStoreError(
+            f"run {run_id} trained your own model, which only your code can build: fork it "
+            "while it runs (Rewind in its window), or train it again with trainscope.show "
+            "or --model-file"
+        )

@@ -144,7 +144,8 @@ class RunStore:
     ) -> int:
         """Add a "running" run owned by this process; the recorder fills in the rest."""
         now = time.time()
-        default_name = f"{config.scenario or config.dataset.name} {time.strftime('%Y-%m-%d %H:%M')}"
+        what = "your model" if config.own_model else config.scenario or config.dataset.name
+        default_name = f"{what} {time.strftime('%Y-%m-%d %H:%M')}"
         row = {
             "uid": uuid.uuid4().hex,
             "name": name or default_name,
@@ -154,7 +155,7 @@ class RunStore:
             "pid": os.getpid(),
             "host": this_host(),
             "scenario": config.scenario,
-            "dataset": config.dataset.name,
+            "dataset": "your data" if config.own_model else config.dataset.name,
             "seed": config.seed,
             "config": json.dumps(config_to_dict(config)),
             "versions": json.dumps(versions or library_versions()),

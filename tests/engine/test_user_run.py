@@ -177,3 +177,28 @@ def test_opening_a_test_split_that_was_not_given_is_refused_in_one_sentence(one_
         "this run has no test split to open (trainscope.show takes one as test=)"
     ]
     assert not [e for e in seen if isinstance(e, ev.Evaluation) and e.split == "test"]
+
+
+def test_pandas_dataframes_with_a_label_column_train_and_name_the_features(one_torch_thread):
+    pandas = pytest.importorskip("pandas")  # optional for users; the test install has it
+
+    def frame(n: int, seed: int):
+        x, y = blobs(n, seed=seed)
+        table = pandas.DataFrame(x, columns=["height", "width", "depth", "weight"])
+        table["kind"] = y
+        return table
+
+    session = user_session(
+        Linear4(), train=frame(240, 0), val=frame(60, 1), label_column="kind", steps=300
+    )
+    session.start()
+    seen = collect_until(session, [], lambda e: isinstance(e, ev.Finished | ev.Error))
+    session.close()
+    started = next(e for e in seen if isinstance(e, ev.RunStarted))
+    assert started.feature_names == ("height", "width", "depth", "weight")
+    assert started.n_validation == 60  # the given frame, not a held-out share
+    assert [e for e in seen if isinstance(e, ev.Evaluation)][-1].accuracy > 0.9
+    with pytest.raises(TrainScopeError, match="has no column 'label'"):
+        user_session(Linear4(), train=frame(240, 0), label_column="label")
+    with pytest.raises(TrainScopeError, match="a DataFrame needs label_column"):
+        user_session(Linear4(), train=frame(240, 0))

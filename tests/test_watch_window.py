@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from torch import nn
 
 from tests.gui.window_helpers import HANG_TIMEOUT_MS, open_window, pause, wait_for_run
@@ -154,6 +155,14 @@ def test_what_a_loop_it_does_not_own_cannot_take_is_greyed_with_the_reason(
     assert controls.lr_field.isEnabled()
     assert controls.dropout_slider.isEnabled()
     assert "epoch" not in window.status.fields["epoch"].text()  # its epochs are its own
+    # The insights measured inside TrainScope's own step say so instead of "waiting".
+    for name, words in (
+        ("layer_health", "your own loop"),
+        ("boundary", "own training loop keeps its training rows"),
+    ):
+        panel = window.panels[name]
+        panel.refresh(window.state)  # as when its tab is shown
+        assert any(words in label.text() for label in panel.findChildren(QLabel)), name
     link.close()
 
 

@@ -81,6 +81,13 @@ def _rgb(color: str) -> np.ndarray:
     return np.array([qcolor.red(), qcolor.green(), qcolor.blue()], dtype=np.float64)
 
 
+#: A watched loop's training rows are its own (``trainscope.watch``): there are none to draw.
+OWN_LOOP_BOUNDARY = (
+    "Your own training loop keeps its training rows to itself, so there is no boundary to draw "
+    "here; trainscope.show trains your model in TrainScope's loop and draws it."
+)
+
+
 class BoundaryPanel(Panel):
     """The boundary image, its contour, and the training / validation points on the plane."""
 
@@ -272,6 +279,8 @@ class BoundaryPanel(Panel):
         self.note_label.setVisible(bool(note))
         if self.preview_error:
             message = f"No preview of the new data settings: {self.preview_error}"
+        elif view is None and state.run is not None and state.run.own_loop:
+            message = OWN_LOOP_BOUNDARY
         elif view is None and state.insights.validation_inputs is not None:
             message = "This data has a single input feature: there is no plane to draw."
         elif view is None:

@@ -44,6 +44,10 @@ EXPLANATION = (
     "1e-2), gradient norms are of a similar size in every layer, and few ReLU units are dead."
 )
 WAITING = "Collected while this panel is shown — waiting for the next evaluation."
+OWN_LOOP = (
+    "Layer health is measured inside TrainScope's own training step, which your own loop does "
+    "not take: train your model with trainscope.show to see it."
+)
 COLUMNS = ("layer", "gradient", "weights", "update/w", "dead")
 COLUMN_TIPS = (
     "The layer; hover for its shape.",
@@ -138,6 +142,8 @@ class LayerHealthPanel(Panel):
             return
         self._drawn = key
         self.health = state.insights.layer_health
+        own_loop = state.run is not None and state.run.own_loop
+        self.waiting_label.setText(OWN_LOOP if own_loop else WAITING)
         self._show_content(self.health is not None)
         if self.health is None:
             return

@@ -4,28 +4,19 @@ with the real window (offscreen), steered mid-run; closing the window stops the 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("lightning")  # the optional extra; the test install has it
 
+from tests.offscreen import run_offscreen
+
 SCRIPT = Path(__file__).parent / "scripts" / "lightning_module.py"
 
 
 def test_a_lightning_run_takes_the_windows_lr_and_stops_when_the_window_closes(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quit-after", "4"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=tmp_path,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_offscreen(SCRIPT, "--quit-after", "4", cwd=tmp_path)
     report = json.loads(result.stdout.splitlines()[-1])
     # Asked for after step 50's batch end; the callback applies it at the next batch end (51),
     # so step 52 is the first to use it: a Trainer's step cannot be changed half-way.

@@ -5,24 +5,17 @@ mid-run land on the next step; closing the window ends the run."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.offscreen import run_offscreen
 
 SCRIPT = Path(__file__).parent / "scripts" / "show_own_model.py"
 
 
 def test_a_model_class_from_main_trains_in_the_window_and_takes_changes_mid_run(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quit-after", "5"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,  # nothing of the repository's own is importable from the script's folder
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_offscreen(SCRIPT, "--quit-after", "5", cwd=tmp_path)
     report = json.loads(result.stdout.splitlines()[-1])
     lr, dropout = report["changes"]
     assert (lr["key"], lr["old"], lr["new"]) == ("lr", 0.01, 0.002)
@@ -48,15 +41,7 @@ def test_import_trainscope_stays_light():
 
 def test_the_own_model_example_runs_end_to_end(tmp_path):
     example = Path(__file__).parent.parent / "examples" / "own_model.py"
-    result = subprocess.run(
-        [sys.executable, str(example), "--quit-after", "3"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_offscreen(example, "--quit-after", "3", cwd=tmp_path)
     assert result.stdout.strip().startswith("last validation accuracy: ")
 
 

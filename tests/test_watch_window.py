@@ -3,9 +3,6 @@ on the other end of the real socket, steered through its own controls as a stude
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from PySide6.QtWidgets import QLabel
 from torch import nn
 
 from tests.gui.window_helpers import HANG_TIMEOUT_MS, open_window, pause, wait_for_run
+from tests.offscreen import run_offscreen
 from trainscope.engine import events as ev
 from trainscope.engine.attach import AttachedRun, AttachedSession, WindowLink
 from trainscope.engine.config import RunConfig
@@ -188,15 +186,7 @@ def test_a_scheduler_driven_lr_greys_the_lr_control_and_shows_the_schedulers_val
 
 def test_the_own_loop_example_runs_end_to_end_and_closing_the_window_ends_its_loop(tmp_path):
     example = Path(__file__).parent.parent / "examples" / "own_loop.py"
-    result = subprocess.run(
-        [sys.executable, str(example), "--quit-after", "3"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=tmp_path,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run_offscreen(example, "--quit-after", "3", cwd=tmp_path)
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("stopped after "), result.stdout  # the window's closing stopped it
     steps = int(last.split()[2])

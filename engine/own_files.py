@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 from torch import nn
 
 from trainscope.engine.errors import ConfigError, DataError
@@ -169,6 +170,8 @@ def own_run_parts(
             (prepared.test_x, prepared.test_y) if len(prepared.test_y) else None,
         )
     device = resolve_device(config.device)
+    # Seeded before the model is built, so its first weights (and the run) repeat with --seed.
+    torch.manual_seed(config.seed)
     if model_file is not None:
         model = load_model(model_file, model_args)
     else:  # the bundled model, on the data's rows as flat features

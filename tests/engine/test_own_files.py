@@ -66,9 +66,21 @@ def test_your_model_file_trains_on_your_arrays_headless(files):
 
 def test_your_arrays_train_the_bundled_model_without_a_model_file(files):
     summary = summary_of(
-        run_main("--data", str(files / "blobs.npz"), "--hidden", "16", "--epochs", "10", "--json")
-    )
+        run_main(
+            "--data", str(files / "blobs.npz"), "--hidden", "16", "--epochs", "10",
+            "--set", "lr=0.01", "--json",
+        )
+    )  # fmt: skip
     assert summary["final"]["val_accuracy"] > 0.9
+
+
+def test_the_same_seed_gives_the_same_run_with_your_files(files):
+    """The model is built after seeding: its first weights, and so every number, repeat."""
+    flags = ("--model-file", f"{files / 'net.py'}:Net", "--data", str(files / "blobs.npz"))
+    first, again = (
+        summary_of(run_main(*flags, "--epochs", "2", "--seed", "7", "--json")) for _ in range(2)
+    )
+    assert first["final"] == again["final"]
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,7 @@ class LiveLoop:
         # place (``zero_grad(set_to_none=False)``) would leave nothing to measure at the publish.
         grads = [p.grad for p in self.parameters if p.grad is not None]
         self._norms.append(parameter_norms(grads) if grads else None)
-        lr = float(self.optimizer.param_groups[0]["lr"])
+        lr = self.lr
         self._lrs.append(lr)
         if lr != self._written_lr and not self.scheduled_lr:
             self.scheduled_lr = True  # something else moved it: a scheduler drives the lr
@@ -131,12 +131,10 @@ class LiveLoop:
             self.publish()
         if due:
             self.evaluate()
-        if not self._commands.empty():  # the usual case after a step: nothing asked
-            self._apply_commands(block=False)
+        self._apply_commands(block=False)
         while self.paused and not self.should_stop and self.steps_left == 0:
             self._apply_commands(block=True)
-        if self.pacer.steps_per_second is not None:
-            self._hold_pace()
+        self._hold_pace()
 
     def _hold_pace(self) -> None:
         """The window's pace, held here: the loop's next step waits until it is due (single
